@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/logging"
+)
+
+// run wires the web process together, serves until ctx ends or a stop
+// signal arrives, and shuts down. It returns an error when the service
+// could not start or did not drain cleanly.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: all settings come from the environment", args)
+	}
+
+	// Registered before anything can fail slowly, so that a stop signal
+	// during start-up is seen, and kept until run returns, so that repeated
+	// signals (Heroku sends several) never fall through to the default
+	// action of killing the process mid-drain.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	defer func() {
+		signal.Stop(signals)
+		close(signals) // safe once Stop returns; ends ignoreRepeats
+	}()
+
+	cfg, err := config.Load(lookupEnv)
+	if err != nil {
+		return err
+	}
+
+	log, flush := logging.New(stdout, cfg.Log)
+	defer flush()
+	build := buildinfo.Read()
+	log.Info("starting", "version", build.Version, "revision", build.Revision, "go", build.GoVersion,
+		"config", config.Effective(&cfg))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
+	)
+
+	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL)
+
+	// Request contexts derive from base, so cancelling it tells handlers
+	// still running when the shutdown timeout ends to give up.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	public := &http.Server{
+		Handler: httpapi.NewServer(httpapi.Deps{
+			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build,
+		}),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
+		ErrorLog:          errorLog,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	admin := &http.Server{
+		Handler:           httpapi.NewAdminHandler(reg, log),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		ErrorLog:          errorLog,
+	}
+
+	publicLn, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on PORT: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		publicLn.Close()
+		return fmt.Errorf("listen on ADMIN_ADDR: %w", err)
+	}
+
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- serve(public, publicLn) }()
+	go func() { serveErr <- serve(admin, adminLn) }()
+	log.Info("listening", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String())
+
+	var sig os.Signal
+	select {
+	case sig = <-signals:
+		log.Info("stop signal received; draining", "signal", sig.String(), "drain_delay", cfg.Shutdown.DrainDelay)
+	case <-ctx.Done():
+		log.Info("context done; draining", "drain_delay", cfg.Shutdown.DrainDelay)
+	case err := <-serveErr:
+		public.Close()
+		admin.Close()
+		<-serveErr
+		return fmt.Errorf("serve: %w", err)
+	}
+	go ignoreRepeats(log, signals)
+
+	err = drain(log, cfg.Shutdown, sig, checker, public, admin, cancelBase)
+	<-serveErr
+	<-serveErr
+	return err
+}
+
+// serve runs srv on ln until it is shut down.
+func serve(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// drain stops the servers gracefully (factor IX): readiness fails first so
+// load balancers stop routing here, in-flight requests finish, and only
+// what outlives the timeout is cut off.
+func drain(log *slog.Logger, cfg config.Shutdown, sig os.Signal, checker *health.Checker,
+	public, admin *http.Server, cancelRequests context.CancelFunc) error {
+	checker.Shutdown()
+
+	// A person at a terminal presses Ctrl-C and wants the prompt back; a
+	// platform sends SIGTERM and is still routing requests here for a
+	// moment. Only the latter needs the drain delay.
+	if sig != os.Interrupt {
+		time.Sleep(cfg.DrainDelay)
+	}
+	log.Info("shutting down", "timeout", cfg.Timeout)
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	var drainErr error
+	if err := public.Shutdown(ctx); err != nil {
+		cancelRequests()
+		public.Close()
+		drainErr = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", cfg.Timeout)
+		log.Error("shutdown timed out", "error", drainErr.Error())
+	}
+	// Metrics stay scrapable until the public server has drained.
+	if err := admin.Shutdown(ctx); err != nil {
+		admin.Close()
+	}
+	if drainErr == nil {
+		log.Info("stopped")
+	}
+	return drainErr
+}
+
+// ignoreRepeats logs and drops stop signals that arrive during the drain.
+func ignoreRepeats(log *slog.Logger, signals <-chan os.Signal) {
+	for sig := range signals {
+		log.Info("already shutting down; signal ignored", "signal", sig.String())
+	}
+}

@@ -1,0 +1,143 @@
+// Package config reads the service's configuration from the environment,
+// once, at start (factor III). No other package reads the environment: the
+// Config value is passed down to whoever needs a setting.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config is every setting of the service. Each field names its variable,
+// its default and what it is for; .env.example is generated from these tags.
+type Config struct {
+	// Port is the public HTTP listener's port. Heroku and most platforms set it.
+	Port int `envconfig:"PORT" default:"8080" desc:"TCP port of the public HTTP listener; platforms set it"`
+	// AdminAddr is the private listener for /metrics and /debug/pprof. It
+	// must never be reachable from the internet.
+	AdminAddr string `envconfig:"ADMIN_ADDR" default:"127.0.0.1:9090" desc:"host:port of the private listener for /metrics and /debug/pprof"`
+
+	Log      Log
+	HTTP     HTTP
+	Ready    Ready
+	Shutdown Shutdown
+}
+
+// Log configures the process logger (factor XI: an event stream on stdout).
+type Log struct {
+	Level  slog.Level `envconfig:"LOG_LEVEL" default:"info" desc:"lowest level logged: debug, info, warn or error"`
+	Format LogFormat  `envconfig:"LOG_FORMAT" default:"json" desc:"json for machines, console for people at a terminal"`
+	// FlushInterval batches log writes: lines are written to stdout at most
+	// this long after they are logged, and at once on shutdown. A crash can
+	// lose at most this much of the log. Zero writes every line at once.
+	FlushInterval time.Duration `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms" desc:"longest time a log line waits in the write buffer; 0s writes each line at once"`
+}
+
+// HTTP configures the public HTTP server.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `envconfig:"HTTP_READ_HEADER_TIMEOUT" default:"5s" desc:"time allowed to read a request's headers (slow-client defence)"`
+	ReadTimeout       time.Duration `envconfig:"HTTP_READ_TIMEOUT" default:"30s" desc:"time allowed to read a whole request, body included"`
+	WriteTimeout      time.Duration `envconfig:"HTTP_WRITE_TIMEOUT" default:"30s" desc:"time allowed from the end of the request headers to the end of the response"`
+	IdleTimeout       time.Duration `envconfig:"HTTP_IDLE_TIMEOUT" default:"120s" desc:"how long an idle keep-alive connection stays open"`
+	MaxHeaderBytes    int           `envconfig:"HTTP_MAX_HEADER_BYTES" default:"16384" desc:"largest request header block accepted; larger gets 431"`
+	MaxBodyBytes      int64         `envconfig:"HTTP_MAX_BODY_BYTES" default:"1048576" desc:"largest request body a route accepts unless it sets its own limit; larger gets 413"`
+	RequestTimeout    time.Duration `envconfig:"HTTP_REQUEST_TIMEOUT" default:"10s" desc:"deadline of a request's context unless its route sets its own"`
+	MaxInFlight       int           `envconfig:"HTTP_MAX_IN_FLIGHT" default:"512" desc:"requests served at once; more get 503 with Retry-After at once"`
+	// TrustedProxies is how many reverse proxies append to X-Forwarded-For
+	// in front of the service. Zero trusts none and uses the peer address.
+	TrustedProxies int `envconfig:"TRUSTED_PROXIES" default:"0" desc:"number of proxies in front that append to X-Forwarded-For (Heroku: 1); 0 uses the peer address"`
+}
+
+// Ready configures the readiness check of backing services.
+type Ready struct {
+	Timeout  time.Duration `envconfig:"READY_TIMEOUT" default:"2s" desc:"deadline for checking every backing service in /readyz"`
+	CacheTTL time.Duration `envconfig:"READY_CACHE_TTL" default:"1s" desc:"how long a /readyz answer is reused, so probes cannot overload backing services"`
+}
+
+// Shutdown configures the graceful stop (factor IX). DrainDelay plus
+// Timeout must fit the platform's grace period: Heroku kills 30 s after
+// SIGTERM; Kubernetes after terminationGracePeriodSeconds.
+type Shutdown struct {
+	DrainDelay time.Duration `envconfig:"DRAIN_DELAY" default:"5s" desc:"after SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop routing here"`
+	Timeout    time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s" desc:"how long in-flight requests may take to finish once the listener closes"`
+}
+
+// Load reads the configuration with lookup, which has the signature of
+// os.LookupEnv, and checks it. The error, if any, lists every problem.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	var c Config
+	var problems []Problem
+	if err := Process(&c, lookup); err != nil {
+		var cerr *Error
+		if !errors.As(err, &cerr) {
+			return Config{}, err
+		}
+		problems = cerr.Problems
+	}
+	// A variable that failed to parse holds its zero value: report only
+	// the parse problem for it, not a range problem as well.
+	reported := map[string]bool{}
+	for _, p := range problems {
+		reported[p.Var] = true
+	}
+	for _, p := range c.validate() {
+		if !reported[p.Var] {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return Config{}, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// validate checks ranges that envconfig's types cannot express.
+func (c Config) validate() []Problem {
+	var problems []Problem
+	check := func(ok bool, name, reason string) {
+		if !ok {
+			problems = append(problems, Problem{name, reason})
+		}
+	}
+	check(c.Port >= 0 && c.Port <= 65535, "PORT", "must be between 0 and 65535")
+	check(c.HTTP.MaxHeaderBytes >= 1024, "HTTP_MAX_HEADER_BYTES", "must be at least 1024")
+	check(c.HTTP.MaxBodyBytes >= 1, "HTTP_MAX_BODY_BYTES", "must be at least 1")
+	check(c.HTTP.MaxInFlight >= 1, "HTTP_MAX_IN_FLIGHT", "must be at least 1")
+	check(c.HTTP.TrustedProxies >= 0, "TRUSTED_PROXIES", "must not be negative")
+	check(c.HTTP.ReadHeaderTimeout > 0, "HTTP_READ_HEADER_TIMEOUT", "must be positive")
+	check(c.HTTP.ReadTimeout > 0, "HTTP_READ_TIMEOUT", "must be positive")
+	check(c.HTTP.WriteTimeout > 0, "HTTP_WRITE_TIMEOUT", "must be positive")
+	check(c.HTTP.IdleTimeout > 0, "HTTP_IDLE_TIMEOUT", "must be positive")
+	check(c.HTTP.RequestTimeout > 0, "HTTP_REQUEST_TIMEOUT", "must be positive")
+	check(c.Ready.Timeout > 0, "READY_TIMEOUT", "must be positive")
+	check(c.Shutdown.Timeout > 0, "SHUTDOWN_TIMEOUT", "must be positive")
+	check(c.Log.FlushInterval >= 0, "LOG_FLUSH_INTERVAL", "must not be negative")
+	check(c.Ready.CacheTTL >= 0, "READY_CACHE_TTL", "must not be negative")
+	check(c.Shutdown.DrainDelay >= 0, "DRAIN_DELAY", "must not be negative")
+	return problems
+}
+
+// LogFormat is how log lines are written: JSON for machines or a console
+// layout for people.
+type LogFormat string
+
+// The log formats.
+const (
+	LogJSON    LogFormat = "json"
+	LogConsole LogFormat = "console"
+)
+
+// Decode lets envconfig parse a LogFormat.
+func (f *LogFormat) Decode(s string) error {
+	switch LogFormat(s) {
+	case LogJSON, LogConsole:
+		*f = LogFormat(s)
+		return nil
+	}
+	return fmt.Errorf("unknown log format")
+}
+
+// Describe names the accepted values for error messages.
+func (*LogFormat) Describe() string { return "json or console" }

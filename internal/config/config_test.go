@@ -1,0 +1,201 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite .env.example from the Config struct")
+
+// env returns a lookup function over a fixed map, like os.LookupEnv.
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load(empty env) error = %v", err)
+	}
+	if c.Port != 8080 || c.Log.Level != slog.LevelInfo || c.Log.Format != LogJSON ||
+		c.Shutdown.DrainDelay != 5*time.Second || c.HTTP.MaxInFlight != 512 {
+		t.Errorf("Load(empty env) = %+v, want the documented defaults", c)
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PORT":        "5000",
+		"LOG_LEVEL":   "debug",
+		"LOG_FORMAT":  "console",
+		"DRAIN_DELAY": "0s",
+		// An empty variable counts as unset, so its default applies.
+		"SHUTDOWN_TIMEOUT": "",
+	}))
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	got := []any{c.Port, c.Log.Level, c.Log.Format, c.Shutdown.DrainDelay, c.Shutdown.Timeout}
+	want := []any{5000, slog.LevelDebug, LogConsole, time.Duration(0), 20 * time.Second}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	const secretish = "hunter2-s3cr3t"
+	_, err := Load(env(map[string]string{
+		"PORT":               secretish,
+		"LOG_LEVEL":          secretish,
+		"LOG_FORMAT":         secretish,
+		"HTTP_READ_TIMEOUT":  secretish,
+		"HTTP_MAX_IN_FLIGHT": "0",
+		"DRAIN_DELAY":        "-1s",
+	}))
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Load() error = %v, want *config.Error", err)
+	}
+	var got []string
+	for _, p := range cerr.Problems {
+		got = append(got, p.Var)
+	}
+	want := []string{"PORT", "LOG_LEVEL", "LOG_FORMAT", "HTTP_READ_TIMEOUT", "HTTP_MAX_IN_FLIGHT", "DRAIN_DELAY"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems named (-want +got):\n%s", diff)
+	}
+	if strings.Contains(err.Error(), secretish) {
+		t.Errorf("Load() error = %q, contains a value", err)
+	}
+	for _, v := range want {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("Load() error = %q, does not name %s", err, v)
+		}
+	}
+}
+
+// required is a spec with required settings, as later features add them.
+type required struct {
+	Token Secret `envconfig:"TOKEN" required:"true" desc:"a token"`
+	DB    URL    `envconfig:"DB_URL" required:"true" desc:"a database"`
+	Count int    `envconfig:"COUNT" desc:"optional, no default"`
+}
+
+func TestProcessRequired(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []Problem
+	}{
+		{"unset", nil, []Problem{{"TOKEN", "is required but not set"}, {"DB_URL", "is required but not set"}}},
+		{"empty counts as missing", map[string]string{"TOKEN": "", "DB_URL": "postgres://h/db"}, []Problem{{"TOKEN", "is required but not set"}}},
+		{"bad URL", map[string]string{"TOKEN": "t", "DB_URL": "::pass@word"}, []Problem{{"DB_URL", "is not a valid config.URL"}}},
+		{"ok", map[string]string{"TOKEN": "t", "DB_URL": "postgres://u:p@h/db"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r required
+			err := Process(&r, env(tt.env))
+			var got []Problem
+			if cerr := (*Error)(nil); errors.As(err, &cerr) {
+				got = cerr.Problems
+			} else if err != nil {
+				t.Fatalf("Process() error = %v, want *config.Error", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Process() problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSecretsAreMasked(t *testing.T) {
+	const password = "p4ssw0rd-do-not-print"
+	var r required
+	err := Process(&r, env(map[string]string{
+		"TOKEN":  password,
+		"DB_URL": "postgres://app:" + password + "@db.internal:5432/app?password=" + password + "&sslmode=require",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Token.Reveal() != password {
+		t.Errorf("Token.Reveal() = %q, want the value", r.Token.Reveal())
+	}
+	if !strings.Contains(r.DB.Value(), password) {
+		t.Errorf("DB.Value() = %q, want the full URL", r.DB.Value())
+	}
+	jsonOut, _ := json.Marshal(r)
+	var logOut strings.Builder
+	slog.New(slog.NewJSONHandler(&logOut, nil)).Info("config", "token", r.Token, "db", r.DB, "all", r)
+	text, _ := r.Token.MarshalText()
+	urlText, _ := r.DB.MarshalText()
+	renderings := map[string]string{
+		"%v":          fmt.Sprintf("%v", r),
+		"%+v":         fmt.Sprintf("%+v", r),
+		"%#v":         fmt.Sprintf("%#v", r),
+		"%s":          fmt.Sprintf("%s %s", r.Token, r.DB),
+		"json":        string(jsonOut),
+		"slog":        logOut.String(),
+		"text":        string(text) + string(urlText),
+		"Effective":   fmt.Sprint(Effective(&r)),
+		"Token.Value": r.Token.String(),
+	}
+	for name, s := range renderings {
+		if strings.Contains(s, password) {
+			t.Errorf("%s rendering = %q, contains the secret", name, s)
+		}
+		if !strings.Contains(s, mask) && !strings.Contains(s, "xxxxx") {
+			t.Errorf("%s rendering = %q, shows no mask", name, s)
+		}
+	}
+	if got := r.DB.String(); !strings.Contains(got, "db.internal:5432") {
+		t.Errorf("DB.String() = %q, want the host kept for diagnosis", got)
+	}
+}
+
+func TestEnvExampleMatchesConfig(t *testing.T) {
+	const path = "../../.env.example"
+	want := EnvExample(&Config{})
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v (run go test ./internal/config -update)", path, err)
+	}
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf(".env.example disagrees with Config (-want +got); run go test ./internal/config -update:\n%s", diff)
+	}
+}
+
+// TestEnvExampleLoads checks that the example file, read as an environment,
+// is itself a valid configuration.
+func TestEnvExampleLoads(t *testing.T) {
+	m := map[string]string{}
+	for _, line := range strings.Split(EnvExample(&Config{}), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			m[k] = v
+		}
+	}
+	if len(m) != len(Vars(&Config{})) {
+		t.Errorf(".env.example sets %d variables, Config has %d", len(m), len(Vars(&Config{})))
+	}
+	if _, err := Load(env(m)); err != nil {
+		t.Errorf("Load(.env.example) error = %v", err)
+	}
+}

@@ -1,0 +1,31 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// EnvExample renders the .env.example file for the variables of spec: each
+// variable with its description and default, ready to copy to .env.
+func EnvExample(spec any) string {
+	var b strings.Builder
+	b.WriteString("# Every setting of the service, with its default. Copy to .env for local\n")
+	b.WriteString("# work; in production the platform sets these in the environment.\n")
+	b.WriteString("# Generated from internal/config: go test ./internal/config -update\n")
+	for _, v := range Vars(spec) {
+		b.WriteString("\n# " + v.Description)
+		switch {
+		case v.Required:
+			b.WriteString(" (required)")
+		case v.Secret:
+			b.WriteString(" (secret)")
+		}
+		b.WriteString("\n")
+		if v.Default == "" && !v.Required {
+			fmt.Fprintf(&b, "# %s=\n", v.Name)
+			continue
+		}
+		fmt.Fprintf(&b, "%s=%s\n", v.Name, v.Default)
+	}
+	return b.String()
+}

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// mask is what a secret prints as, wherever it is printed.
+const mask = "[redacted]"
+
+// Secret is a string that never prints its value: fmt, slog, encoding/json
+// and encoding/text all see a mask. Call Reveal at the one place the value
+// is needed, such as comparing a token.
+type Secret string
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns a mask, or "" when the secret is empty so that an unset
+// secret can be told apart from a set one.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return mask
+}
+
+// GoString masks the value for the %#v verb.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
+// LogValue masks the value for log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText masks the value for encoders that use encoding.TextMarshaler.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalJSON masks the value for encoding/json.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// URL is a URL setting, such as DATABASE_URL, that may carry a password.
+// Everything that prints it shows the password masked; Value returns the
+// URL a client library needs.
+type URL struct {
+	u *url.URL
+}
+
+// ParseURL parses an absolute URL. Its error never contains the input,
+// which may hold a password.
+func ParseURL(s string) (URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return URL{}, fmt.Errorf("not an absolute URL of the form scheme://host/...")
+	}
+	return URL{u: u}, nil
+}
+
+// Decode lets envconfig parse a URL setting.
+func (u *URL) Decode(s string) error {
+	v, err := ParseURL(s)
+	if err != nil {
+		return err
+	}
+	*u = v
+	return nil
+}
+
+// IsSet reports whether the URL was given.
+func (u URL) IsSet() bool { return u.u != nil }
+
+// Value returns the full URL, password included, for the client library
+// that connects with it.
+func (u URL) Value() string {
+	if u.u == nil {
+		return ""
+	}
+	return u.u.String()
+}
+
+// Scheme returns the URL's scheme, such as "postgres" or "rediss".
+func (u URL) Scheme() string {
+	if u.u == nil {
+		return ""
+	}
+	return u.u.Scheme
+}
+
+// String returns the URL with its password masked, whether it is in the
+// user info or in a query parameter such as ?password= or ?sslpassword=.
+func (u URL) String() string {
+	if u.u == nil {
+		return ""
+	}
+	c := *u.u
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k := range q {
+			if isSecretParam(k) {
+				q[k] = []string{"xxxxx"}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
+}
+
+// isSecretParam reports whether a query parameter of a connection URL
+// carries a credential.
+func isSecretParam(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "secret", "token", "key"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// GoString masks the password for the %#v verb.
+func (u URL) GoString() string { return fmt.Sprintf("config.URL(%q)", u.String()) }
+
+// LogValue masks the password for log/slog.
+func (u URL) LogValue() slog.Value { return slog.StringValue(u.String()) }
+
+// MarshalText masks the password for encoders that use encoding.TextMarshaler.
+func (u URL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// MarshalJSON masks the password for encoding/json.
+func (u URL) MarshalJSON() ([]byte, error) { return json.Marshal(u.String()) }

@@ -1,0 +1,63 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+func TestCheckerReadiness(t *testing.T) {
+	down := func(context.Context) error { return errors.New("connection refused") }
+	up := func(context.Context) error { return nil }
+	slow := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	tests := []struct {
+		name   string
+		checks []Check
+		want   Report
+	}{
+		{"no checks", nil, Report{Ready: true, Checks: []Result{}}},
+		{"all up", []Check{{"db", true, up}, {"cache", false, up}},
+			Report{Ready: true, Checks: []Result{{"db", true, true}, {"cache", false, true}}}},
+		{"required down", []Check{{"db", true, down}, {"cache", false, up}},
+			Report{Ready: false, Checks: []Result{{"db", true, false}, {"cache", false, true}}}},
+		{"optional down stays ready", []Check{{"db", true, up}, {"cache", false, down}},
+			Report{Ready: true, Checks: []Result{{"db", true, true}, {"cache", false, false}}}},
+		{"required too slow", []Check{{"db", true, slow}},
+			Report{Ready: false, Checks: []Result{{"db", true, false}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewChecker(discard, 50*time.Millisecond, 0, tt.checks...)
+			if diff := cmp.Diff(tt.want, c.Check(t.Context())); diff != "" {
+				t.Errorf("Check() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckerCachesAndShutsDown(t *testing.T) {
+	var calls atomic.Int32
+	c := NewChecker(discard, time.Second, time.Hour, Check{"db", true, func(context.Context) error {
+		calls.Add(1)
+		return nil
+	}})
+	for range 5 {
+		if r := c.Check(t.Context()); !r.Ready {
+			t.Fatalf("Check() = %+v, want ready", r)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("probe ran %d times within the TTL, want 1", n)
+	}
+	c.Shutdown()
+	if r := c.Check(t.Context()); r.Ready || !r.ShuttingDown {
+		t.Errorf("Check() after Shutdown = %+v, want not ready, shutting down", r)
+	}
+}

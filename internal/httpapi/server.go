@@ -1,0 +1,59 @@
+// Package httpapi is the service's HTTP interface: every route, the
+// middleware around them, and the one way JSON and errors are written.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/health"
+)
+
+// Deps is what the HTTP interface needs from the rest of the service.
+type Deps struct {
+	Config config.HTTP
+	Log    *slog.Logger
+	// Metrics receives the HTTP metrics. Give each server its own registry:
+	// registering twice in one registry panics.
+	Metrics prometheus.Registerer
+	Health  *health.Checker
+	Build   buildinfo.Info
+}
+
+// NewServer returns the public HTTP handler with every route of routes.go
+// behind the middleware stack.
+func NewServer(d Deps) http.Handler {
+	r := newRouter(d)
+	routes(r, d)
+	return r
+}
+
+// newRouter returns a router with the middleware stack every request goes
+// through, outermost first. The recoverer sits inside the access log and
+// the metrics so that a panic's 500 is logged and counted like any other.
+func newRouter(d Deps) *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(clientIP(d.Config.TrustedProxies))
+	r.Use(requestID)
+	r.Use(observe(d.Log, newMetrics(d.Metrics)))
+	r.Use(recoverer(d.Log))
+	r.Use(securityHeaders)
+	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))
+	r.MethodNotAllowed(problemHandler(http.StatusMethodNotAllowed, "method not allowed on this resource"))
+	return r
+}
+
+// clientIP records the client's address for logs and rate limits, trusting
+// X-Forwarded-For only as far as the configured number of proxies.
+func clientIP(trustedProxies int) func(http.Handler) http.Handler {
+	if trustedProxies == 0 {
+		return middleware.ClientIPFromRemoteAddr
+	}
+	return middleware.ClientIPFromXFFTrustedProxies(trustedProxies)
+}
