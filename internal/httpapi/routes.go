@@ -16,8 +16,11 @@ func routes(r chi.Router, d Deps) {
 
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
-		r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
-
 		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
+
+		// Routes that read a body or wait on a backing service go here.
+		r.Group(func(r chi.Router) {
+			r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
+		})
 	})
 }

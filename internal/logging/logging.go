@@ -87,6 +87,18 @@ func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 	return context.WithValue(ctx, ctxKey{}, attrs)
 }
 
+// Attr returns the value of the attribute named key that WithAttrs stored
+// in ctx, or "" when there is none.
+func Attr(ctx context.Context, key string) string {
+	attrs, _ := ctx.Value(ctxKey{}).([]slog.Attr)
+	for i := len(attrs) - 1; i >= 0; i-- {
+		if attrs[i].Key == key {
+			return attrs[i].Value.String()
+		}
+	}
+	return ""
+}
+
 // contextHandler adds the attributes stored by WithAttrs to each record.
 type contextHandler struct {
 	slog.Handler
