@@ -29,3 +29,25 @@ func EnvExample(spec any) string {
 	}
 	return b.String()
 }
+
+// MarkdownTable renders the variables of spec as a Markdown table for the
+// README.
+func MarkdownTable(spec any) string {
+	var b strings.Builder
+	b.WriteString("| variable | default | description |\n| --- | --- | --- |\n")
+	for _, v := range Vars(spec) {
+		def := "`" + v.Default + "`"
+		switch {
+		case v.Required:
+			def = "required"
+		case v.Default == "":
+			def = "unset"
+		}
+		desc := v.Description
+		if v.Secret {
+			desc += " (secret: masked when printed)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, strings.ReplaceAll(desc, "|", "\\|"))
+	}
+	return b.String()
+}
