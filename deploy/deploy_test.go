@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dozen-go/dozen/internal/config"
 )
 
 // process is one process type (factor VIII): a main package under cmd/
@@ -133,4 +135,13 @@ func waitHTTP(t *testing.T, url string, exited <-chan struct{}) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// configVars returns the names of every setting of internal/config.
+func configVars() []string {
+	var names []string
+	for _, v := range config.Vars(&config.Config{}) {
+		names = append(names, v.Name)
+	}
+	return names
 }

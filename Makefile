@@ -1,0 +1,42 @@
+# Shortcuts for the usual commands; `make` lists them. Each target's
+# description is its ## comment. The module path comes from go list, so
+# the file survives gonew.
+
+MODULE  := $(shell go list -m)
+NAME    := $(notdir $(MODULE))
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE   ?= $(NAME):$(VERSION)
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint build docker tidy services
+
+help: ## list the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+run: ## run the web process, with the settings in .env if there is one
+	set -a; [ ! -f .env ] || . ./.env; set +a; go run ./cmd/server
+
+test: ## what CI runs: gofmt, go vet and the race-detector tests
+	bash .ci/run
+
+lint: ## golangci-lint and the twelve-factor checklist
+	go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run
+	go run ./cmd/twelvefactor .
+
+build: ## build every command into bin/ with the image's flags
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ ./cmd/...
+
+docker: ## build the image (IMAGE=name:tag to choose its tag)
+	docker build -t $(IMAGE) \
+		--build-arg NAME=$(NAME) \
+		--build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$$(git rev-parse HEAD) \
+		--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) \
+		--build-arg SOURCE=https://$(MODULE) \
+		.
+
+services: ## start Postgres and Redis in containers (compose.yaml)
+	docker compose up -d --wait
+
+tidy: ## go mod tidy
+	go mod tidy
