@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"os"
 
-	// The binary carries what it would otherwise read from the image, so it
-	// runs on scratch or an empty root filesystem: time zone data for
-	// time.LoadLocation and a CA bundle used when the system has none.
-	_ "golang.org/x/crypto/x509roots/fallback"
+	// The binary carries what it would otherwise read from the image, so
+	// it runs on scratch or an empty root filesystem: time zone data for
+	// time.LoadLocation, and a CA bundle used when the system has none.
 	_ "time/tzdata"
+
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 func main() {
