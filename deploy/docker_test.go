@@ -287,58 +287,100 @@ func buildAsDockerfile(t *testing.T) string {
 }
 
 // TestImageRunsOnEmptyRoot builds the binaries as the Dockerfile does and
-// runs the server chrooted into a directory holding nothing but the
-// binary and an empty /tmp, with no environment besides its settings: no
-// shell, no CA bundle, no time zone data, no /etc. It must answer /livez
-// and exit 0 on SIGTERM.
+// runs each process chrooted into a directory holding nothing but the
+// binaries and an empty /tmp, with no environment besides its settings:
+// no shell, no CA bundle, no time zone data, no /etc. The release process
+// must exit 0; then web must answer /livez, the others must keep running,
+// and all must exit 0 on SIGTERM.
 func TestImageRunsOnEmptyRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("chroot needs root; run the tests as root to check the binary on an empty filesystem")
+		t.Skip("chroot needs root; run the tests as root to check the binaries on an empty filesystem")
 	}
 	bin := buildAsDockerfile(t)
+	empty := t.TempDir()
 	for _, p := range processes {
 		info, err := os.Stat(filepath.Join(bin, p.cmd))
 		if err != nil {
 			t.Fatalf("the Dockerfile's build made no %s: %v", p.cmd, err)
 		}
 		t.Logf("%s: %d bytes (%.1f MiB)", p.cmd, info.Size(), float64(info.Size())/(1<<20))
+		copyFile(t, filepath.Join(bin, p.cmd), filepath.Join(empty, p.cmd))
 	}
-
-	empty := t.TempDir()
-	copyFile(t, filepath.Join(bin, "server"), filepath.Join(empty, "server"))
 	if err := os.Mkdir(filepath.Join(empty, "tmp"), 0o1777); err != nil {
 		t.Fatal(err)
 	}
-	port, adminPort := freePort(t), freePort(t)
-	cmd := exec.Command("/server")
-	cmd.Dir = "/"
-	cmd.Env = []string{
-		"PORT=" + strconv.Itoa(port),
-		"ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(adminPort),
+
+	// Release first, as every platform runs it.
+	for _, p := range processes {
+		if p.procType != "release" {
+			continue
+		}
+		c := chrooted(t, empty, p)
+		if err := c.cmd.Run(); err != nil {
+			t.Fatalf("%s on an empty root: %v, want exit 0\n%s", c.line, err, c.logs.String())
+		}
+	}
+	var running []*chrootedProcess
+	for _, p := range processes {
+		if p.procType == "release" {
+			continue
+		}
+		c := chrooted(t, empty, p)
+		if err := c.cmd.Start(); err != nil {
+			t.Skipf("start %s chrooted into an empty directory: %v", c.line, err)
+		}
+		c.exited = make(chan struct{})
+		go func() { c.err = c.cmd.Wait(); close(c.exited) }()
+		t.Cleanup(func() {
+			c.cmd.Process.Kill()
+			<-c.exited
+		})
+		running = append(running, c)
+		if p.procType == "web" {
+			waitHTTP(t, "http://127.0.0.1:"+c.port+"/livez", c.exited)
+		}
+	}
+	for _, c := range running {
+		select {
+		case <-c.exited:
+			t.Fatalf("%s on an empty root exited early: %v\n%s", c.line, c.err, c.logs.String())
+		default:
+		}
+		if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		<-c.exited
+		if c.err != nil {
+			t.Errorf("%s on an empty root after SIGTERM: %v, want exit 0\n%s", c.line, c.err, c.logs.String())
+		}
+	}
+}
+
+// chrootedProcess is one process run inside the empty root.
+type chrootedProcess struct {
+	line   string // the command line, for messages
+	port   string // its PORT
+	cmd    *exec.Cmd
+	logs   strings.Builder
+	exited chan struct{}
+	err    error
+}
+
+// chrooted prepares process p to run chrooted into dir, with its settings
+// as its only environment: loopback ports, no drain delay.
+func chrooted(t *testing.T, dir string, p process) *chrootedProcess {
+	t.Helper()
+	c := &chrootedProcess{line: strings.TrimSpace(p.cmd + " " + p.args), port: strconv.Itoa(freePort(t))}
+	c.cmd = exec.Command("/"+p.cmd, strings.Fields(p.args)...)
+	c.cmd.Dir = "/"
+	c.cmd.Env = []string{
+		"PORT=" + c.port,
+		"ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(freePort(t)),
 		"DRAIN_DELAY=0s",
 	}
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: empty}
-	if err := cmd.Start(); err != nil {
-		t.Skipf("start the server chrooted into an empty directory: %v", err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	defer func() {
-		cmd.Process.Kill()
-		<-exited
-	}()
-
-	waitHTTP(t, "http://127.0.0.1:"+strconv.Itoa(port)+"/livez", exited)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	if waitErr != nil {
-		t.Errorf("server on an empty root after SIGTERM: %v, want exit 0\n%s", waitErr, logs.String())
-	}
+	c.cmd.Stdout, c.cmd.Stderr = &c.logs, &c.logs
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: dir}
+	return c
 }
 
 // TestBinariesEmbedWhatTheImageLacks checks that every process embeds time
