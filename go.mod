@@ -3,7 +3,7 @@ module github.com/dozen-go/dozen
 go 1.26.0
 
 // +heroku goVersion go1.26
-// +heroku install ./cmd/server
+// +heroku install ./cmd/...
 
 require (
 	github.com/go-chi/chi/v5 v5.5.0

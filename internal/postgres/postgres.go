@@ -89,6 +89,9 @@ func connect(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 		}
 		pause = min(2*pause, 5*time.Second)
 	}
+	if attempts == 1 {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
 	return fmt.Errorf("connect to postgres: gave up after %d attempts: %w", attempts, err)
 }
 
