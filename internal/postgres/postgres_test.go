@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -132,5 +133,21 @@ func TestClassifyErrors(t *testing.T) {
 		if got := IsUniqueViolation(tt.err); got != tt.duplicate {
 			t.Errorf("IsUniqueViolation(%v) = %v, want %v", tt.err, got, tt.duplicate)
 		}
+	}
+}
+
+// TestHerokuURLTriesTLS checks that a URL as Heroku sets it, with no
+// sslmode, makes pgx try TLS first (Heroku requires it) without verifying
+// the certificate, and fall back to plain TCP only after.
+func TestHerokuURLTriesTLS(t *testing.T) {
+	cfg, err := pgx.ParseConfig("postgres://u:p@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d1abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TLSConfig == nil || !cfg.TLSConfig.InsecureSkipVerify {
+		t.Errorf("first attempt TLS config = %+v, want TLS without verification (sslmode=prefer)", cfg.TLSConfig)
+	}
+	if len(cfg.Fallbacks) != 1 || cfg.Fallbacks[0].TLSConfig != nil {
+		t.Errorf("fallbacks = %+v, want one plain TCP fallback", cfg.Fallbacks)
 	}
 }

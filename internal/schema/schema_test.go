@@ -361,3 +361,69 @@ func TestDirtyWhileRunning(t *testing.T) {
 		t.Errorf("%d sessions hold an advisory lock after Status, want 0", n)
 	}
 }
+
+// TestKilledMigratorLeavesNoLock terminates a migrator's session mid-run,
+// as a crash or an OOM kill would: the advisory lock goes with the
+// session, the migration's changes are rolled back, and the dirty flag
+// tells the operator what happened.
+func TestKilledMigratorLeavesNoLock(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	tg := &target{dialect: migrations.Postgres, url: u}
+	long := fstest.MapFS{
+		"000001_long.up.sql":   {Data: []byte("CREATE TABLE long (id integer); SELECT pg_sleep(30);")},
+		"000001_long.down.sql": {Data: []byte("DROP TABLE long;")},
+	}
+	m := tg.migrator(t, long, time.Second)
+	done := make(chan error, 1)
+	go func() { _, err := m.Up(context.Background()); done <- err }()
+
+	watcher, err := pgx.Connect(t.Context(), u.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(context.Background())
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		watcher.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()").Scan(&n)
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the migration did not start")
+		}
+	}
+	if _, err := watcher.Exec(t.Context(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Up() = nil after its session was terminated, want an error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Up() still running 10s after its session was terminated")
+	}
+	if n := advisoryLockHolders(t, watcher); n != 0 {
+		t.Errorf("%d sessions hold an advisory lock after the migrator died, want 0", n)
+	}
+	var exists bool
+	watcher.QueryRow(t.Context(), "SELECT to_regclass('long') IS NOT NULL").Scan(&exists)
+	if exists {
+		t.Errorf("table long exists: the killed migration left a partial schema")
+	}
+	v, dirty, err := Version(t.Context(), tg.inspectDB(t), migrations.Postgres)
+	if err != nil || v != 1 || !dirty {
+		t.Errorf("Version() = %d, %v, %v; want 1, dirty", v, dirty, err)
+	}
+}
+
+// inspectDB opens a plain handle on a Postgres target.
+func (tg *target) inspectDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), tg.url, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db.SQL
+}
