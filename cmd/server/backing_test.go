@@ -257,3 +257,28 @@ func TestRedisOptional(t *testing.T) {
 	}
 	stop(t, s)
 }
+
+// TestStopSignalDuringStartup sends SIGINT while the server waits for a
+// database that does not answer: it stops waiting and returns at once.
+func TestStopSignalDuringStartup(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+	}()
+	err, took := runUntilError(t, map[string]string{
+		"DATABASE_URL":              "postgres://app@" + addr + "/app?sslmode=disable",
+		"DATABASE_CONNECT_ATTEMPTS": "100",
+	})
+	if !strings.Contains(err.Error(), "during start-up") {
+		t.Errorf("run(SIGINT while connecting) = %v, want it stopped during start-up", err)
+	}
+	if took > 3*time.Second {
+		t.Errorf("run took %v after SIGINT, want it to stop waiting at once", took)
+	}
+}

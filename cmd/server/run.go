@@ -64,7 +64,16 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		collectors.NewBuildInfoCollector(),
 	)
 
-	db, err := openDatabase(ctx, cfg.Database, log)
+	// Waiting for a database that is still coming up can take a while; a
+	// stop signal meanwhile ends the wait instead of being left for later.
+	startCtx, interrupted := interruptible(ctx, signals)
+	db, err := openDatabase(startCtx, cfg.Database, log)
+	if sig := interrupted(); sig != nil {
+		if err == nil {
+			db.Close()
+		}
+		return fmt.Errorf("stopped by %s during start-up", sig)
+	}
 	if err != nil {
 		return err
 	}
@@ -191,6 +200,30 @@ func openDatabase(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	}
 	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest)
 	return db, nil
+}
+
+// interruptible returns a context that ends when a signal arrives on
+// signals, and a function that stops watching and returns the signal that
+// arrived, if one did. Call the function before reading signals again.
+func interruptible(ctx context.Context, signals <-chan os.Signal) (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	got := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case sig := <-signals:
+			cancel()
+			got <- sig
+		case <-stop:
+			got <- nil
+		}
+	}()
+	return ctx, func() os.Signal {
+		close(stop)
+		sig := <-got
+		cancel()
+		return sig
+	}
 }
 
 // serve runs srv on ln until it is shut down.
