@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -171,13 +172,15 @@ func IsUnavailable(err error) bool {
 	}
 	// A connection that died mid-query: pgx reports it as a closed or
 	// unexpected-EOF connection, and database/sql as a bad connection.
-	return pgconn.SafeToRetry(err) || errors.Is(err, sql.ErrConnDone) || isClosedConn(err)
+	return pgconn.SafeToRetry(err) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || isClosedConn(err)
 }
 
+// isClosedConn matches pgx's error for a query on a connection it has
+// already closed, which has no exported sentinel.
 func isClosedConn(err error) bool {
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		switch e.Error() {
-		case "conn closed", "unexpected EOF":
+		if e.Error() == "conn closed" {
 			return true
 		}
 	}

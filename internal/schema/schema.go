@@ -73,7 +73,10 @@ func New(db *sql.DB, dialect string, src fs.FS, lockWait time.Duration, log *slo
 
 // instance opens golang-migrate on first use. Opening takes the migration
 // lock to create schema_migrations, so it can fail with a lock timeout;
-// that failure is not kept, and the next call tries again.
+// that failure is not kept, and the next call tries again. (The Postgres
+// driver then keeps the session it took from db until db is closed: a
+// cost paid only by a migrator that lost the race, which is a one-off
+// process about to exit.)
 func (m *Migrator) instance() (*migrate.Migrate, error) {
 	if m.m != nil {
 		return m.m, nil
