@@ -13,7 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/integration"
 )
 
 func TestMain(m *testing.M) {
@@ -36,7 +36,7 @@ func TestContract(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
 		raw := os.Getenv("TEST_REDIS_URL")
 		if raw == "" {
-			pgtest.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+			integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 		}
 		u, err := config.ParseURL(raw)
 		if err != nil {

@@ -16,26 +16,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/integration"
 )
 
 // Variable names the server to test against, e.g.
 // postgres://postgres@127.0.0.1:5432/postgres.
 const Variable = "TEST_DATABASE_URL"
-
-// Require names the variable that, set to 1, turns every skip for a
-// missing test server into a failure, so CI cannot pass without them.
-const Require = "DOZEN_REQUIRE_INTEGRATION"
-
-// Skip skips t, or fails it when DOZEN_REQUIRE_INTEGRATION=1, saying which
-// variable to set.
-func Skip(t testing.TB, variable, example string) {
-	t.Helper()
-	msg := fmt.Sprintf("integration test: set %s (e.g. %s) to run it", variable, example)
-	if os.Getenv(Require) == "1" {
-		t.Fatalf("%s; %s=1 forbids skipping", msg, Require)
-	}
-	t.Skip(msg)
-}
 
 // NewDatabase creates an empty database named dozen_test_<random> and
 // returns its URL. Cleanup terminates its sessions and drops it.
@@ -43,7 +29,7 @@ func NewDatabase(t testing.TB) config.URL {
 	t.Helper()
 	server := os.Getenv(Variable)
 	if server == "" {
-		Skip(t, Variable, "postgres://postgres@127.0.0.1:5432/postgres")
+		integration.Skip(t, Variable, "postgres://postgres@127.0.0.1:5432/postgres")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
