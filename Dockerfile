@@ -24,7 +24,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags="-s -w" -o /out/ \
-        ./cmd/server
+        ./cmd/server \
+        ./cmd/admin
 
 # No shell, no package manager. The binaries embed their CA bundle and
 # time zone data, so they would run on scratch as well.

@@ -8,13 +8,16 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE   ?= $(NAME):$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint build docker tidy services
+.PHONY: help run migrate test lint build docker tidy services
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run: ## run the web process, with the settings in .env if there is one
 	set -a; [ ! -f .env ] || . ./.env; set +a; go run ./cmd/server
+
+migrate: ## apply pending migrations (admin migrate up), with the settings in .env
+	set -a; [ ! -f .env ] || . ./.env; set +a; go run ./cmd/admin migrate up
 
 test: ## what CI runs: gofmt, go vet and the race-detector tests
 	bash .ci/run

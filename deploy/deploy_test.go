@@ -36,6 +36,7 @@ type process struct {
 
 var processes = []process{
 	{cmd: "server", procType: "web", workload: "Deployment"},
+	{cmd: "admin", procType: "release", args: "migrate up", workload: "Job"},
 }
 
 // tools are the cmd/ directories that are developer tools rather than

@@ -367,7 +367,8 @@ type chrootedProcess struct {
 }
 
 // chrooted prepares process p to run chrooted into dir, with its settings
-// as its only environment: loopback ports, no drain delay.
+// as its only environment: loopback ports, the embedded database on the
+// one writable directory, no drain delay.
 func chrooted(t *testing.T, dir string, p process) *chrootedProcess {
 	t.Helper()
 	c := &chrootedProcess{line: strings.TrimSpace(p.cmd + " " + p.args), port: strconv.Itoa(freePort(t))}
@@ -376,6 +377,7 @@ func chrooted(t *testing.T, dir string, p process) *chrootedProcess {
 	c.cmd.Env = []string{
 		"PORT=" + c.port,
 		"ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(freePort(t)),
+		"DATA_DIR=/tmp/data",
 		"DRAIN_DELAY=0s",
 	}
 	c.cmd.Stdout, c.cmd.Stderr = &c.logs, &c.logs

@@ -417,15 +417,15 @@ func checkPod(t *testing.T, r *rendering, w workload, server http.Handler) {
 			t.Errorf("%s: want a preStop sleep, so endpoints go before SIGTERM does", at)
 		}
 		checkNetworkPolicy(t, r, w, p.procType == "web")
-	}
 
-	// The metrics listener: on every interface of the pod, on the named port.
-	host, port, err := net.SplitHostPort(cfg.AdminAddr)
-	if err != nil || (host != "" && host != "0.0.0.0") {
-		t.Errorf("%s: ADMIN_ADDR %q, want :PORT so that Prometheus can scrape the pod IP", at, cfg.AdminAddr)
-	}
-	if mp, ok := containerPort(c, intstr.FromString("metrics")); !ok || strconv.Itoa(int(mp)) != port {
-		t.Errorf("%s: containerPort metrics = %d, want ADMIN_ADDR's port %s", at, mp, port)
+		// The metrics listener: on every interface of the pod, on the named port.
+		host, port, err := net.SplitHostPort(cfg.AdminAddr)
+		if err != nil || (host != "" && host != "0.0.0.0") {
+			t.Errorf("%s: ADMIN_ADDR %q, want :PORT so that Prometheus can scrape the pod IP", at, cfg.AdminAddr)
+		}
+		if mp, ok := containerPort(c, intstr.FromString("metrics")); !ok || strconv.Itoa(int(mp)) != port {
+			t.Errorf("%s: containerPort metrics = %d, want ADMIN_ADDR's port %s", at, mp, port)
+		}
 	}
 
 	if p.procType != "web" {

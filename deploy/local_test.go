@@ -64,7 +64,23 @@ func TestCompose(t *testing.T) {
 	for _, v := range configVars() {
 		settings[v] = true
 	}
-	ran := map[string]bool{}
+	ran := map[string]string{} // process command line: the service running it
+	for name, s := range c.Services {
+		if slices.Contains(backing, name) {
+			continue
+		}
+		ran[strings.TrimPrefix(strings.Join(s.Command, " "), "/usr/local/bin/")] = name
+	}
+	var release string // the service that must finish before the others start
+	for _, p := range processes {
+		svc, ok := ran[strings.TrimSpace(p.cmd+" "+p.args)]
+		if !ok {
+			t.Errorf("compose.yaml runs no %s process (%s)", p.procType, strings.TrimSpace(p.cmd+" "+p.args))
+		}
+		if p.procType == "release" {
+			release = svc
+		}
+	}
 	for name, s := range c.Services {
 		if slices.Contains(backing, name) {
 			continue
@@ -76,9 +92,7 @@ func TestCompose(t *testing.T) {
 		if s.Build != "." {
 			t.Errorf("%s: build %q, want . (the Dockerfile)", at, s.Build)
 		}
-		if cmd, ok := strings.CutPrefix(strings.Join(s.Command, " "), "/usr/local/bin/"); ok {
-			ran[cmd] = true
-		} else {
+		if !strings.HasPrefix(firstOr(s.Command), "/usr/local/bin/") {
 			t.Errorf("%s: command %q, want /usr/local/bin/PROCESS", at, s.Command)
 		}
 		for k := range s.Environment {
@@ -91,13 +105,8 @@ func TestCompose(t *testing.T) {
 				t.Errorf("%s: want depends_on %s: condition: service_healthy", at, b)
 			}
 		}
-	}
-	for _, p := range processes {
-		if p.procType == "release" {
-			continue
-		}
-		if !ran[strings.TrimSpace(p.cmd+" "+p.args)] {
-			t.Errorf("compose.yaml runs no %s process (%s)", p.procType, p.cmd)
+		if release != "" && name != release && s.DependsOn[release].Condition != "service_completed_successfully" {
+			t.Errorf("%s: want depends_on %s: condition: service_completed_successfully, as on Heroku and Kubernetes", at, release)
 		}
 	}
 }

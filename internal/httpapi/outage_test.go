@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/schema"
+	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/migrations"
+)
+
+// TestDatabaseOutageIs503 runs a handler that reads from a real Postgres
+// through the store while the database is cut off (its sessions
+// terminated, new ones refused): the client gets 503 problem+json with
+// Retry-After and none of the database's error text, and the same handler
+// answers again once the database is back, with nothing restarted.
+func TestDatabaseOutageIs503(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	mdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := migrations.FS(migrations.Postgres)
+	m, err := schema.New(mdb, migrations.Postgres, src, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	db, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db.SQL)
+	if _, err := st.CreateLink(t.Context(), store.Link{Code: "abc", URL: "https://example.com"}); err != nil {
+		t.Fatal(err)
+	}
+
+	d, _, _ := testDeps(t)
+	r := newRouter(d)
+	r.Get("/links/{code}", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := st.LinkByCode(r.Context(), "abc"); err != nil {
+			respondError(w, r, d.Log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	call := func() (*http.Response, string) {
+		resp, err := http.Get(srv.URL + "/links/abc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+
+	if resp, _ := call(); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("GET before the outage = %d, want 204", resp.StatusCode)
+	}
+	pgtest.SetDown(t, pgtest.Name(u), true)
+	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
+	resp, body := call()
+	var p problem
+	json.Unmarshal([]byte(body), &p)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		resp.Header.Get("Retry-After") == "" || p.Status != 503 {
+		t.Errorf("GET during the outage = %d %v %s, want 503 problem+json with Retry-After", resp.StatusCode, resp.Header, body)
+	}
+	for _, leak := range []string{pgtest.Name(u), "accepting connections", "SQLSTATE", "127.0.0.1"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("GET during the outage body = %s, shows %q", body, leak)
+		}
+	}
+
+	pgtest.SetDown(t, pgtest.Name(u), false)
+	if resp, body := call(); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("GET after the outage = %d %s, want 204 without a restart", resp.StatusCode, body)
+	}
+}
