@@ -168,11 +168,11 @@ func overlays(t *testing.T) []string {
 }
 
 func TestKubernetesOverlays(t *testing.T) {
-	server := probeTarget(t)
+	h := newListeners(t)
 	for _, overlay := range overlays(t) {
 		t.Run(overlay, func(t *testing.T) {
 			dir := filepath.Join(root, kubeDir, "overlays", overlay)
-			checkRendering(t, render(t, filesys.MakeFsOnDisk(), dir), server)
+			checkRendering(t, render(t, filesys.MakeFsOnDisk(), dir), h)
 		})
 	}
 }
@@ -208,7 +208,8 @@ func TestServiceMonitorComponent(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := render(t, fsys, "/k/overlays/prod")
-	checkRendering(t, r, probeTarget(t))
+	h := newListeners(t)
+	checkRendering(t, r, h)
 	if len(r.monitors) != 1 {
 		t.Fatalf("rendered %d ServiceMonitors, want 1", len(r.monitors))
 	}
@@ -217,39 +218,51 @@ func TestServiceMonitorComponent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := httpapi.NewAdminHandler(prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-	var matched bool
+	scraped := map[string]bool{} // Deployments whose pods a scraped Service selects
 	for _, svc := range r.services {
 		if !sel.Matches(labels.Set(svc.Labels)) || svc.Namespace != sm.Namespace {
 			continue
 		}
-		matched = true
 		for _, ep := range sm.Spec.Endpoints {
 			if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == ep.Port }) {
 				t.Errorf("ServiceMonitor endpoint port %q is not a port of Service %s", ep.Port, svc.Name)
 			}
-			if code := get(admin, ep.Path); code != http.StatusOK {
+			if code := get(h.admin, ep.Path); code != http.StatusOK {
 				t.Errorf("ServiceMonitor path %s: the admin listener answers %d, want 200", ep.Path, code)
 			}
 		}
+		for _, w := range selected(t, r, &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}) {
+			scraped[w.name] = true
+		}
 	}
-	if !matched {
-		t.Errorf("ServiceMonitor selector %v matches no Service in namespace %q", sel, sm.Namespace)
+	for _, d := range r.deployments {
+		if !scraped[d.Name] {
+			t.Errorf("ServiceMonitor %v scrapes no Service in front of Deployment %s", sel, d.Name)
+		}
 	}
 }
 
-// probeTarget is the server's public handler, to check that probe paths exist.
-func probeTarget(t *testing.T) http.Handler {
+// listeners are the handlers behind the two ports of a process, to check
+// that probe and scrape paths exist.
+type listeners struct {
+	public http.Handler // on PORT
+	admin  http.Handler // on ADMIN_ADDR
+}
+
+func newListeners(t *testing.T) listeners {
 	t.Helper()
 	cfg, err := config.Load(func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	return httpapi.NewServer(httpapi.Deps{
-		Config: cfg.HTTP, Log: log, Metrics: prometheus.NewRegistry(),
-		Health: health.NewChecker(log, time.Second, 0), Build: buildinfo.Read(),
-	})
+	checker := health.NewChecker(log, time.Second, 0)
+	return listeners{
+		public: httpapi.NewServer(httpapi.Deps{
+			Config: cfg.HTTP, Log: log, Metrics: prometheus.NewRegistry(), Health: checker, Build: buildinfo.Read(),
+		}),
+		admin: httpapi.NewAdminHandler(prometheus.NewRegistry(), log),
+	}
 }
 
 func get(h http.Handler, path string) int {
@@ -259,7 +272,7 @@ func get(h http.Handler, path string) int {
 }
 
 // checkRendering checks the invariants every overlay must keep.
-func checkRendering(t *testing.T, r *rendering, server http.Handler) {
+func checkRendering(t *testing.T, r *rendering, h listeners) {
 	t.Helper()
 	settings := map[string]bool{}
 	for _, v := range config.Vars(&config.Config{}) {
@@ -290,7 +303,7 @@ func checkRendering(t *testing.T, r *rendering, server http.Handler) {
 				t.Errorf("%s %s image %s, want the one image of every process, %s", w.kind, w.name, c.Image, image)
 			}
 		}
-		checkPod(t, r, w, server)
+		checkPod(t, r, w, h)
 	}
 	if image == "" {
 		t.Fatal("no workloads rendered")
@@ -344,7 +357,7 @@ func checkRendering(t *testing.T, r *rendering, server http.Handler) {
 }
 
 // checkPod checks one workload's pod template.
-func checkPod(t *testing.T, r *rendering, w workload, server http.Handler) {
+func checkPod(t *testing.T, r *rendering, w workload, h listeners) {
 	t.Helper()
 	spec := &w.pod.Spec
 	if len(spec.Containers) != 1 {
@@ -399,64 +412,83 @@ func checkPod(t *testing.T, r *rendering, w workload, server http.Handler) {
 		t.Errorf("%s: want GOMEMLIMIT from resourceFieldRef limits.memory", at)
 	}
 
-	if w.kind == "Deployment" {
-		preStop := int64(0)
-		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
-			preStop = c.Lifecycle.PreStop.Sleep.Seconds
-		}
-		budget := time.Duration(preStop)*time.Second + cfg.Shutdown.DrainDelay + cfg.Shutdown.Timeout
-		grace := time.Duration(30) * time.Second
-		if spec.TerminationGracePeriodSeconds != nil {
-			grace = time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
-		}
-		if budget >= grace {
-			t.Errorf("%s: preStop %ds + DRAIN_DELAY %s + SHUTDOWN_TIMEOUT %s = %s, want under terminationGracePeriodSeconds %s",
-				at, preStop, cfg.Shutdown.DrainDelay, cfg.Shutdown.Timeout, budget, grace)
-		}
-		if p.procType == "web" && preStop == 0 {
-			t.Errorf("%s: want a preStop sleep, so endpoints go before SIGTERM does", at)
-		}
-		checkNetworkPolicy(t, r, w, p.procType == "web")
-
-		// The metrics listener: on every interface of the pod, on the named port.
-		host, port, err := net.SplitHostPort(cfg.AdminAddr)
-		if err != nil || (host != "" && host != "0.0.0.0") {
-			t.Errorf("%s: ADMIN_ADDR %q, want :PORT so that Prometheus can scrape the pod IP", at, cfg.AdminAddr)
-		}
-		if mp, ok := containerPort(c, intstr.FromString("metrics")); !ok || strconv.Itoa(int(mp)) != port {
-			t.Errorf("%s: containerPort metrics = %d, want ADMIN_ADDR's port %s", at, mp, port)
-		}
-	}
-
-	if p.procType != "web" {
+	if w.kind != "Deployment" {
 		return
 	}
-	if hp, ok := containerPort(c, intstr.FromString("http")); !ok || int(hp) != cfg.Port {
-		t.Errorf("%s: containerPort http = %d, want PORT %d", at, hp, cfg.Port)
+	web := p.procType == "web"
+	preStop := int64(0)
+	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
+		preStop = c.Lifecycle.PreStop.Sleep.Seconds
 	}
+	budget := time.Duration(preStop)*time.Second + cfg.Shutdown.DrainDelay + cfg.Shutdown.Timeout
+	grace := 30 * time.Second // the Kubernetes default
+	if spec.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	if budget >= grace {
+		t.Errorf("%s: preStop %ds + DRAIN_DELAY %s + SHUTDOWN_TIMEOUT %s = %s, want under terminationGracePeriodSeconds %s",
+			at, preStop, cfg.Shutdown.DrainDelay, cfg.Shutdown.Timeout, budget, grace)
+	}
+	if web && preStop == 0 {
+		t.Errorf("%s: want a preStop sleep, so endpoints go before SIGTERM does", at)
+	}
+	checkNetworkPolicy(t, r, w, web)
+
+	// The admin listener: on every interface of the pod, on the named port.
+	host, adminPort, err := net.SplitHostPort(cfg.AdminAddr)
+	if err != nil || (host != "" && host != "0.0.0.0") {
+		t.Errorf("%s: ADMIN_ADDR %q, want :PORT so that Prometheus can scrape the pod IP", at, cfg.AdminAddr)
+	}
+	if mp, ok := containerPort(c, intstr.FromString("metrics")); !ok || strconv.Itoa(int(mp)) != adminPort {
+		t.Errorf("%s: containerPort metrics = %d, want ADMIN_ADDR's port %s", at, mp, adminPort)
+	}
+	if web {
+		if hp, ok := containerPort(c, intstr.FromString("http")); !ok || int(hp) != cfg.Port {
+			t.Errorf("%s: containerPort http = %d, want PORT %d", at, hp, cfg.Port)
+		}
+	}
+
+	// Probes: each path must answer 200 on the listener its port names.
+	// Web probes its public port, which is what traffic reaches; readiness
+	// matters only behind a Service.
 	probes := []struct {
-		name  string
-		probe *corev1.Probe
-		path  string
+		name     string
+		probe    *corev1.Probe
+		path     string
+		required bool
 	}{
-		{"startupProbe", c.StartupProbe, "/livez"},
-		{"livenessProbe", c.LivenessProbe, "/livez"},
-		{"readinessProbe", c.ReadinessProbe, "/readyz"},
+		{"startupProbe", c.StartupProbe, "/livez", true},
+		{"livenessProbe", c.LivenessProbe, "/livez", true},
+		{"readinessProbe", c.ReadinessProbe, "/readyz", web},
 	}
 	for _, pr := range probes {
 		if pr.probe == nil || pr.probe.HTTPGet == nil {
-			t.Errorf("%s: want an httpGet %s", at, pr.name)
+			if pr.required {
+				t.Errorf("%s: want an httpGet %s", at, pr.name)
+			}
 			continue
 		}
 		g := pr.probe.HTTPGet
 		if g.Path != pr.path {
 			t.Errorf("%s: %s path %s, want %s", at, pr.name, g.Path, pr.path)
 		}
-		if code := get(server, g.Path); code != http.StatusOK {
-			t.Errorf("%s: %s path %s: the server answers %d, want 200", at, pr.name, g.Path, code)
+		port, _ := containerPort(c, g.Port)
+		var listener http.Handler
+		switch {
+		case int(port) == cfg.Port:
+			listener = h.public
+		case strconv.Itoa(int(port)) == adminPort && !web:
+			listener = h.admin
+		default:
+			want := fmt.Sprintf("PORT %d", cfg.Port)
+			if !web {
+				want += " or ADMIN_ADDR's port " + adminPort
+			}
+			t.Errorf("%s: %s port %s is container port %d, want %s", at, pr.name, g.Port.String(), port, want)
+			continue
 		}
-		if port, ok := containerPort(c, g.Port); !ok || int(port) != cfg.Port {
-			t.Errorf("%s: %s port %s is container port %d, want PORT %d", at, pr.name, g.Port.String(), port, cfg.Port)
+		if code := get(listener, g.Path); code != http.StatusOK {
+			t.Errorf("%s: %s %s on port %d: the process answers %d, want 200", at, pr.name, g.Path, port, code)
 		}
 	}
 }
