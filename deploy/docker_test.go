@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/mattn/go-shellwords"
@@ -290,8 +288,8 @@ func buildAsDockerfile(t *testing.T) string {
 // runs each process chrooted into a directory holding nothing but the
 // binaries and an empty /tmp, with no environment besides its settings:
 // no shell, no CA bundle, no time zone data, no /etc. The release process
-// must exit 0; then web must answer /livez, the others must keep running,
-// and all must exit 0 on SIGTERM.
+// must exit 0; then web must answer /livez, the others must listen, and
+// all must exit 0 on SIGTERM.
 func TestImageRunsOnEmptyRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("chroot needs root; run the tests as root to check the binaries on an empty filesystem")
@@ -306,83 +304,9 @@ func TestImageRunsOnEmptyRoot(t *testing.T) {
 		t.Logf("%s: %d bytes (%.1f MiB)", p.cmd, info.Size(), float64(info.Size())/(1<<20))
 		copyFile(t, filepath.Join(bin, p.cmd), filepath.Join(empty, p.cmd))
 	}
-	if err := os.Mkdir(filepath.Join(empty, "tmp"), 0o1777); err != nil {
-		t.Fatal(err)
+	for _, r := range (appRun{bin: empty, chroot: true}).start(t) {
+		r.stop(t)
 	}
-
-	// Release first, as every platform runs it.
-	for _, p := range processes {
-		if p.procType != "release" {
-			continue
-		}
-		c := chrooted(t, empty, p)
-		if err := c.cmd.Run(); err != nil {
-			t.Fatalf("%s on an empty root: %v, want exit 0\n%s", c.line, err, c.logs.String())
-		}
-	}
-	var running []*chrootedProcess
-	for _, p := range processes {
-		if p.procType == "release" {
-			continue
-		}
-		c := chrooted(t, empty, p)
-		if err := c.cmd.Start(); err != nil {
-			t.Skipf("start %s chrooted into an empty directory: %v", c.line, err)
-		}
-		c.exited = make(chan struct{})
-		go func() { c.err = c.cmd.Wait(); close(c.exited) }()
-		t.Cleanup(func() {
-			c.cmd.Process.Kill()
-			<-c.exited
-		})
-		running = append(running, c)
-		if p.procType == "web" {
-			waitHTTP(t, "http://127.0.0.1:"+c.port+"/livez", c.exited)
-		}
-	}
-	for _, c := range running {
-		select {
-		case <-c.exited:
-			t.Fatalf("%s on an empty root exited early: %v\n%s", c.line, c.err, c.logs.String())
-		default:
-		}
-		if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		<-c.exited
-		if c.err != nil {
-			t.Errorf("%s on an empty root after SIGTERM: %v, want exit 0\n%s", c.line, c.err, c.logs.String())
-		}
-	}
-}
-
-// chrootedProcess is one process run inside the empty root.
-type chrootedProcess struct {
-	line   string // the command line, for messages
-	port   string // its PORT
-	cmd    *exec.Cmd
-	logs   strings.Builder
-	exited chan struct{}
-	err    error
-}
-
-// chrooted prepares process p to run chrooted into dir, with its settings
-// as its only environment: loopback ports, the embedded database on the
-// one writable directory, no drain delay.
-func chrooted(t *testing.T, dir string, p process) *chrootedProcess {
-	t.Helper()
-	c := &chrootedProcess{line: strings.TrimSpace(p.cmd + " " + p.args), port: strconv.Itoa(freePort(t))}
-	c.cmd = exec.Command("/"+p.cmd, strings.Fields(p.args)...)
-	c.cmd.Dir = "/"
-	c.cmd.Env = []string{
-		"PORT=" + c.port,
-		"ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(freePort(t)),
-		"DATA_DIR=/tmp/data",
-		"DRAIN_DELAY=0s",
-	}
-	c.cmd.Stdout, c.cmd.Stderr = &c.logs, &c.logs
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: dir}
-	return c
 }
 
 // TestBinariesEmbedWhatTheImageLacks checks that every process embeds time

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -32,10 +30,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/health"
-	"github.com/dozen-go/dozen/internal/httpapi"
 )
 
 const kubeDir = "deploy/kubernetes"
@@ -69,6 +64,17 @@ type rendering struct {
 	hpas        []autoscalingv2.HorizontalPodAutoscaler
 	policies    []networkingv1.NetworkPolicy
 	monitors    []serviceMonitor
+
+	// probes are the requests Kubernetes and Prometheus will make of the
+	// processes, found while checking, each with where it was found.
+	probes map[probe]string
+}
+
+// probe is an HTTP GET of a path on one of a process's two listeners.
+type probe struct {
+	cmd      string // the process
+	listener string // PORT or ADMIN_ADDR
+	path     string
 }
 
 // workload is a pod template and what runs it.
@@ -96,7 +102,7 @@ func render(t *testing.T, fsys filesys.FileSystem, dir string) *rendering {
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
-	r := &rendering{}
+	r := &rendering{probes: map[probe]string{}}
 	for _, res := range m.Resources() {
 		b, err := res.MarshalJSON()
 		if err != nil {
@@ -167,20 +173,34 @@ func overlays(t *testing.T) []string {
 	return dirs
 }
 
+// TestKubernetesOverlays renders every overlay, and production with the
+// opt-in ServiceMonitor, checks each rendering, then starts the processes
+// and checks that every probe and scrape path answers 200 on its port.
 func TestKubernetesOverlays(t *testing.T) {
-	h := newListeners(t)
+	probes := map[probe]string{}
 	for _, overlay := range overlays(t) {
 		t.Run(overlay, func(t *testing.T) {
 			dir := filepath.Join(root, kubeDir, "overlays", overlay)
-			checkRendering(t, render(t, filesys.MakeFsOnDisk(), dir), h)
+			r := render(t, filesys.MakeFsOnDisk(), dir)
+			checkRendering(t, r)
+			maps.Copy(probes, r.probes)
 		})
 	}
+	t.Run("prod+servicemonitor", func(t *testing.T) {
+		r := renderWithServiceMonitor(t)
+		checkRendering(t, r)
+		checkServiceMonitor(t, r)
+		maps.Copy(probes, r.probes)
+	})
+	t.Run("probes answer", func(t *testing.T) {
+		checkProbesAnswer(t, probes)
+	})
 }
 
-// TestServiceMonitorComponent renders the production overlay with the
-// opt-in ServiceMonitor component added, in memory, and checks that it scrapes the metrics
-// port of the web Service.
-func TestServiceMonitorComponent(t *testing.T) {
+// renderWithServiceMonitor renders the production overlay with the opt-in
+// ServiceMonitor component added, in memory, as the overlay's comment says.
+func renderWithServiceMonitor(t *testing.T) *rendering {
+	t.Helper()
 	fsys := filesys.MakeFsInMemory()
 	base := filepath.Join(root, kubeDir)
 	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
@@ -197,7 +217,6 @@ func TestServiceMonitorComponent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Opt in as the overlay's comment says: one components entry.
 	prod := "/k/overlays/prod/kustomization.yaml"
 	k, err := fsys.ReadFile(prod)
 	if err != nil {
@@ -207,9 +226,13 @@ func TestServiceMonitorComponent(t *testing.T) {
 	if err := fsys.WriteFile(prod, k); err != nil {
 		t.Fatal(err)
 	}
-	r := render(t, fsys, "/k/overlays/prod")
-	h := newListeners(t)
-	checkRendering(t, r, h)
+	return render(t, fsys, "/k/overlays/prod")
+}
+
+// checkServiceMonitor checks that the ServiceMonitor scrapes the metrics
+// port of a Service in front of every Deployment.
+func checkServiceMonitor(t *testing.T, r *rendering) {
+	t.Helper()
 	if len(r.monitors) != 1 {
 		t.Fatalf("rendered %d ServiceMonitors, want 1", len(r.monitors))
 	}
@@ -223,16 +246,19 @@ func TestServiceMonitorComponent(t *testing.T) {
 		if !sel.Matches(labels.Set(svc.Labels)) || svc.Namespace != sm.Namespace {
 			continue
 		}
-		for _, ep := range sm.Spec.Endpoints {
-			if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == ep.Port }) {
-				t.Errorf("ServiceMonitor endpoint port %q is not a port of Service %s", ep.Port, svc.Name)
-			}
-			if code := get(h.admin, ep.Path); code != http.StatusOK {
-				t.Errorf("ServiceMonitor path %s: the admin listener answers %d, want 200", ep.Path, code)
-			}
-		}
 		for _, w := range selected(t, r, &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}) {
 			scraped[w.name] = true
+			c := w.pod.Spec.Containers[0]
+			for _, ep := range sm.Spec.Endpoints {
+				if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == ep.Port }) {
+					t.Errorf("ServiceMonitor endpoint port %q is not a port of Service %s", ep.Port, svc.Name)
+				}
+				if ep.Port != "metrics" {
+					t.Errorf("ServiceMonitor endpoint port %q, want metrics (ADMIN_ADDR)", ep.Port)
+				}
+				r.probes[probe{strings.TrimPrefix(firstOr(c.Command), "/usr/local/bin/"), "ADMIN_ADDR", ep.Path}] =
+					"ServiceMonitor " + sm.Name + " via Service " + svc.Name
+			}
 		}
 	}
 	for _, d := range r.deployments {
@@ -242,37 +268,54 @@ func TestServiceMonitorComponent(t *testing.T) {
 	}
 }
 
-// listeners are the handlers behind the two ports of a process, to check
-// that probe and scrape paths exist.
-type listeners struct {
-	public http.Handler // on PORT
-	admin  http.Handler // on ADMIN_ADDR
-}
-
-func newListeners(t *testing.T) listeners {
+// checkProbesAnswer builds the binaries as the Dockerfile does, starts
+// the app, and checks that each probe's path answers 200 on its listener.
+func checkProbesAnswer(t *testing.T, probes map[probe]string) {
 	t.Helper()
-	cfg, err := config.Load(func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
+	for _, r := range (appRun{bin: buildAsDockerfile(t)}).start(t) {
+		for pr, where := range probes {
+			if pr.cmd != r.cmd {
+				continue
+			}
+			port := r.port
+			if pr.listener == "ADMIN_ADDR" {
+				port = r.adminPort
+			}
+			checkAnswers(t, "http://127.0.0.1:"+port+pr.path, where)
+			delete(probes, pr)
+		}
+		r.stop(t)
 	}
-	log := slog.New(slog.DiscardHandler)
-	checker := health.NewChecker(log, time.Second, 0)
-	return listeners{
-		public: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: prometheus.NewRegistry(), Health: checker, Build: buildinfo.Read(),
-		}),
-		admin: httpapi.NewAdminHandler(prometheus.NewRegistry(), log),
+	for pr, where := range probes {
+		t.Errorf("%s: %s probes %s, which no long-running process is", where, pr.path, pr.cmd)
 	}
 }
 
-func get(h http.Handler, path string) int {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	return rec.Code
+// checkAnswers polls url until it answers 200, for up to 10 seconds.
+func checkAnswers(t *testing.T, url, where string) {
+	t.Helper()
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := c.Get(url)
+		status := 0
+		if err == nil {
+			resp.Body.Close()
+			status = resp.StatusCode
+		}
+		if status == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s: GET %s = %d (%v), want 200", where, url, status, err)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // checkRendering checks the invariants every overlay must keep.
-func checkRendering(t *testing.T, r *rendering, h listeners) {
+func checkRendering(t *testing.T, r *rendering) {
 	t.Helper()
 	settings := map[string]bool{}
 	for _, v := range config.Vars(&config.Config{}) {
@@ -303,7 +346,7 @@ func checkRendering(t *testing.T, r *rendering, h listeners) {
 				t.Errorf("%s %s image %s, want the one image of every process, %s", w.kind, w.name, c.Image, image)
 			}
 		}
-		checkPod(t, r, w, h)
+		checkPod(t, r, w)
 	}
 	if image == "" {
 		t.Fatal("no workloads rendered")
@@ -357,7 +400,7 @@ func checkRendering(t *testing.T, r *rendering, h listeners) {
 }
 
 // checkPod checks one workload's pod template.
-func checkPod(t *testing.T, r *rendering, w workload, h listeners) {
+func checkPod(t *testing.T, r *rendering, w workload) {
 	t.Helper()
 	spec := &w.pod.Spec
 	if len(spec.Containers) != 1 {
@@ -448,9 +491,9 @@ func checkPod(t *testing.T, r *rendering, w workload, h listeners) {
 		}
 	}
 
-	// Probes: each path must answer 200 on the listener its port names.
-	// Web probes its public port, which is what traffic reaches; readiness
-	// matters only behind a Service.
+	// Probes: on PORT or ADMIN_ADDR; checkProbesAnswer then checks that
+	// each path answers there. Web probes its public port, which is what
+	// traffic reaches; readiness matters only behind a Service.
 	probes := []struct {
 		name     string
 		probe    *corev1.Probe
@@ -473,22 +516,17 @@ func checkPod(t *testing.T, r *rendering, w workload, h listeners) {
 			t.Errorf("%s: %s path %s, want %s", at, pr.name, g.Path, pr.path)
 		}
 		port, _ := containerPort(c, g.Port)
-		var listener http.Handler
 		switch {
 		case int(port) == cfg.Port:
-			listener = h.public
+			r.probes[probe{p.cmd, "PORT", g.Path}] = at + " " + pr.name
 		case strconv.Itoa(int(port)) == adminPort && !web:
-			listener = h.admin
+			r.probes[probe{p.cmd, "ADMIN_ADDR", g.Path}] = at + " " + pr.name
 		default:
 			want := fmt.Sprintf("PORT %d", cfg.Port)
 			if !web {
 				want += " or ADMIN_ADDR's port " + adminPort
 			}
 			t.Errorf("%s: %s port %s is container port %d, want %s", at, pr.name, g.Port.String(), port, want)
-			continue
-		}
-		if code := get(listener, g.Path); code != http.StatusOK {
-			t.Errorf("%s: %s %s on port %d: the process answers %d, want 200", at, pr.name, g.Path, port, code)
 		}
 	}
 }
