@@ -23,6 +23,8 @@ type Config struct {
 	HTTP     HTTP
 	Ready    Ready
 	Shutdown Shutdown
+	Database Database
+	Redis    Redis
 	Links    Links
 }
 
@@ -36,6 +38,40 @@ type Links struct {
 	ClickFlushInterval time.Duration `envconfig:"CLICK_FLUSH_INTERVAL" default:"1s" desc:"how often counted redirects are written; a crash loses at most this much"`
 	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
 	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for"`
+}
+
+// Database attaches the SQL database (factor IV). With DATABASE_URL set,
+// the service uses that Postgres; unset, it uses an embedded SQLite file
+// under DataDir, which is for trying the service out, not for production.
+type Database struct {
+	// URL is the Postgres server, as Heroku and most platforms set it:
+	// postgres:// or postgresql://, with libpq parameters such as sslmode.
+	URL URL `envconfig:"DATABASE_URL" desc:"Postgres URL (postgres:// or postgresql://); unset uses an embedded SQLite file under DATA_DIR, not for production"`
+	// DataDir holds the embedded SQLite file. Only used without URL.
+	DataDir string `envconfig:"DATA_DIR" default:"data" desc:"directory of the embedded SQLite database, used when DATABASE_URL is unset"`
+	// MaxConns caps the Postgres pool of each process.
+	MaxConns int `envconfig:"DATABASE_MAX_CONNS" default:"10" desc:"most Postgres connections each process opens"`
+	// ConnectAttempts and ConnectTimeout bound the start-up wait for a
+	// database that is still coming up: each attempt waits up to
+	// ConnectTimeout, with a growing pause between attempts.
+	ConnectAttempts int           `envconfig:"DATABASE_CONNECT_ATTEMPTS" default:"5" desc:"attempts to reach Postgres at start before giving up"`
+	ConnectTimeout  time.Duration `envconfig:"DATABASE_CONNECT_TIMEOUT" default:"5s" desc:"time allowed for one connection attempt to Postgres"`
+	// MigrationLockTimeout is how long a migrator waits for another one to
+	// finish. It is Postgres' lock_timeout on the migration connection, so
+	// a migrator that gives up never holds the lock.
+	MigrationLockTimeout time.Duration `envconfig:"MIGRATION_LOCK_TIMEOUT" default:"15s" desc:"how long admin migrate waits for a concurrent migration before giving up"`
+}
+
+// Embedded reports whether the service uses the embedded SQLite database.
+func (d Database) Embedded() bool { return !d.URL.IsSet() }
+
+// Redis attaches Redis (factor IV). It is optional: unset, the service uses
+// in-process equivalents, which are not shared between processes.
+type Redis struct {
+	URL URL `envconfig:"REDIS_URL" desc:"Redis URL (redis:// or rediss:// for TLS); unset uses in-process equivalents that replicas do not share"`
+	// TLSSkipVerify accepts a server certificate that cannot be verified,
+	// as Heroku Redis presents. It must be asked for explicitly.
+	TLSSkipVerify bool `envconfig:"REDIS_TLS_SKIP_VERIFY" default:"false" desc:"accept an unverifiable rediss:// certificate (Heroku Redis' self-signed one); true only when the provider requires it"`
 }
 
 // Log configures the process logger (factor XI: an event stream on stdout).
@@ -138,6 +174,19 @@ func (c Config) validate() []Problem {
 	check(c.Log.FlushInterval >= 0, "LOG_FLUSH_INTERVAL", "must not be negative")
 	check(c.Ready.CacheTTL >= 0, "READY_CACHE_TTL", "must not be negative")
 	check(c.Shutdown.DrainDelay >= 0, "DRAIN_DELAY", "must not be negative")
+	if c.Database.URL.IsSet() {
+		s := c.Database.URL.Scheme()
+		check(s == "postgres" || s == "postgresql", "DATABASE_URL", "must be a postgres:// or postgresql:// URL")
+	}
+	check(c.Database.DataDir != "" || c.Database.URL.IsSet(), "DATA_DIR", "must be set when DATABASE_URL is not")
+	check(c.Database.MaxConns >= 1, "DATABASE_MAX_CONNS", "must be at least 1")
+	check(c.Database.ConnectAttempts >= 1, "DATABASE_CONNECT_ATTEMPTS", "must be at least 1")
+	check(c.Database.ConnectTimeout > 0, "DATABASE_CONNECT_TIMEOUT", "must be positive")
+	check(c.Database.MigrationLockTimeout > 0, "MIGRATION_LOCK_TIMEOUT", "must be positive")
+	if c.Redis.URL.IsSet() {
+		s := c.Redis.URL.Scheme()
+		check(s == "redis" || s == "rediss", "REDIS_URL", "must be a redis:// or rediss:// URL")
+	}
 	return problems
 }
 

@@ -215,14 +215,14 @@ func TestReadmeTableMatchesConfig(t *testing.T) {
 // is itself a valid configuration.
 func TestEnvExampleLoads(t *testing.T) {
 	m := map[string]string{}
-	listed := 0
+	listed := 0 // set, or shown commented out because optional without a default
 	for _, line := range strings.Split(EnvExample(&Config{}), "\n") {
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "# "), "=")
+		if !ok || strings.ContainsAny(k, " #") {
 			continue
 		}
-		listed++ // optional variables without a default are listed commented out
-		if !strings.HasPrefix(k, "#") {
+		listed++
+		if !strings.HasPrefix(line, "#") {
 			m[k] = v
 		}
 	}
@@ -231,5 +231,46 @@ func TestEnvExampleLoads(t *testing.T) {
 	}
 	if _, err := Load(env(m)); err != nil {
 		t.Errorf("Load(.env.example) error = %v", err)
+	}
+}
+
+func TestLoadBackingServiceURLs(t *testing.T) {
+	const password = "s3cr3t-pw"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // variables named in the error; nil means no error
+	}{
+		{"unset: embedded and in-process", nil, nil},
+		{"postgres", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@h:5432/db?sslmode=require"}, nil},
+		{"postgresql", map[string]string{"DATABASE_URL": "postgresql://u@h/db"}, nil},
+		{"redis and rediss", map[string]string{"REDIS_URL": "rediss://:" + password + "@h:6380", "REDIS_TLS_SKIP_VERIFY": "true"}, nil},
+		{"wrong database scheme", map[string]string{"DATABASE_URL": "mysql://u:" + password + "@h/db"}, []string{"DATABASE_URL"}},
+		{"wrong redis scheme", map[string]string{"REDIS_URL": "http://:" + password + "@h"}, []string{"REDIS_URL"}},
+		{"both wrong", map[string]string{"DATABASE_URL": "redis://h", "REDIS_URL": "postgres://h"}, []string{"DATABASE_URL", "REDIS_URL"}},
+		{"not a URL", map[string]string{"DATABASE_URL": password}, []string{"DATABASE_URL"}},
+		{"bad pool size", map[string]string{"DATABASE_MAX_CONNS": "0"}, []string{"DATABASE_MAX_CONNS"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			var got []string
+			if cerr := (*Error)(nil); errors.As(err, &cerr) {
+				for _, p := range cerr.Problems {
+					got = append(got, p.Var)
+				}
+			} else if err != nil {
+				t.Fatalf("Load() error = %v, want *config.Error", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load() problems (-want +got):\n%s", diff)
+			}
+			if err != nil && strings.Contains(err.Error(), password) {
+				t.Errorf("Load() error = %q, contains the password", err)
+			}
+			if err == nil && strings.Contains(fmt.Sprint(Effective(&c)), password) {
+				t.Errorf("Effective() = %v, contains the password", Effective(&c))
+			}
+		})
 	}
 }

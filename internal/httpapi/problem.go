@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/dozen-go/dozen/internal/store"
 )
 
 // problem is an RFC 9457 problem details object.
@@ -41,6 +43,12 @@ func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	switch {
 	case errors.As(err, &ce):
 		writeProblem(w, r, ce.status, ce.detail)
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is down or dropped the connection; the pool
+		// reconnects by itself, so the client may retry shortly.
+		log.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable", slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, "a backing service is unavailable; try again shortly")
 	case errors.Is(err, context.DeadlineExceeded):
 		log.LogAttrs(r.Context(), slog.LevelWarn, "request timed out", slog.String("error", err.Error()))
 		writeProblem(w, r, http.StatusServiceUnavailable, "the request took too long; try again")

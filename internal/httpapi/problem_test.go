@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/dozen-go/dozen/internal/store"
+)
+
+func TestRespondErrorStatus(t *testing.T) {
+	const internal = "dial tcp 10.0.0.5:5432: connection refused"
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+	}{
+		{"client error", errorf(http.StatusBadRequest, "bad field"), http.StatusBadRequest},
+		{"database unavailable", fmt.Errorf("get link: %w: %w", store.ErrUnavailable, errors.New(internal)), http.StatusServiceUnavailable},
+		{"anything else", errors.New(internal), http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodGet, "/v1/x", nil)
+			respondError(w, r, slog.New(slog.DiscardHandler), tt.err)
+			if w.Code != tt.wantStatus {
+				t.Errorf("respondError(%v) status = %d, want %d", tt.err, w.Code, tt.wantStatus)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("respondError(%v) Content-Type = %q, want application/problem+json", tt.err, ct)
+			}
+			if strings.Contains(w.Body.String(), "10.0.0.5") {
+				t.Errorf("respondError(%v) body = %s, shows internal error text", tt.err, w.Body)
+			}
+		})
+	}
+}

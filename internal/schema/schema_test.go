@@ -1,0 +1,337 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/sqlite"
+	"github.com/dozen-go/dozen/migrations"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// target is a database of one dialect, made fresh for one test.
+type target struct {
+	dialect string
+	url     config.URL // Postgres only
+	dir     string     // SQLite only
+	inspect *sql.DB    // a separate handle for looking at the schema
+}
+
+// migrator opens a Migrator of t's database over src.
+func (tg *target) migrator(t *testing.T, src fs.FS, lockWait time.Duration) *Migrator {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if tg.dialect == migrations.Postgres {
+		db, err = postgres.OpenMigrationDB(tg.url, lockWait, 5*time.Second)
+	} else {
+		db, err = sqlite.Open(t.Context(), tg.dir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(db, tg.dialect, src, lockWait, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func (tg *target) tableExists(t *testing.T, name string) bool {
+	t.Helper()
+	q := "SELECT to_regclass($1) IS NOT NULL"
+	if tg.dialect == migrations.SQLite {
+		q = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1"
+	}
+	var ok bool
+	if err := tg.inspect.QueryRow(q, name).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// eachDialect runs fn on a fresh SQLite database and, when
+// TEST_DATABASE_URL is set, a fresh Postgres database.
+func eachDialect(t *testing.T, fn func(t *testing.T, tg *target)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		db, err := sqlite.Open(t.Context(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, &target{dialect: migrations.SQLite, dir: dir, inspect: db})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := pgtest.NewDatabase(t)
+		db, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, &target{dialect: migrations.Postgres, url: u, inspect: db.SQL})
+	})
+}
+
+func realMigrations(t *testing.T, dialect string) fs.FS {
+	src, err := migrations.FS(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func TestUpDownCheck(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		src := realMigrations(t, tg.dialect)
+		latest, _ := migrations.Latest(src)
+		m := tg.migrator(t, src, 5*time.Second)
+
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); !errors.Is(err, ErrBehind) || !strings.Contains(err.Error(), "admin migrate up") {
+			t.Errorf("Check(empty database) = %v, want ErrBehind telling to run admin migrate up", err)
+		}
+		start := time.Now()
+		res, err := m.Up(ctx)
+		t.Logf("migrate up from 0 to %d took %v", latest, time.Since(start))
+		if err != nil || res != (Result{0, latest, int(latest)}) {
+			t.Fatalf("Up() = %+v, %v; want {0 %d %d}, nil", res, err, latest, latest)
+		}
+		for _, table := range []string{"links", "click_events", "idempotency_keys"} {
+			if !tg.tableExists(t, table) {
+				t.Errorf("after Up, table %s missing", table)
+			}
+		}
+		if res, err := m.Up(ctx); err != nil || res != (Result{latest, latest, 0}) {
+			t.Errorf("second Up() = %+v, %v; want no change", res, err)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil {
+			t.Errorf("Check(migrated) = %v, want nil", err)
+		}
+
+		if err := m.Down(ctx, 1); err != nil {
+			t.Fatalf("Down(1) = %v", err)
+		}
+		if s, _ := m.Status(ctx); s.Version != latest-1 || len(s.Pending) != 1 {
+			t.Errorf("Status() after Down(1) = %+v, want version %d with one pending", s, latest-1)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); !errors.Is(err, ErrBehind) {
+			t.Errorf("Check(one behind) = %v, want ErrBehind", err)
+		}
+		if err := m.Down(ctx, int(latest)-1); err != nil {
+			t.Fatalf("Down(rest) = %v", err)
+		}
+		if tg.tableExists(t, "links") {
+			t.Errorf("after Down of every migration, table links remains")
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatalf("Up() after Down = %v", err)
+		}
+	})
+}
+
+// A newer schema than the build knows is served: rolling deploys run the
+// new release's migrations while the old release still serves.
+func TestCheckAcceptsNewerSchema(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		src := realMigrations(t, tg.dialect)
+		newer := fstest.MapFS{}
+		fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+			if !d.IsDir() {
+				b, _ := fs.ReadFile(src, p)
+				newer[p] = &fstest.MapFile{Data: b}
+			}
+			return nil
+		})
+		newer["000999_later.up.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE later (id integer);")}
+		newer["000999_later.down.sql"] = &fstest.MapFile{Data: []byte("DROP TABLE later;")}
+		if _, err := tg.migrator(t, newer, 5*time.Second).Up(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := Check(t.Context(), tg.inspect, tg.dialect, src); err != nil || s.Version != 999 {
+			t.Errorf("Check(newer schema) = %+v, %v; want version 999 accepted", s, err)
+		}
+	})
+}
+
+// failing has a migration that fails after its first statement worked.
+func failing() fstest.MapFS {
+	return fstest.MapFS{
+		"000001_first.up.sql":    {Data: []byte("CREATE TABLE first (id integer);")},
+		"000001_first.down.sql":  {Data: []byte("DROP TABLE first;")},
+		"000002_broken.up.sql":   {Data: []byte("CREATE TABLE half (id integer);\nINSERT INTO no_such_table VALUES (1);")},
+		"000002_broken.down.sql": {Data: []byte("DROP TABLE half;")},
+	}
+}
+
+func TestFailedMigrationLeavesNoPartialSchemaAndDirtyFlag(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		m := tg.migrator(t, failing(), 5*time.Second)
+		_, err := m.Up(ctx)
+		if !errors.Is(err, ErrDirty) || !strings.Contains(err.Error(), "admin migrate force 1") {
+			t.Fatalf("Up(broken migration) = %v, want ErrDirty with the recovery steps", err)
+		}
+		if !tg.tableExists(t, "first") {
+			t.Errorf("migration 1 was rolled back, want it applied")
+		}
+		if tg.tableExists(t, "half") {
+			t.Errorf("table half exists: the failed migration left a partial schema")
+		}
+		s, err := m.Status(ctx)
+		if err != nil || !s.Dirty || s.Version != 2 {
+			t.Errorf("Status() = %+v, %v; want dirty at 2", s, err)
+		}
+		// The web process refuses the schema, with the steps.
+		if _, err := Check(ctx, tg.inspect, tg.dialect, failing()); !errors.Is(err, ErrDirty) || !strings.Contains(err.Error(), "To recover") {
+			t.Errorf("Check(dirty) = %v, want ErrDirty with the recovery steps", err)
+		}
+		// Nothing forces a version by itself: Up again refuses.
+		if _, err := m.Up(ctx); !errors.Is(err, ErrDirty) {
+			t.Errorf("Up() on a dirty database = %v, want ErrDirty", err)
+		}
+		if err := m.Force(ctx, 1); err != nil {
+			t.Fatalf("Force(1) = %v", err)
+		}
+		if s, _ := m.Status(ctx); s.Dirty || s.Version != 1 {
+			t.Errorf("Status() after Force(1) = %+v, want clean at 1", s)
+		}
+		if err := m.Force(ctx, 7); err == nil {
+			t.Errorf("Force(7) = nil, want an error: no migration has version 7")
+		}
+	})
+}
+
+// slow has one migration that takes a while, so that two migrators overlap.
+func slow() fstest.MapFS {
+	return fstest.MapFS{
+		"000001_slow.up.sql":   {Data: []byte("CREATE TABLE slow (id integer); SELECT pg_sleep(0.5);")},
+		"000001_slow.down.sql": {Data: []byte("DROP TABLE slow;")},
+	}
+}
+
+func TestConcurrentMigratorsApplyOnce(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	tg := &target{dialect: migrations.Postgres, url: u}
+	a, b := tg.migrator(t, slow(), 5*time.Second), tg.migrator(t, slow(), 5*time.Second)
+	var wg sync.WaitGroup
+	results := make([]Result, 2)
+	errs := make([]error, 2)
+	for i, m := range []*Migrator{a, b} {
+		wg.Go(func() { results[i], errs[i] = m.Up(t.Context()) })
+	}
+	wg.Wait()
+	applied := 0
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Errorf("migrator %d: Up() = %v, want nil", i, errs[i])
+		}
+		if results[i].To != 1 {
+			t.Errorf("migrator %d: Up() = %+v, want to reach 1", i, results[i])
+		}
+		applied += results[i].Applied
+	}
+	if applied != 1 {
+		t.Errorf("%d migrators applied the migration (%+v), want exactly 1; the other reports no change", applied, results)
+	}
+}
+
+// holdLock takes the migration lock of database u on a session of its own,
+// as a running migrator would, and returns that session.
+func holdLock(t *testing.T, u config.URL) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), u.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	id, err := database.GenerateAdvisoryLockId(pgtest.Name(u), "public", table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), "SELECT pg_advisory_lock($1)", id); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func advisoryLockHolders(t *testing.T, conn *pgx.Conn) int {
+	t.Helper()
+	var n int
+	err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestLockWaitIsBounded(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	tg := &target{dialect: migrations.Postgres, url: u}
+	v1 := fstest.MapFS{
+		"000001_a.up.sql":   {Data: []byte("CREATE TABLE a (id integer);")},
+		"000001_a.down.sql": {Data: []byte("DROP TABLE a;")},
+	}
+	if _, err := tg.migrator(t, v1, time.Second).Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	holder := holdLock(t, u)
+
+	t.Run("up to date: nothing to do", func(t *testing.T) {
+		start := time.Now()
+		res, err := tg.migrator(t, v1, 300*time.Millisecond).Up(t.Context())
+		if err != nil || res != (Result{1, 1, 0}) {
+			t.Errorf("Up() while locked, schema current = %+v, %v; want no change", res, err)
+		}
+		if elapsed := time.Since(start); elapsed > 3*time.Second {
+			t.Errorf("Up() waited %v, want about MIGRATION_LOCK_TIMEOUT", elapsed)
+		}
+	})
+
+	v2 := fstest.MapFS{
+		"000001_a.up.sql": v1["000001_a.up.sql"], "000001_a.down.sql": v1["000001_a.down.sql"],
+		"000002_b.up.sql":   {Data: []byte("CREATE TABLE b (id integer);")},
+		"000002_b.down.sql": {Data: []byte("DROP TABLE b;")},
+	}
+	m := tg.migrator(t, v2, 300*time.Millisecond)
+	t.Run("pending: another migration is running", func(t *testing.T) {
+		start := time.Now()
+		_, err := m.Up(t.Context())
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "MIGRATION_LOCK_TIMEOUT") {
+			t.Errorf("Up() while locked, migration pending = %v, want ErrLocked naming MIGRATION_LOCK_TIMEOUT", err)
+		}
+		if elapsed := time.Since(start); elapsed > 3*time.Second {
+			t.Errorf("Up() waited %v, want about MIGRATION_LOCK_TIMEOUT", elapsed)
+		}
+		// The migrator that gave up holds no lock, now or later.
+		time.Sleep(100 * time.Millisecond)
+		if n := advisoryLockHolders(t, holder); n != 1 {
+			t.Errorf("%d sessions hold an advisory lock, want 1 (the test's)", n)
+		}
+	})
+
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_unlock_all()"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Up(t.Context()); err != nil || res != (Result{1, 2, 1}) {
+		t.Errorf("Up() once the lock is free = %+v, %v; want {1 2}", res, err)
+	}
+}

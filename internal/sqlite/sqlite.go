@@ -1,0 +1,70 @@
+// Package sqlite attaches the embedded SQLite database the service uses
+// when no DATABASE_URL is set, so that it runs with nothing installed. It
+// is pure Go (modernc.org/sqlite, no cgo). It is for trying the service
+// out and for tests: the file lives on one machine, so replicas cannot
+// share it, and most platforms' file systems do not outlive a restart.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the database file's name inside the data directory.
+const FileName = "service.db"
+
+// Open opens, creating if needed, the database file in dir. It uses
+// write-ahead logging, so readers do not block the writer, and waits up
+// to five seconds for a lock rather than failing at once.
+func Open(ctx context.Context, dir string) (*sql.DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: create DATA_DIR: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	// _txlock=immediate takes the write lock when a transaction begins, so
+	// two writers queue on busy_timeout instead of one failing on upgrade.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// IsUniqueViolation reports whether err is a unique or primary key
+// constraint violation.
+func IsUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// IsUnavailable reports whether err means the database could not be used
+// right now, rather than that the query was wrong: it stayed locked past
+// the busy timeout, or the file cannot be opened or written.
+func IsUnavailable(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,155 @@
+// Package migrations holds the database schema as golang-migrate SQL files,
+// one directory per SQL dialect, embedded in every binary that imports it so
+// a release needs nothing beside the binary (factors V and XII).
+//
+// Files are named NNNNNN_title.up.sql and NNNNNN_title.down.sql. Every
+// version has both files, in every dialect directory, under the same title.
+// golang-migrate skips a file whose name does not match silently; Check
+// refuses it, and a test runs Check on the embedded files.
+package migrations
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+// files holds the dialect directories. Whole directories are embedded, not
+// *.sql, so that a misnamed file is seen by Check instead of left out.
+//
+//go:embed postgres sqlite
+var files embed.FS
+
+// The SQL dialects, each with a directory of migrations.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Dialects lists the SQL dialects that have a directory of migrations.
+func Dialects() []string { return []string{Postgres, SQLite} }
+
+// FS returns the migrations for dialect ("postgres" or "sqlite"), with the
+// files at its root as golang-migrate's iofs source expects.
+func FS(dialect string) (fs.FS, error) {
+	if !slices.Contains(Dialects(), dialect) {
+		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
+	}
+	return fs.Sub(files, dialect)
+}
+
+// All returns every dialect directory, for Check.
+func All() fs.FS { return files }
+
+// namePattern is the file name golang-migrate understands, narrowed to
+// six-digit versions and lowercase snake_case titles.
+var namePattern = regexp.MustCompile(`^([0-9]{6})_([a-z0-9]+(?:_[a-z0-9]+)*)\.(up|down)\.sql$`)
+
+// NamePattern describes a valid file name, for error messages.
+const NamePattern = "NNNNNN_title.up.sql or NNNNNN_title.down.sql (six digits, lowercase snake_case title)"
+
+// Migration is one version: its number and title.
+type Migration struct {
+	Version uint
+	Title   string
+}
+
+// List checks the files of one dialect directory and returns its
+// migrations in version order. It fails on a misnamed file, a version used
+// by two titles, or an up without its down or the reverse.
+func List(dir fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(dir, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	type halves struct {
+		title    string
+		up, down bool
+	}
+	seen := map[uint]*halves{}
+	var errs []error
+	for _, e := range entries {
+		m := namePattern.FindStringSubmatch(e.Name())
+		if e.IsDir() || m == nil {
+			errs = append(errs, fmt.Errorf("%s: not a migration file: want %s", e.Name(), NamePattern))
+			continue
+		}
+		v, _ := strconv.ParseUint(m[1], 10, 32)
+		if v == 0 {
+			errs = append(errs, fmt.Errorf("%s: version 0 is reserved for an empty database", e.Name()))
+			continue
+		}
+		h := seen[uint(v)]
+		switch {
+		case h == nil:
+			h = &halves{title: m[2]}
+			seen[uint(v)] = h
+		case h.title != m[2]:
+			errs = append(errs, fmt.Errorf("%s: version %s is also used by %q", e.Name(), m[1], h.title))
+			continue
+		}
+		if m[3] == "up" {
+			h.up = true
+		} else {
+			h.down = true
+		}
+	}
+	var list []Migration
+	for v, h := range seen {
+		switch {
+		case !h.up:
+			errs = append(errs, fmt.Errorf("%06d_%s: down without up", v, h.title))
+		case !h.down:
+			errs = append(errs, fmt.Errorf("%06d_%s: up without down", v, h.title))
+		}
+		list = append(list, Migration{Version: v, Title: h.title})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list, func(a, b Migration) int { return int(a.Version) - int(b.Version) })
+	return list, nil
+}
+
+// Check runs List on every dialect directory of root and checks that the
+// dialects agree on versions and titles, so no database falls behind
+// another.
+func Check(root fs.FS) error {
+	var first []Migration
+	var errs []error
+	for i, d := range Dialects() {
+		sub, err := fs.Sub(root, d)
+		if err != nil {
+			return err
+		}
+		list, err := List(sub)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d, err))
+			continue
+		}
+		if i == 0 {
+			first = list
+			continue
+		}
+		if !slices.Equal(first, list) {
+			errs = append(errs, fmt.Errorf("%s: versions or titles differ from %s", d, Dialects()[0]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Latest returns the highest version in dir, or 0 when it has none.
+func Latest(dir fs.FS) (uint, error) {
+	list, err := List(dir)
+	if err != nil {
+		return 0, err
+	}
+	if len(list) == 0 {
+		return 0, nil
+	}
+	return list[len(list)-1].Version, nil
+}

@@ -1,0 +1,68 @@
+package migrations
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestEmbeddedMigrationsAreWellFormed(t *testing.T) {
+	if err := Check(All()); err != nil {
+		t.Fatalf("Check(embedded migrations) = %v, want nil", err)
+	}
+	for _, d := range Dialects() {
+		dir, err := FS(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := Latest(dir); err != nil || v == 0 {
+			t.Errorf("Latest(%s) = %d, %v, want a version above 0", d, v, err)
+		}
+	}
+}
+
+func TestListRejects(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
+	tests := []struct {
+		name  string
+		files []string
+		want  string // in the error
+	}{
+		{"ok", []string{"000001_a.up.sql", "000001_a.down.sql"}, ""},
+		{"misnamed: one dot", []string{"000001_a.up.sql", "000001_a.down.sql", "000002_b_up.sql"}, "000002_b_up.sql: not a migration file"},
+		{"misnamed: short version", []string{"1_a.up.sql", "1_a.down.sql"}, "1_a.up.sql: not a migration file"},
+		{"misnamed: capitals", []string{"000001_Add.up.sql", "000001_Add.down.sql"}, "not a migration file"},
+		{"misnamed: wrong extension", []string{"000001_a.up.sql", "000001_a.down.sql", "000002_b.up.psql"}, "000002_b.up.psql: not a migration file"},
+		{"duplicate version", []string{"000001_a.up.sql", "000001_a.down.sql", "000001_b.up.sql", "000001_b.down.sql"}, "version 000001 is also used"},
+		{"up without down", []string{"000001_a.up.sql"}, "up without down"},
+		{"down without up", []string{"000001_a.down.sql"}, "down without up"},
+		{"version zero", []string{"000000_a.up.sql", "000000_a.down.sql"}, "version 0 is reserved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for _, f := range tt.files {
+				fsys[f] = sql
+			}
+			_, err := List(fsys)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("List(%q) = %v, want nil", tt.files, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("List(%q) = %v, want an error containing %q", tt.files, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckDialectsAgree(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
+	fsys := fstest.MapFS{
+		"postgres/000001_a.up.sql": sql, "postgres/000001_a.down.sql": sql,
+		"postgres/000002_b.up.sql": sql, "postgres/000002_b.down.sql": sql,
+		"sqlite/000001_a.up.sql": sql, "sqlite/000001_a.down.sql": sql,
+	}
+	if err := Check(fsys); err == nil || !strings.Contains(err.Error(), "sqlite: versions or titles differ") {
+		t.Errorf("Check(sqlite behind postgres) = %v, want a dialect mismatch", err)
+	}
+}
