@@ -1,0 +1,225 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/schema"
+	"github.com/dozen-go/dozen/internal/sqlite"
+	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/migrations"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// database is a migrated database of one dialect.
+type database struct {
+	dialect string
+	db      *sql.DB
+}
+
+// databases returns a fresh, migrated SQLite database and, when
+// TEST_DATABASE_URL is set, a fresh Postgres one.
+func databases(t *testing.T) []database {
+	t.Helper()
+	migrate := func(db *sql.DB, dialect string) {
+		src, _ := migrations.FS(dialect)
+		m, err := schema.New(db, dialect, src, 5*time.Second, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err := m.Up(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	mdb, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(mdb, migrations.SQLite)
+	lite, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	out := []database{{migrations.SQLite, lite}}
+
+	u := pgtest.NewDatabase(t) // skips, or fails under DOZEN_REQUIRE_INTEGRATION, without a server
+	pmdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(pmdb, migrations.Postgres)
+	pg, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	return append(out, database{migrations.Postgres, pg.SQL})
+}
+
+func options() Options {
+	return Options{Workers: 2, PurgeInterval: time.Hour, JobTimeout: 10 * time.Second, PollInterval: 50 * time.Millisecond}
+}
+
+// TestClicksFoldedExactly records a burst of clicks through the web
+// process's path (batched appends that enqueue the fold in the same
+// transaction) and checks that the worker folds them into exact counts.
+func TestClicksFoldedExactly(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.db, d.dialect, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), links.Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clicks := links.NewClicks(web, quiet, 20*time.Millisecond)
+			ctx, stop := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { clicks.Run(ctx); close(done) }()
+			for range 1000 {
+				clicks.Record(l.ID)
+			}
+			time.Sleep(50 * time.Millisecond)
+			for range 500 {
+				clicks.Record(l.ID)
+			}
+			stop()
+			<-done
+
+			reg := prometheus.NewRegistry()
+			m := NewMetrics(reg, d.db, quiet)
+			w, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			obsCtx, stopObs := context.WithCancel(t.Context())
+			obsDone := make(chan struct{})
+			go func() { m.Observe(obsCtx, w); close(obsDone) }()
+			if err := w.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				got, err := web.Link(t.Context(), "burst")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Clicks == 1500 {
+					break
+				}
+				if got.Clicks > 1500 || time.Now().After(deadline) {
+					t.Fatalf("clicks = %d, want exactly 1500", got.Clicks)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := w.Stop(stopCtx); err != nil {
+				t.Errorf("Stop() = %v", err)
+			}
+			stopObs()
+			<-obsDone
+			if n := testutil.ToFloat64(m.outcomes.WithLabelValues("fold_clicks", "completed")); n < 1 {
+				t.Errorf("jobs_total{fold_clicks,completed} = %v, want at least 1", n)
+			}
+		})
+	}
+}
+
+// purgeLog records when purges ran, across workers.
+type purgeLog struct {
+	mu    sync.Mutex
+	times []time.Time
+	by    map[int]int
+}
+
+// countingStore is one worker's Store, logging its purges.
+type countingStore struct {
+	Store
+	id  int
+	log *purgeLog
+}
+
+func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64, int64, error) {
+	s.log.mu.Lock()
+	s.log.times = append(s.log.times, time.Now())
+	s.log.by[s.id]++
+	s.log.mu.Unlock()
+	return s.Store.PurgeExpired(ctx, now)
+}
+
+// TestPurgeRunsOnOneWorker runs two workers on one database: River has
+// only its elected leader schedule periodic jobs, so each tick's purge runs
+// once, not once per worker. Two schedulers starting together would run
+// their purges in pairs, a few milliseconds apart.
+func TestPurgeRunsOnOneWorker(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			const interval = 500 * time.Millisecond
+			o := options()
+			o.PurgeInterval = interval
+			log := &purgeLog{by: map[int]int{}}
+			var clients []*Client
+			for i := range 2 {
+				c, err := NewWorker(d.db, d.dialect, &countingStore{Store: store.New(d.db, nil), id: i, log: log}, quiet, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Start(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, c)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				log.mu.Lock()
+				n := len(log.times)
+				log.mu.Unlock()
+				if n >= 5 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d purges in 30s at a %v interval", n, interval)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			for _, c := range clients {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if err := c.Stop(ctx); err != nil {
+					t.Errorf("Stop() = %v", err)
+				}
+				cancel()
+			}
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			t.Logf("purges by worker: %v", log.by)
+			for i := 1; i < len(log.times); i++ {
+				if gap := log.times[i].Sub(log.times[i-1]); gap < interval/2 {
+					t.Errorf("purges %d and %d ran %v apart at a %v interval: scheduled twice", i-1, i, gap, interval)
+				}
+			}
+		})
+	}
+}
