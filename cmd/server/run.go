@@ -19,9 +19,12 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/schema"
 )
 
 // run wires the web process together, serves until ctx ends or a stop
@@ -61,7 +64,30 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		collectors.NewBuildInfoCollector(),
 	)
 
-	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL)
+	db, err := openDatabase(ctx, cfg.Database, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c := db.Collector(); c != nil {
+		reg.MustRegister(c)
+	}
+	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
+
+	if cfg.Redis.URL.IsSet() {
+		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		// Optional: an outage is logged and reported, never fatal.
+		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
+		log.Info("redis attached", "url", cfg.Redis.URL)
+	} else {
+		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
+	}
+
+	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL, checks...)
 
 	// Request contexts derive from base, so cancelling it tells handlers
 	// still running when the shutdown timeout ends to give up.
@@ -120,6 +146,51 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	<-serveErr
 	<-serveErr
 	return err
+}
+
+// openDatabase opens the configured database and makes sure its schema is
+// one this build can serve. Only the embedded database is migrated here;
+// Postgres is migrated by the release step (admin migrate up), and a
+// schema older than this build needs stops the start with that advice.
+func openDatabase(ctx context.Context, cfg config.Database, log *slog.Logger) (*database.DB, error) {
+	if cfg.Embedded() {
+		log.Warn("embedded mode: no DATABASE_URL, so data goes to an SQLite file on this machine; "+
+			"replicas cannot share it and most platforms lose it on restart. Production needs DATABASE_URL",
+			"path", database.Path(cfg))
+		m, err := database.OpenMigrator(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		res, err := m.Up(ctx)
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		if res.Applied > 0 {
+			log.Info("embedded database migrated", "from", res.From, "to", res.To)
+		}
+	} else {
+		log.Info("connecting to postgres", "url", cfg.URL)
+	}
+
+	db, err := database.Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	src, dialect, err := database.Migrations(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	st, err := schema.Check(ctx, db.SQL, dialect, src)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("check schema: %w", err)
+	}
+	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest)
+	return db, nil
 }
 
 // serve runs srv on ln until it is shut down.

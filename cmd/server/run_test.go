@@ -25,13 +25,15 @@ type started struct {
 	addr, adminAddr string     // loopback addresses of the two listeners
 	done            chan error // receives run's result
 	lines           chan map[string]any
+	startup         []string // messages logged before it listened
 }
 
 // start runs the server with env on ephemeral ports and waits until it
 // listens. The log lines it writes arrive on s.lines.
 func start(t *testing.T, env map[string]string) *started {
 	t.Helper()
-	base := map[string]string{"PORT": "0", "ADMIN_ADDR": "127.0.0.1:0", "LOG_FLUSH_INTERVAL": "0s"}
+	base := map[string]string{"PORT": "0", "ADMIN_ADDR": "127.0.0.1:0", "LOG_FLUSH_INTERVAL": "0s",
+		"DATA_DIR": t.TempDir()}
 	for k, v := range env {
 		base[k] = v
 	}
@@ -57,6 +59,7 @@ func start(t *testing.T, env map[string]string) *started {
 		close(s.lines)
 	}()
 	for line := range s.lines {
+		s.startup = append(s.startup, fmt.Sprint(line["msg"]))
 		if line["msg"] == "listening" {
 			s.addr = loopback(t, line["addr"].(string))
 			s.adminAddr = line["admin_addr"].(string)

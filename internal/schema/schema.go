@@ -11,6 +11,7 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -116,12 +117,11 @@ type Result struct {
 // migrator brought the schema up to date, there is nothing to do and Up
 // reports no change; otherwise it fails with ErrLocked.
 func (m *Migrator) Up(ctx context.Context) (Result, error) {
+	// Not refused here when dirty: while another migrator runs, the flag
+	// is set too. golang-migrate checks it once it holds the lock.
 	before, err := m.Status(ctx)
 	if err != nil {
 		return Result{}, err
-	}
-	if before.Dirty {
-		return Result{}, before.DirtyError()
 	}
 	applied := 0
 	mm, err := m.instance()
@@ -189,7 +189,7 @@ func (m *Migrator) Down(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	if s.Dirty {
+	if s.Dirty && !s.Running {
 		return s.DirtyError()
 	}
 	mm, err := m.instance()
@@ -241,6 +241,11 @@ func (m *Migrator) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	s := Status{Version: v, Dirty: dirty, list: m.list}
+	if dirty {
+		if s.Running, err = migrationRunning(ctx, m.db, m.dialect); err != nil {
+			return Status{}, err
+		}
+	}
 	if len(m.list) > 0 {
 		s.Latest = m.list[len(m.list)-1].Version
 	}
@@ -264,15 +269,23 @@ func (m *Migrator) Close() error {
 // Status is a database's schema version compared with the migrations.
 type Status struct {
 	Version uint // 0 when no migration has been applied
-	Dirty   bool
+	// Dirty is set while a migration runs, and stays set if it fails.
+	Dirty bool
+	// Running tells the two apart: another session holds the migration
+	// lock. Only known on Postgres; SQLite's lock is per process.
+	Running bool
 	Latest  uint // the highest version among the migrations
 	Pending []migrations.Migration
 
 	list []migrations.Migration
 }
 
-// DirtyError returns ErrDirty with the recovery steps.
+// DirtyError returns ErrDirty with the recovery steps, or ErrLocked when
+// the dirty flag belongs to a migration still running.
 func (s Status) DirtyError() error {
+	if s.Running {
+		return fmt.Errorf("%w: migration %d is being applied; wait for it to finish", ErrLocked, s.Version)
+	}
 	return fmt.Errorf("%w at version %d\n%s", ErrDirty, s.Version, RecoverySteps(s.Version, s.previous()))
 }
 
@@ -339,6 +352,11 @@ func Check(ctx context.Context, db *sql.DB, dialect string, src fs.FS) (Status, 
 		return Status{}, err
 	}
 	s := Status{Version: v, Dirty: dirty, list: list}
+	if dirty {
+		if s.Running, err = migrationRunning(ctx, db, dialect); err != nil {
+			return Status{}, err
+		}
+	}
 	if len(list) > 0 {
 		s.Latest = list[len(list)-1].Version
 	}
@@ -349,6 +367,41 @@ func Check(ctx context.Context, db *sql.DB, dialect string, src fs.FS) (Status, 
 		return s, fmt.Errorf("%w: it is at version %d, this build needs %d; run \"admin migrate up\" (the release step) first", ErrBehind, v, s.Latest)
 	}
 	return s, nil
+}
+
+// migrationRunning reports whether a session holds golang-migrate's
+// advisory lock on db, by trying to take it without waiting.
+func migrationRunning(ctx context.Context, db *sql.DB, dialect string) (bool, error) {
+	if dialect != migrations.Postgres {
+		return false, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check migration lock: %w", err)
+	}
+	// Closing returns the connection to the pool; the lock, if taken, is
+	// released first below.
+	defer conn.Close()
+	var name, schemaName string
+	if err := conn.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&name, &schemaName); err != nil {
+		return false, fmt.Errorf("check migration lock: %w", err)
+	}
+	id, err := database.GenerateAdvisoryLockId(name, schemaName, table)
+	if err != nil {
+		return false, err
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&got); err != nil {
+		return false, fmt.Errorf("check migration lock: %w", err)
+	}
+	if got {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", id); err != nil {
+			// Never hand back a pooled session that holds the lock.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			return false, fmt.Errorf("check migration lock: %w", err)
+		}
+	}
+	return !got, nil
 }
 
 // logger passes golang-migrate's progress lines to slog, and counts them:

@@ -335,3 +335,29 @@ func TestLockWaitIsBounded(t *testing.T) {
 		t.Errorf("Up() once the lock is free = %+v, %v; want {1 2}", res, err)
 	}
 }
+
+// TestDirtyWhileRunning tells a migration still running (its session holds
+// the lock) from one that failed: only the latter is ErrDirty.
+func TestDirtyWhileRunning(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	tg := &target{dialect: migrations.Postgres, url: u}
+	m := tg.migrator(t, failing(), time.Second)
+	if _, err := m.Up(t.Context()); !errors.Is(err, ErrDirty) {
+		t.Fatalf("Up(broken) = %v, want ErrDirty", err)
+	}
+	holder := holdLock(t, u)
+	s, err := m.Status(t.Context())
+	if err != nil || !s.Dirty || !s.Running {
+		t.Errorf("Status() with the lock held = %+v, %v; want dirty and running", s, err)
+	}
+	if err := s.DirtyError(); !errors.Is(err, ErrLocked) || errors.Is(err, ErrDirty) {
+		t.Errorf("DirtyError() while running = %v, want ErrLocked", err)
+	}
+	holder.Exec(t.Context(), "SELECT pg_advisory_unlock_all()")
+	if s, _ := m.Status(t.Context()); !s.Dirty || s.Running {
+		t.Errorf("Status() with the lock free = %+v, want dirty, not running", s)
+	}
+	if n := advisoryLockHolders(t, holder); n != 0 {
+		t.Errorf("%d sessions hold an advisory lock after Status, want 0", n)
+	}
+}

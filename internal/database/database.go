@@ -1,0 +1,129 @@
+// Package database attaches the SQL database the configuration names:
+// Postgres when DATABASE_URL is set, else the embedded SQLite file. Both
+// processes, web and admin, open it here, so they always agree on which
+// database and which migrations they use.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/schema"
+	"github.com/dozen-go/dozen/internal/sqlite"
+	"github.com/dozen-go/dozen/migrations"
+)
+
+// DB is the open database.
+type DB struct {
+	// SQL is the handle queries go through.
+	SQL *sql.DB
+	// Dialect is migrations.Postgres or migrations.SQLite.
+	Dialect string
+	pg      *postgres.DB // nil in embedded mode
+}
+
+// Open opens the configured database. Postgres is given
+// cfg.ConnectAttempts tries to answer before Open gives up.
+func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+	if cfg.Embedded() {
+		db, err := sqlite.Open(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		return &DB{SQL: db, Dialect: migrations.SQLite}, nil
+	}
+	pg, err := postgres.Open(ctx, cfg.URL, postgres.Options{
+		MaxConns:       cfg.MaxConns,
+		Attempts:       cfg.ConnectAttempts,
+		ConnectTimeout: cfg.ConnectTimeout,
+		Log:            log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DB{SQL: pg.SQL, Dialect: migrations.Postgres, pg: pg}, nil
+}
+
+// Path returns where the embedded database lives, for messages.
+func Path(cfg config.Database) string {
+	return filepath.Join(cfg.DataDir, sqlite.FileName)
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.pg != nil {
+		return db.pg.Ping(ctx)
+	}
+	if err := db.SQL.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
+// Collector returns the Postgres pool's metrics, or nil in embedded mode.
+func (db *DB) Collector() prometheus.Collector {
+	if db.pg == nil {
+		return nil
+	}
+	return postgres.Collector(db.pg.Pool)
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if db.pg != nil {
+		return db.pg.Close()
+	}
+	return db.SQL.Close()
+}
+
+// Migrations returns the migrations of the configured database's dialect.
+func Migrations(cfg config.Database) (fs.FS, string, error) {
+	dialect := migrations.Postgres
+	if cfg.Embedded() {
+		dialect = migrations.SQLite
+	}
+	src, err := migrations.FS(dialect)
+	return src, dialect, err
+}
+
+// OpenMigrator opens the configured database for migrating, on a
+// connection of its own with MIGRATION_LOCK_TIMEOUT as its lock timeout.
+// Close the Migrator when done.
+func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*schema.Migrator, error) {
+	return OpenMigratorFS(ctx, cfg, nil, log)
+}
+
+// OpenMigratorFS is OpenMigrator with the migrations in src instead of the
+// embedded ones, for tests; nil means the embedded ones.
+func OpenMigratorFS(ctx context.Context, cfg config.Database, src fs.FS, log *slog.Logger) (*schema.Migrator, error) {
+	embedded, dialect, err := Migrations(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		src = embedded
+	}
+	var db *sql.DB
+	if cfg.Embedded() {
+		db, err = sqlite.Open(ctx, cfg.DataDir)
+	} else {
+		db, err = postgres.OpenMigrationDB(cfg.URL, cfg.MigrationLockTimeout, cfg.ConnectTimeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := schema.New(db, dialect, src, cfg.MigrationLockTimeout, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return m, nil
+}

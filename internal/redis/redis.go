@@ -1,0 +1,108 @@
+// Package redis attaches Redis (factor IV), the optional backing service
+// for data that replicas share but can afford to lose: cached reads and
+// rate-limit counters. Without REDIS_URL, Memory stands in for it inside
+// the process. Client and Memory have the same methods, so a consumer
+// declares the small interface it needs and takes either.
+package redis
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dozen-go/dozen/internal/config"
+)
+
+// ErrMiss means the key holds no value, or its value expired.
+var ErrMiss = errors.New("cache miss")
+
+// Client is a connection pool to a Redis server.
+type Client struct {
+	rdb *goredis.Client
+}
+
+// Open returns a client of the server at u (redis:// or rediss:// for
+// TLS). It connects lazily: a server that is down now makes calls fail,
+// not Open. skipVerify accepts a certificate that cannot be verified, as
+// Heroku Redis presents; it has no effect without TLS.
+//
+// Timeouts are short on purpose: Redis is optional, so waiting long for it
+// would only make requests slow when the fallback could answer.
+func Open(u config.URL, skipVerify bool) (*Client, error) {
+	opt, err := goredis.ParseURL(u.Value())
+	if err != nil {
+		// go-redis' messages can quote parts of the URL; name the variable.
+		return nil, errors.New("open redis: REDIS_URL is not a valid redis:// or rediss:// URL")
+	}
+	if opt.TLSConfig != nil {
+		opt.TLSConfig.MinVersion = tls.VersionTLS12
+		opt.TLSConfig.InsecureSkipVerify = skipVerify
+	}
+	opt.DialTimeout = 2 * time.Second
+	opt.ReadTimeout = time.Second
+	opt.WriteTimeout = time.Second
+	opt.MaxRetries = 1
+	return &Client{rdb: goredis.NewClient(opt)}, nil
+}
+
+// Ping checks that the server answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Get returns the value of key, or ErrMiss.
+func (c *Client) Get(ctx context.Context, key string) ([]byte, error) {
+	b, err := c.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, ErrMiss
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis get: %w", err)
+	}
+	return b, nil
+}
+
+// Set stores value under key for ttl.
+func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := c.rdb.Set(ctx, key, value, ttl).Err(); err != nil {
+		return fmt.Errorf("redis set: %w", err)
+	}
+	return nil
+}
+
+// incrScript increments a counter and starts its expiry on the first
+// increment only, atomically, so a window's counter cannot lose its TTL.
+var incrScript = goredis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return n`)
+
+// Incr adds one to the counter at key and returns the new count. The first
+// increment starts the counter's ttl; later ones do not extend it.
+func (c *Client) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	n, err := incrScript.Run(ctx, c.rdb, []string{key}, ttl.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis incr: %w", err)
+	}
+	return n, nil
+}
+
+// Delete removes key.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	if err := c.rdb.Del(ctx, key).Err(); err != nil {
+		return fmt.Errorf("redis del: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (c *Client) Close() error {
+	return c.rdb.Close()
+}

@@ -1,0 +1,157 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// store is what the contract suite exercises: the methods a consumer's
+// interface picks from.
+type store interface {
+	Ping(context.Context) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// TestContract runs the same tests against real Redis and the fallback.
+func TestContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { contract(t, NewMemory(), "") })
+	t.Run("redis", func(t *testing.T) {
+		raw := os.Getenv("TEST_REDIS_URL")
+		if raw == "" {
+			pgtest.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+		}
+		u, err := config.ParseURL(raw)
+		if err != nil {
+			t.Fatal("TEST_REDIS_URL is not a URL")
+		}
+		c, err := Open(u, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Keys of this run only, so runs sharing the server do not collide.
+		contract(t, c, "dozen_test_"+rand.Text()[:10]+":")
+	})
+}
+
+func contract(t *testing.T, s store, prefix string) {
+	ctx := t.Context()
+	k := func(name string) string {
+		t.Cleanup(func() { s.Delete(context.Background(), prefix+name) })
+		return prefix + name
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping() = %v", err)
+	}
+	t.Run("get set delete", func(t *testing.T) {
+		key := k("value")
+		if _, err := s.Get(ctx, key); !errors.Is(err, ErrMiss) {
+			t.Errorf("Get(unset) error = %v, want ErrMiss", err)
+		}
+		if err := s.Set(ctx, key, []byte("v1"), time.Minute); err != nil {
+			t.Fatalf("Set() = %v", err)
+		}
+		if got, err := s.Get(ctx, key); err != nil || string(got) != "v1" {
+			t.Errorf("Get() = %q, %v; want v1", got, err)
+		}
+		if err := s.Delete(ctx, key); err != nil {
+			t.Fatalf("Delete() = %v", err)
+		}
+		if _, err := s.Get(ctx, key); !errors.Is(err, ErrMiss) {
+			t.Errorf("Get(deleted) error = %v, want ErrMiss", err)
+		}
+	})
+	t.Run("values expire", func(t *testing.T) {
+		key := k("short")
+		if err := s.Set(ctx, key, []byte("v"), 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got, err := s.Get(ctx, key); !errors.Is(err, ErrMiss) {
+			t.Errorf("Get(expired) = %q, %v; want ErrMiss", got, err)
+		}
+	})
+	t.Run("counters count and keep their first TTL", func(t *testing.T) {
+		key := k("counter")
+		for want := int64(1); want <= 3; want++ {
+			if got, err := s.Incr(ctx, key, 300*time.Millisecond); err != nil || got != want {
+				t.Fatalf("Incr() = %d, %v; want %d", got, err, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(250 * time.Millisecond) // past the first increment's TTL
+		if got, err := s.Incr(ctx, key, 300*time.Millisecond); err != nil || got != 1 {
+			t.Errorf("Incr() after the window = %d, %v; want a fresh count of 1", got, err)
+		}
+	})
+}
+
+func TestOpenKeepsSecretsOut(t *testing.T) {
+	const password = "redis-s3cr3t"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	u, _ := config.ParseURL("redis://:" + password + "@" + addr + "/0")
+	c, err := Open(u, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err == nil || strings.Contains(err.Error(), password) {
+		t.Errorf("Ping(down server) = %v, want an error without the password", err)
+	}
+
+	bad, _ := config.ParseURL("redis://:" + password + "@" + addr + "/notanumber")
+	if _, err := Open(bad, false); err == nil || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "REDIS_URL") {
+		t.Errorf("Open(bad URL) = %v, want an error naming REDIS_URL without the password", err)
+	}
+}
+
+func TestOpenTLSVerification(t *testing.T) {
+	u, _ := config.ParseURL("rediss://:pw@redis.example:6380")
+	tests := []struct {
+		skip bool
+		want bool
+	}{{false, false}, {true, true}}
+	for _, tt := range tests {
+		c, err := Open(u, tt.skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlsConf := c.rdb.Options().TLSConfig
+		if tlsConf == nil || tlsConf.InsecureSkipVerify != tt.want {
+			t.Errorf("Open(rediss://, skipVerify=%v) TLS config = %+v, want TLS with InsecureSkipVerify=%v", tt.skip, tlsConf, tt.want)
+		}
+		c.Close()
+	}
+	plain, _ := config.ParseURL("redis://h:6379")
+	c, _ := Open(plain, true)
+	defer c.Close()
+	if c.rdb.Options().TLSConfig != nil {
+		t.Errorf("Open(redis://, skipVerify) uses TLS, want plain TCP")
+	}
+}
