@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -428,3 +429,5 @@ func TestGetAndListLinks(t *testing.T) {
 		}
 	}
 }
+
+var quietLog = slog.New(slog.DiscardHandler)

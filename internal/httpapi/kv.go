@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/httprate"
+
+	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/redis"
+)
+
+// KV is the key-value store that the link cache and the shared rate-limit
+// counter need: Redis when REDIS_URL is set, an in-process stand-in
+// otherwise (internal/redis has both).
+type KV interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// kvCache is a LinkCache over a KV. A failing KV is a missing cache: the
+// redirect reads the database instead, and the client never sees why.
+type kvCache struct {
+	kv  KV
+	ttl time.Duration
+	log *slog.Logger
+}
+
+// NewLinkCache returns a LinkCache that keeps links in kv for ttl.
+func NewLinkCache(kv KV, ttl time.Duration, log *slog.Logger) LinkCache {
+	return &kvCache{kv: kv, ttl: ttl, log: log}
+}
+
+// cachedLink is a link as the cache holds it: with its id, which the
+// click counter needs and the API does not show.
+type cachedLink struct {
+	ID        int64      `json:"id"`
+	URL       string     `json:"url"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func (c *kvCache) Get(ctx context.Context, code string) (links.Link, bool) {
+	b, err := c.kv.Get(ctx, "link:"+code)
+	if err != nil {
+		if !errors.Is(err, redis.ErrMiss) {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "link cache get", slog.String("error", err.Error()))
+		}
+		return links.Link{}, false
+	}
+	var l cachedLink
+	if err := json.Unmarshal(b, &l); err != nil {
+		return links.Link{}, false
+	}
+	return links.Link{ID: l.ID, Code: code, URL: l.URL, ExpiresAt: l.ExpiresAt}, true
+}
+
+func (c *kvCache) Set(ctx context.Context, l links.Link) {
+	b, _ := json.Marshal(cachedLink{ID: l.ID, URL: l.URL, ExpiresAt: l.ExpiresAt})
+	if err := c.kv.Set(ctx, "link:"+l.Code, b, c.ttl); err != nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "link cache set", slog.String("error", err.Error()))
+	}
+}
+
+func (c *kvCache) Delete(ctx context.Context, code string) {
+	if err := c.kv.Delete(ctx, "link:"+code); err != nil {
+		// A stale entry would keep redirecting a deleted link until its
+		// TTL ends; say so where operators look.
+		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache delete; the entry lives until LINK_CACHE_TTL",
+			slog.String("code", code), slog.String("error", err.Error()))
+	}
+}
+
+// kvCounter is an httprate.LimitCounter over a KV, so that every replica
+// counts against one limit. When the KV fails it counts in-process
+// instead: during an outage each replica enforces the limit alone, which
+// lets through at most the limit times the number of replicas.
+type kvCounter struct {
+	kv       KV
+	fallback httprate.LimitCounter
+	window   time.Duration
+	log      *slog.Logger
+	failing  atomic.Bool
+}
+
+// NewLimitCounter returns a rate-limit counter over kv.
+func NewLimitCounter(kv KV, log *slog.Logger) httprate.LimitCounter {
+	return &kvCounter{kv: kv, fallback: httprate.NewLocalLimitCounter(time.Minute), log: log}
+}
+
+func (c *kvCounter) Config(limit int, window time.Duration) {
+	c.window = window
+	c.fallback.Config(limit, window)
+}
+
+func (c *kvCounter) Increment(key string, window time.Time) error {
+	return c.IncrementBy(key, window, 1)
+}
+
+func (c *kvCounter) IncrementBy(key string, window time.Time, amount int) error {
+	ctx := context.Background()
+	for range amount {
+		// Two windows' worth of TTL: the sliding window reads the previous
+		// window's count until the current one ends.
+		if _, err := c.kv.Incr(ctx, counterKey(key, window), 2*c.window); err != nil {
+			c.fail(err)
+			return c.fallback.IncrementBy(key, window, amount)
+		}
+	}
+	c.recover()
+	return nil
+}
+
+func (c *kvCounter) Get(key string, current, previous time.Time) (int, int, error) {
+	ctx := context.Background()
+	cur, err1 := c.read(ctx, counterKey(key, current))
+	prev, err2 := c.read(ctx, counterKey(key, previous))
+	if err := errors.Join(err1, err2); err != nil {
+		c.fail(err)
+		return c.fallback.Get(key, current, previous)
+	}
+	c.recover()
+	return cur, prev, nil
+}
+
+func (c *kvCounter) read(ctx context.Context, key string) (int, error) {
+	b, err := c.kv.Get(ctx, key)
+	if errors.Is(err, redis.ErrMiss) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(string(b))
+}
+
+func counterKey(key string, window time.Time) string {
+	return "rate:" + key + ":" + strconv.FormatInt(window.Unix(), 10)
+}
+
+// fail logs the first error of an outage.
+func (c *kvCounter) fail(err error) {
+	if !c.failing.Swap(true) {
+		c.log.Warn("rate-limit counter unavailable; counting in-process", "error", err.Error())
+	}
+}
+
+func (c *kvCounter) recover() {
+	if c.failing.Swap(false) {
+		c.log.Info("rate-limit counter available again")
+	}
+}
