@@ -25,12 +25,34 @@ type KV interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// breaker skips a failing KV for a while, so that an outage costs one
+// failed call per pause instead of one per request.
+type breaker struct {
+	until atomic.Int64 // unix nanoseconds before which the KV is skipped
+}
+
+// pause is how long a failed KV is left alone before it is tried again.
+const pause = 5 * time.Second
+
+func (b *breaker) open() bool { return time.Now().UnixNano() < b.until.Load() }
+
+// trip records a failure and reports whether it began an outage.
+func (b *breaker) trip() bool {
+	began := b.until.Load() == 0
+	b.until.Store(time.Now().Add(pause).UnixNano())
+	return began
+}
+
+// reset records a success and reports whether it ended an outage.
+func (b *breaker) reset() bool { return b.until.Swap(0) != 0 }
+
 // kvCache is a LinkCache over a KV. A failing KV is a missing cache: the
 // redirect reads the database instead, and the client never sees why.
 type kvCache struct {
 	kv  KV
 	ttl time.Duration
 	log *slog.Logger
+	brk breaker
 }
 
 // NewLinkCache returns a LinkCache that keeps links in kv for ttl.
@@ -47,13 +69,17 @@ type cachedLink struct {
 }
 
 func (c *kvCache) Get(ctx context.Context, code string) (links.Link, bool) {
+	if c.brk.open() {
+		return links.Link{}, false
+	}
 	b, err := c.kv.Get(ctx, "link:"+code)
 	if err != nil {
 		if !errors.Is(err, redis.ErrMiss) {
-			c.log.LogAttrs(ctx, slog.LevelDebug, "link cache get", slog.String("error", err.Error()))
+			c.failed(ctx, err)
 		}
 		return links.Link{}, false
 	}
+	c.brk.reset()
 	var l cachedLink
 	if err := json.Unmarshal(b, &l); err != nil {
 		return links.Link{}, false
@@ -62,12 +88,24 @@ func (c *kvCache) Get(ctx context.Context, code string) (links.Link, bool) {
 }
 
 func (c *kvCache) Set(ctx context.Context, l links.Link) {
+	if c.brk.open() {
+		return
+	}
 	b, _ := json.Marshal(cachedLink{ID: l.ID, URL: l.URL, ExpiresAt: l.ExpiresAt})
 	if err := c.kv.Set(ctx, "link:"+l.Code, b, c.ttl); err != nil {
-		c.log.LogAttrs(ctx, slog.LevelDebug, "link cache set", slog.String("error", err.Error()))
+		c.failed(ctx, err)
 	}
 }
 
+// failed pauses the cache and logs the start of an outage once.
+func (c *kvCache) failed(ctx context.Context, err error) {
+	if c.brk.trip() {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache unavailable; reading the database", slog.String("error", err.Error()))
+	}
+}
+
+// Delete is tried even while the cache is paused: a stale entry is worse
+// than a slow delete.
 func (c *kvCache) Delete(ctx context.Context, code string) {
 	if err := c.kv.Delete(ctx, "link:"+code); err != nil {
 		// A stale entry would keep redirecting a deleted link until its
@@ -86,7 +124,7 @@ type kvCounter struct {
 	fallback httprate.LimitCounter
 	window   time.Duration
 	log      *slog.Logger
-	failing  atomic.Bool
+	brk      breaker
 }
 
 // NewLimitCounter returns a rate-limit counter over kv.
@@ -104,6 +142,9 @@ func (c *kvCounter) Increment(key string, window time.Time) error {
 }
 
 func (c *kvCounter) IncrementBy(key string, window time.Time, amount int) error {
+	if c.brk.open() {
+		return c.fallback.IncrementBy(key, window, amount)
+	}
 	ctx := context.Background()
 	for range amount {
 		// Two windows' worth of TTL: the sliding window reads the previous
@@ -118,6 +159,9 @@ func (c *kvCounter) IncrementBy(key string, window time.Time, amount int) error 
 }
 
 func (c *kvCounter) Get(key string, current, previous time.Time) (int, int, error) {
+	if c.brk.open() {
+		return c.fallback.Get(key, current, previous)
+	}
 	ctx := context.Background()
 	cur, err1 := c.read(ctx, counterKey(key, current))
 	prev, err2 := c.read(ctx, counterKey(key, previous))
@@ -144,15 +188,15 @@ func counterKey(key string, window time.Time) string {
 	return "rate:" + key + ":" + strconv.FormatInt(window.Unix(), 10)
 }
 
-// fail logs the first error of an outage.
+// fail pauses the shared counter and logs the start of an outage once.
 func (c *kvCounter) fail(err error) {
-	if !c.failing.Swap(true) {
+	if c.brk.trip() {
 		c.log.Warn("rate-limit counter unavailable; counting in-process", "error", err.Error())
 	}
 }
 
 func (c *kvCounter) recover() {
-	if c.failing.Swap(false) {
+	if c.brk.reset() {
 		c.log.Info("rate-limit counter available again")
 	}
 }
