@@ -26,6 +26,15 @@ type Config struct {
 	Database Database
 	Redis    Redis
 	Links    Links
+	Worker   Worker
+}
+
+// Worker configures the worker process (cmd/worker).
+type Worker struct {
+	Concurrency   int           `envconfig:"WORKER_CONCURRENCY" default:"4" desc:"jobs one worker process runs at once"`
+	JobTimeout    time.Duration `envconfig:"JOB_TIMEOUT" default:"1m" desc:"a job running longer is cancelled and retried"`
+	PollInterval  time.Duration `envconfig:"JOB_POLL_INTERVAL" default:"1s" desc:"how often the worker looks for new jobs"`
+	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1h" desc:"how often expired links and idempotency keys are deleted (on one worker at a time)"`
 }
 
 // Links configures the example domain, the link shortener.
@@ -171,6 +180,10 @@ func (c Config) validate() []Problem {
 	for _, tok := range c.Links.APITokens {
 		check(len(tok.Reveal()) >= 16, "API_TOKENS", "each token must be at least 16 characters")
 	}
+	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
+	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
+	check(c.Worker.PollInterval >= 10*time.Millisecond, "JOB_POLL_INTERVAL", "must be at least 10ms")
+	check(c.Worker.PurgeInterval >= time.Second, "PURGE_INTERVAL", "must be at least 1s")
 	check(c.Log.FlushInterval >= 0, "LOG_FLUSH_INTERVAL", "must not be negative")
 	check(c.Ready.CacheTTL >= 0, "READY_CACHE_TTL", "must not be negative")
 	check(c.Shutdown.DrainDelay >= 0, "DRAIN_DELAY", "must not be negative")

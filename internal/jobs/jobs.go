@@ -157,3 +157,8 @@ func EnqueueFoldTx(ctx context.Context, c *Client, tx *sql.Tx) error {
 	}
 	return nil
 }
+
+// CancelGrace is how long cancelled jobs get to return and be recorded
+// for retry before a stopping worker gives up on them. Jobs it gives up
+// on stay marked running until River's rescuer returns them to the queue.
+const CancelGrace = 5 * time.Second

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,6 +220,107 @@ func TestPurgeRunsOnOneWorker(t *testing.T) {
 				if gap := log.times[i].Sub(log.times[i-1]); gap < interval/2 {
 					t.Errorf("purges %d and %d ran %v apart at a %v interval: scheduled twice", i-1, i, gap, interval)
 				}
+			}
+		})
+	}
+}
+
+// blockingStore's folds wait until released or cancelled.
+type blockingStore struct {
+	Store
+	started chan struct{}
+	release chan struct{}
+	folds   atomic.Int32
+}
+
+func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
+	s.started <- struct{}{}
+	select {
+	case <-s.release:
+		s.folds.Add(1)
+		return s.Store.FoldClicks(ctx)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// TestCutOffJobIsRetried stops a worker while a job runs and cannot finish
+// in time: the job is cancelled, not marked done, and the next worker runs
+// it to completion.
+func TestCutOffJobIsRetried(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.db, d.dialect, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), links.Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := web.AppendClicks(t.Context(), map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+
+			o := options()
+			o.JobTimeout = time.Minute
+			blocked := &blockingStore{Store: store.New(d.db, nil), started: make(chan struct{}, 10), release: make(chan struct{})}
+			first, err := NewWorker(d.db, d.dialect, blocked, quiet, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := first.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-blocked.started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the fold job never started")
+			}
+			// The graceful stop runs out of time; the job is cancelled.
+			soft, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			err = first.Stop(soft)
+			cancel()
+			if err == nil {
+				t.Fatal("Stop() = nil with a job still running, want a timeout")
+			}
+			hard, cancel := context.WithTimeout(context.Background(), CancelGrace)
+			if err := first.StopAndCancel(hard); err != nil {
+				t.Fatalf("StopAndCancel() = %v", err)
+			}
+			cancel()
+			if got, _ := web.Link(t.Context(), "cutoff"); got.Clicks != 0 {
+				t.Fatalf("clicks after the cut-off = %d, want 0: nothing half-done", got.Clicks)
+			}
+
+			// A retried job is scheduled with a backoff; the next worker
+			// must find it. River's first retry comes after about a second.
+			second, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := second.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				second.Stop(ctx)
+			}()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				got, err := web.Link(t.Context(), "cutoff")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Clicks == 7 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("clicks = %d 20s after the retry began, want 7", got.Clicks)
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 		})
 	}
