@@ -17,6 +17,7 @@ func routes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
 		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
+		r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI())
 
 		// Routes that read a body or wait on a backing service go here.
 		r.Group(func(r chi.Router) {
