@@ -78,9 +78,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
 
-	// The key-value store behind the redirect cache and the shared
-	// rate-limit counter: Redis if attached, else in-process.
-	var kv httpapi.KV = redis.NewMemory()
+	// The redirect cache and the rate-limit counter: shared by every
+	// replica through Redis if attached, else in-process.
+	cache := httpapi.NewMemoryLinkCache(cfg.Links.CacheTTL)
 	var counter httprate.LimitCounter // nil: httprate's in-process counter
 	if cfg.Redis.URL.IsSet() {
 		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
@@ -90,7 +90,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer rdb.Close()
 		// Optional: an outage is logged and reported, never fatal.
 		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
-		kv, counter = rdb, httpapi.NewLimitCounter(rdb, log)
+		cache = httpapi.NewLinkCache(rdb, cfg.Links.CacheTTL, log)
+		counter = httpapi.NewLimitCounter(rdb, log)
 		log.Info("redis attached", "url", cfg.Redis.URL)
 	} else {
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	linkDeps := httpapi.LinkDeps{
 		Config:      cfg.Links,
 		Store:       st,
-		Cache:       httpapi.NewLinkCache(kv, cfg.Links.CacheTTL, log),
+		Cache:       cache,
 		Clicks:      clicks,
 		CreateLimit: httpapi.NewRateLimit(log, cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
 		Now:         time.Now,

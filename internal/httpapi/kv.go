@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +114,55 @@ func (c *kvCache) Delete(ctx context.Context, code string) {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache delete; the entry lives until LINK_CACHE_TTL",
 			slog.String("code", code), slog.String("error", err.Error()))
 	}
+}
+
+// memoryCache is the in-process LinkCache, for a service without Redis:
+// links are kept as they are, with no encoding, until their TTL ends.
+type memoryCache struct {
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]memoryEntry
+}
+
+type memoryEntry struct {
+	link    links.Link
+	expires time.Time
+}
+
+// maxMemoryLinks bounds the in-process cache; when full it is emptied,
+// which costs a database read per link and never a leak.
+const maxMemoryLinks = 100_000
+
+// NewMemoryLinkCache returns an in-process LinkCache keeping links for ttl.
+// Replicas do not share it, so a deleted link may keep redirecting from
+// another replica's cache until ttl ends: attach Redis to share one.
+func NewMemoryLinkCache(ttl time.Duration) LinkCache {
+	return &memoryCache{ttl: ttl, m: map[string]memoryEntry{}}
+}
+
+func (c *memoryCache) Get(_ context.Context, code string) (links.Link, bool) {
+	c.mu.RLock()
+	e, ok := c.m[code]
+	c.mu.RUnlock()
+	if !ok || time.Now().After(e.expires) {
+		return links.Link{}, false
+	}
+	return e.link, true
+}
+
+func (c *memoryCache) Set(_ context.Context, l links.Link) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxMemoryLinks {
+		clear(c.m)
+	}
+	c.m[l.Code] = memoryEntry{link: l, expires: time.Now().Add(c.ttl)}
+}
+
+func (c *memoryCache) Delete(_ context.Context, code string) {
+	c.mu.Lock()
+	delete(c.m, code)
+	c.mu.Unlock()
 }
 
 // kvCounter is an httprate.LimitCounter over a KV, so that every replica

@@ -38,13 +38,14 @@ func testRedis(t *testing.T) *redis.Client {
 }
 
 func TestLinkCache(t *testing.T) {
-	kvs := map[string]func(t *testing.T) KV{
-		"memory": func(*testing.T) KV { return redis.NewMemory() },
-		"redis":  func(t *testing.T) KV { return testRedis(t) },
+	caches := map[string]func(t *testing.T) LinkCache{
+		"in-process":   func(*testing.T) LinkCache { return NewMemoryLinkCache(time.Minute) },
+		"kv in memory": func(*testing.T) LinkCache { return NewLinkCache(redis.NewMemory(), time.Minute, quietLog) },
+		"redis":        func(t *testing.T) LinkCache { return NewLinkCache(testRedis(t), time.Minute, quietLog) },
 	}
-	for name, open := range kvs {
+	for name, open := range caches {
 		t.Run(name, func(t *testing.T) {
-			c := NewLinkCache(open(t), time.Minute, quietLog)
+			c := open(t)
 			ctx := t.Context()
 			code := "c" + strings.ToLower(rand.Text()[:10])
 			if _, ok := c.Get(ctx, code); ok {

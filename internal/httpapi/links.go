@@ -322,7 +322,9 @@ func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 
 // handleRedirect is the hot path: it answers from the cache when it can,
 // and counts the click in memory, never writing to the database itself.
-func handleRedirect(log *slog.Logger, d LinkDeps) http.Handler {
+// Only a cache miss waits on a backing service, so only a miss pays for a
+// deadline.
+func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := chi.URLParam(r, "code")
 		if links.ValidateCode(code) != nil {
@@ -331,13 +333,15 @@ func handleRedirect(log *slog.Logger, d LinkDeps) http.Handler {
 		}
 		l, ok := d.Cache.Get(r.Context(), code)
 		if !ok {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
 			var err error
-			l, err = d.Store.Link(r.Context(), code)
+			l, err = d.Store.Link(ctx, code)
 			if err != nil {
 				respondError(w, r, log, linkError(err, code))
 				return
 			}
-			d.Cache.Set(r.Context(), l)
+			d.Cache.Set(ctx, l)
 		}
 		if l.Expired(d.Now()) {
 			writeProblem(w, r, http.StatusGone, "this link has expired")

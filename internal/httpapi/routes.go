@@ -18,6 +18,8 @@ func routes(r chi.Router, d Deps) {
 		r.Use(shed(d.Config.MaxInFlight))
 		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
 		r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI())
+		// The hot path sets its own deadline, on a cache miss only.
+		r.Method(http.MethodGet, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
 
 		// Routes that read a body or wait on a backing service go here.
 		r.Group(func(r chi.Router) {
@@ -37,5 +39,4 @@ func linkRoutes(r chi.Router, d Deps) {
 	r.Method(http.MethodGet, "/v1/links", handleListLinks(d.Log, d.Links))
 	r.Method(http.MethodGet, "/v1/links/{code}", handleGetLink(d.Log, d.Links))
 	r.With(write...).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
-	r.Method(http.MethodGet, "/{code}", handleRedirect(d.Log, d.Links))
 }
