@@ -1,0 +1,76 @@
+package twelvefactor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigFile is the name of the optional config file at the repository root.
+const ConfigFile = ".twelvefactor.yaml"
+
+// Config is the repository's linter config, read from ConfigFile:
+//
+//	rules:
+//	  XI2: {severity: off, reason: "this repository is a CLI"}
+//	  VI1: {severity: info}
+//	config-packages: [internal/settings]
+type Config struct {
+	// Rules changes the severity of rules, or turns them off.
+	Rules map[string]RuleConfig `yaml:"rules"`
+	// ConfigPackages are import path suffixes of packages that may read
+	// the environment (rule III1), in addition to packages ending in
+	// /config.
+	ConfigPackages []string `yaml:"config-packages"`
+}
+
+// RuleConfig overrides one rule.
+type RuleConfig struct {
+	// Severity is error, warning, info or off.
+	Severity string `yaml:"severity"`
+	// Reason says why; it is shown next to rules turned off.
+	Reason string `yaml:"reason"`
+
+	severity Severity
+}
+
+// LoadConfig reads ConfigFile from the repository root. A missing file is an
+// empty config; an unknown rule, severity or key is an error.
+func LoadConfig(root string) (*Config, error) {
+	data, err := os.ReadFile(filepath.Join(root, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(data)
+}
+
+// ParseConfig decodes and validates a config file's content.
+func ParseConfig(data []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse %s: %w", ConfigFile, err)
+	}
+	for id, rc := range cfg.Rules {
+		if _, ok := Lookup(id); !ok {
+			return nil, fmt.Errorf("%s: unknown rule %q", ConfigFile, id)
+		}
+		sev, err := ParseSeverity(rc.Severity)
+		if err != nil {
+			return nil, fmt.Errorf("%s: rule %s: %w", ConfigFile, id, err)
+		}
+		rc.severity = sev
+		cfg.Rules[id] = rc
+	}
+	return &cfg, nil
+}
