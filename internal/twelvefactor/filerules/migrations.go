@@ -1,0 +1,120 @@
+package filerules
+
+import (
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	tf "github.com/dozen-go/dozen/internal/twelvefactor"
+)
+
+// migrationName is golang-migrate's file name: VERSION_TITLE.up.sql.
+var migrationName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-]+)\.(up|down)\.sql$`)
+
+// migrationDirs returns the directories named migrations that hold .sql
+// files.
+func migrationDirs(repo *tf.Repo) []string {
+	var dirs []string
+	for _, f := range repo.Files {
+		d := path.Dir(f)
+		if path.Base(d) == "migrations" && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// checkMigrations runs XII2, XII1 and V4.
+func checkMigrations(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerfile, k *kube, pf *procfile) {
+	dirs := migrationDirs(repo)
+	if len(dirs) == 0 {
+		c.NotApplicable("no migrations directory", "XII1", "XII2", "V4")
+		return
+	}
+	for _, dir := range dirs {
+		checkMigrationNames(repo, c, dir)
+		if !embeds(src, dir) && !dockerCopies(docker, dir) {
+			c.Addf("XII1", dir, 0, "%s is neither embedded (//go:embed) nor copied into the final image", dir)
+		}
+	}
+	_, release := pf.get("release")
+	switch {
+	case release || k.HasJob:
+	case pf == nil && len(k.Objects) == 0:
+		c.NotApplicable("no Procfile or Kubernetes manifests", "V4")
+	default:
+		c.Addf("V4", dirs[0], 0, "migrations exist but no Procfile release: process or Kubernetes Job runs them")
+	}
+}
+
+// embeds reports whether a //go:embed pattern takes in the directory.
+func embeds(src *goSource, dir string) bool {
+	for from, pats := range src.Embeds {
+		for _, p := range pats {
+			p = strings.Trim(p, "\"`")
+			p = strings.TrimPrefix(p, "all:")
+			full := path.Join(from, p)
+			if full == dir || strings.HasPrefix(full, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkMigrationNames runs XII2 on one directory.
+func checkMigrationNames(repo *tf.Repo, c *tf.Collector, dir string) {
+	type pair struct {
+		up, down string
+	}
+	versions := make(map[uint64]*pair)
+	widths := make(map[int]string)
+	for _, f := range repo.Match(func(rel string) bool { return path.Dir(rel) == dir }) {
+		base := path.Base(f)
+		m := migrationName.FindStringSubmatch(base)
+		if m == nil {
+			if strings.HasSuffix(base, ".sql") {
+				c.Addf("XII2", f, 0, "%s is not named VERSION_title.up.sql or .down.sql; golang-migrate ignores it", base)
+			}
+			continue
+		}
+		v, err := strconv.ParseUint(m[1], 10, 64)
+		if err != nil {
+			c.Addf("XII2", f, 0, "version %s is too large", m[1])
+			continue
+		}
+		widths[len(m[1])] = f
+		p := versions[v]
+		if p == nil {
+			p = &pair{}
+			versions[v] = p
+		}
+		slot := &p.up
+		if m[3] == "down" {
+			slot = &p.down
+		}
+		if *slot != "" {
+			c.Addf("XII2", f, 0, "version %d has two %s migrations: %s and %s", v, m[3], path.Base(*slot), base)
+			continue
+		}
+		*slot = f
+	}
+	if len(widths) > 1 {
+		var ex []string
+		for _, f := range widths {
+			ex = append(ex, path.Base(f))
+		}
+		slices.Sort(ex)
+		c.Addf("XII2", dir, 0, "versions have different widths (%s), so the files do not sort in the order they run", strings.Join(ex, ", "))
+	}
+	for v, p := range versions {
+		switch {
+		case p.up == "":
+			c.Addf("XII2", p.down, 0, "version %d has a down migration but no up", v)
+		case p.down == "":
+			c.Addf("XII2", p.up, 0, "version %d has an up migration but no down", v)
+		}
+	}
+}
