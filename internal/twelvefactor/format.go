@@ -77,7 +77,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		p.printf("\n")
 	}
 	s := r.Summary()
-	p.printf("%d rules: %d pass, %d fail, %d warn, %d info, %d n/a, %d off; %d findings, %d suppressed\n",
+	p.printf("%d rules: %d pass, %d fail, %d warn, %d info, %d n/a, %d off; findings: %d active, %d suppressed\n",
 		s.Rules, s.ByStatus[Pass], s.ByStatus[Fail], s.ByStatus[Warn], s.ByStatus[Note],
 		s.ByStatus[NotApplicable], s.ByStatus[Disabled], s.Findings, s.Suppressed)
 	return p.err

@@ -31,9 +31,9 @@ func ParseSuppressions(file string, content []byte) []Suppression {
 	if !bytes.Contains(content, []byte(ignoreMarker)) {
 		return nil
 	}
-	prefix := "#"
-	if path.Ext(file) == ".go" {
-		prefix = "//"
+	prefix := commentPrefix(file)
+	if prefix == "" {
+		return nil
 	}
 	var sups []Suppression
 	lines := strings.Split(string(content), "\n")
@@ -43,11 +43,12 @@ func ParseSuppressions(file string, content []byte) []Suppression {
 			continue
 		}
 		before := strings.TrimRight(line[:at], " \t")
-		if !strings.HasSuffix(before, prefix) {
-			continue
+		head, ok := strings.CutSuffix(before, prefix)
+		if !ok || strings.Contains(strings.ReplaceAll(head, "://", ""), prefix) {
+			continue // not a comment, or inside the text of another one
 		}
 		s := Suppression{File: file, Line: i + 1, Target: i + 1}
-		if strings.TrimSpace(strings.TrimSuffix(before, prefix)) == "" {
+		if strings.TrimSpace(head) == "" {
 			// A comment on its own line covers the next line that is
 			// not itself a comment.
 			s.Target = i + 2
@@ -110,4 +111,19 @@ func suppressionFindings(sups []Suppression) []Finding {
 		}
 	}
 	return fs
+}
+
+// commentPrefix returns the line comment syntax of the file types that take
+// suppressions, or "" for other files.
+func commentPrefix(file string) string {
+	base := strings.ToLower(path.Base(file))
+	switch ext := path.Ext(base); {
+	case ext == ".go":
+		return "//"
+	case ext == ".yaml", ext == ".yml", ext == ".sh", ext == ".bash", ext == ".toml",
+		base == "procfile", base == "dockerfile", strings.HasPrefix(base, "dockerfile."),
+		ext == ".dockerfile", strings.HasPrefix(base, ".env"), base == "makefile":
+		return "#"
+	}
+	return ""
 }

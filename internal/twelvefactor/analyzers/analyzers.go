@@ -144,3 +144,9 @@ func pathHasSuffix(path, suffix string) bool {
 func int64Val(tv types.TypeAndValue) (int64, bool) {
 	return constant.Int64Val(constant.ToInt(tv.Value))
 }
+
+// RuleOf returns the ID of the rule an analyzer checks.
+func RuleOf(a *analysis.Analyzer) string {
+	id, _, _ := strings.Cut(a.Doc, ":")
+	return id
+}

@@ -1,0 +1,35 @@
+// Command twelvefactor checks a Go service repository against the twelve
+// factors and prints the checklist: each factor, each rule, pass, warn, fail
+// or not applicable, with file:line evidence and a one-line fix.
+//
+// Usage:
+//
+//	twelvefactor [flags] [dir]
+//
+// It exits 0 when no finding reaches the -fail-on severity, 1 when one
+// does, and 2 on usage errors or when the repository cannot be read.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errThreshold):
+		os.Exit(1)
+	default:
+		fmt.Fprintln(os.Stderr, "twelvefactor:", err)
+		os.Exit(2)
+	}
+}
