@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,6 +23,8 @@ const ConfigFile = ".twelvefactor.yaml"
 //	  XI2: {severity: off, reason: "this repository is a CLI"}
 //	  VI1: {severity: info}
 //	config-packages: [internal/settings]
+//	ignore:
+//	  - {rule: XII2, path: migrations/legacy/*, reason: "applied by hand in 2019"}
 type Config struct {
 	// Rules changes the severity of rules, or turns them off.
 	Rules map[string]RuleConfig `yaml:"rules"`
@@ -28,6 +32,27 @@ type Config struct {
 	// the environment (rule III1), in addition to packages ending in
 	// /config.
 	ConfigPackages []string `yaml:"config-packages"`
+	// Ignore suppresses findings by rule and path, for files that cannot
+	// carry a comment (SQL, JSON) and findings about a whole file.
+	Ignore []Ignore `yaml:"ignore"`
+}
+
+// Ignore suppresses the findings of one rule in the files matching Path, a
+// path.Match pattern relative to the root ("" matches findings about the
+// repository as a whole). Reason is required.
+type Ignore struct {
+	Rule   string `yaml:"rule"`
+	Path   string `yaml:"path"`
+	Reason string `yaml:"reason"`
+}
+
+// covers reports whether the ignore entry applies to the finding.
+func (ig Ignore) covers(f Finding) bool {
+	if ig.Rule != f.Rule {
+		return false
+	}
+	ok, _ := path.Match(ig.Path, f.File)
+	return ok
 }
 
 // RuleConfig overrides one rule.
@@ -71,6 +96,17 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		rc.severity = sev
 		cfg.Rules[id] = rc
+	}
+	for i, ig := range cfg.Ignore {
+		if _, ok := Lookup(ig.Rule); !ok {
+			return nil, fmt.Errorf("%s: ignore %d: unknown rule %q", ConfigFile, i+1, ig.Rule)
+		}
+		if _, err := path.Match(ig.Path, ""); err != nil {
+			return nil, fmt.Errorf("%s: ignore %d: bad path pattern %q: %w", ConfigFile, i+1, ig.Path, err)
+		}
+		if strings.TrimSpace(ig.Reason) == "" {
+			return nil, fmt.Errorf("%s: ignore %d (%s %s): a reason is required", ConfigFile, i+1, ig.Rule, ig.Path)
+		}
 	}
 	return &cfg, nil
 }

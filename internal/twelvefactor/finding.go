@@ -128,6 +128,11 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 				break
 			}
 		}
+		for _, ig := range cfg.Ignore {
+			if !f.Suppressed && ig.covers(f) {
+				f.Suppressed, f.Reason = true, ig.Reason
+			}
+		}
 		byRule[f.Rule] = append(byRule[f.Rule], f)
 	}
 	for _, r := range rules {

@@ -49,14 +49,11 @@ func ParseSuppressions(file string, content []byte) []Suppression {
 		}
 		s := Suppression{File: file, Line: i + 1, Target: i + 1}
 		if strings.TrimSpace(head) == "" {
-			// A comment on its own line covers the next line that is
-			// not itself a comment.
+			// A comment on its own line covers the next line, past any
+			// other suppressions stacked on it.
 			s.Target = i + 2
-			for j := i + 1; j < len(lines); j++ {
-				if !strings.HasPrefix(strings.TrimSpace(lines[j]), prefix) {
-					s.Target = j + 1
-					break
-				}
+			for j := i + 1; j < len(lines) && strings.Contains(lines[j], ignoreMarker); j++ {
+				s.Target = j + 2
 			}
 		}
 		rest := strings.TrimSpace(line[at+len(ignoreMarker):])
@@ -118,7 +115,7 @@ func suppressionFindings(sups []Suppression) []Finding {
 func commentPrefix(file string) string {
 	base := strings.ToLower(path.Base(file))
 	switch ext := path.Ext(base); {
-	case ext == ".go":
+	case ext == ".go", base == "go.mod":
 		return "//"
 	case ext == ".yaml", ext == ".yml", ext == ".sh", ext == ".bash", ext == ".toml",
 		base == "procfile", base == "dockerfile", strings.HasPrefix(base, "dockerfile."),

@@ -34,6 +34,7 @@ func TestAnalyzers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
+			t.Parallel()
 			analysistest.Run(t, testdata, tt.a, tt.pattern)
 		})
 	}

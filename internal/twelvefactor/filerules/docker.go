@@ -62,7 +62,7 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 		for a := n.Next; a != nil; a = a.Next {
 			words = append(words, a.Value)
 		}
-		switch n.Value {
+		switch strings.ToLower(n.Value) {
 		case "arg":
 			if cur == nil {
 				for _, w := range words {

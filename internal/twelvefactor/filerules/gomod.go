@@ -32,7 +32,11 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 		c.Addf("I3", "", 0, "no .git at the repository root")
 	}
 	for _, f := range repo.Match(func(rel string) bool { return path.Base(rel) == "go.mod" && rel != "go.mod" }) {
-		c.Addf("I1", f, 1, "nested module %s: one codebase is one module", path.Dir(f))
+		line := 1
+		if mf, err := modfile.ParseLax(f, repo.Read(f), nil); err == nil && mf.Module != nil {
+			line = mf.Module.Syntax.Start.Line
+		}
+		c.Addf("I1", f, line, "nested module %s: one codebase is one module", path.Dir(f))
 	}
 	data := repo.Read("go.mod")
 	if data == nil {
