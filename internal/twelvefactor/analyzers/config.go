@@ -54,19 +54,19 @@ var DeployBranch = &analysis.Analyzer{
 	Run: func(pass *analysis.Pass) (any, error) {
 		// check reports x compared with a deploy name when x's name says
 		// it holds one.
-		check := func(at ast.Node, x, lit ast.Expr) {
+		check := func(at ast.Node, x, lit ast.Expr, op token.Token) {
 			s, ok := constString(pass, lit)
-			if !ok || !deployNames[strings.ToLower(s)] || !deployVar.MatchString(exprName(x)) {
+			if !ok || !deployNames[strings.ToLower(s)] || !namesDeploy(x) {
 				return
 			}
-			report(pass, "I2", at, "the code branches on %s == %q; deploys should differ only in config", exprName(x), s)
+			report(pass, "I2", at, "the code branches on %s %s %q; deploys should differ only in config", types.ExprString(x), op, s)
 		}
 		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
 			switch n := n.(type) {
 			case *ast.BinaryExpr:
 				if n.Op == token.EQL || n.Op == token.NEQ {
-					check(n, n.X, n.Y)
-					check(n, n.Y, n.X)
+					check(n, n.X, n.Y, n.Op)
+					check(n, n.Y, n.X, n.Op)
 				}
 			case *ast.SwitchStmt:
 				if n.Tag == nil {
@@ -74,13 +74,30 @@ var DeployBranch = &analysis.Analyzer{
 				}
 				for _, s := range n.Body.List {
 					for _, e := range s.(*ast.CaseClause).List {
-						check(e, n.Tag, e)
+						check(e, n.Tag, e, token.EQL)
 					}
 				}
 			}
 		})
 		return nil, nil
 	},
+}
+
+// namesDeploy reports whether an expression's identifiers or string
+// literals say it holds a deploy name: env, cfg.Environment,
+// os.Getenv("APP_STAGE"), strings.ToLower(cfg.Tier).
+func namesDeploy(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Ident:
+			found = found || deployVar.MatchString(n.Name)
+		case *ast.BasicLit:
+			found = found || (n.Kind == token.STRING && deployVar.MatchString(n.Value))
+		}
+		return !found
+	})
+	return found
 }
 
 // exprName returns the name an expression is known by: x, cfg.Env, Env().

@@ -1,5 +1,10 @@
 package bad
 
+import (
+	"os"
+	"strings"
+)
+
 type Config struct{ Environment string }
 
 func Verbose(env string) bool {
@@ -8,8 +13,12 @@ func Verbose(env string) bool {
 
 func Level(cfg Config) int {
 	switch cfg.Environment {
-	case "staging": // want `the code branches on Environment == "staging"`
+	case "staging": // want `the code branches on cfg.Environment == "staging"`
 		return 1
 	}
 	return 0
+}
+
+func Debug() bool {
+	return strings.ToLower(os.Getenv("APP_STAGE")) != "prod" // want `the code branches on strings.ToLower\(os.Getenv\("APP_STAGE"\)\) != "prod"`
 }
