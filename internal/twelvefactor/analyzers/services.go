@@ -115,7 +115,9 @@ func redact(dsn string) string {
 	return dsn
 }
 
-// InsecureTLS is the IV3 analyzer: InsecureSkipVerify set to constant true.
+// InsecureTLS is the IV3 analyzer: InsecureSkipVerify set to constant true
+// where no setting decides it. A constant inside an if statement is taken
+// to be behind a setting (if cfg.InsecureSkipVerify { … = true }).
 var InsecureTLS = &analysis.Analyzer{
 	Name: "insecuretls",
 	Doc:  "IV3: report InsecureSkipVerify: true that no setting controls",
@@ -124,32 +126,43 @@ var InsecureTLS = &analysis.Analyzer{
 			tv, ok := pass.TypesInfo.Types[e]
 			return ok && tv.Value != nil && tv.Value.String() == "true"
 		}
-		isField := func(e ast.Expr) bool {
-			sel, ok := e.(*ast.SelectorExpr)
-			if !ok || sel.Sel.Name != "InsecureSkipVerify" {
-				return false
-			}
-			v, ok := pass.TypesInfo.Uses[sel.Sel].(*types.Var)
-			return ok && v.Pkg() != nil && v.Pkg().Path() == "crypto/tls"
+		isField := func(id *ast.Ident) bool {
+			v, ok := pass.TypesInfo.Uses[id].(*types.Var)
+			return ok && v.Pkg() != nil && v.Pkg().Path() == "crypto/tls" && v.Name() == "InsecureSkipVerify"
 		}
-		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
-			switch n := n.(type) {
-			case *ast.KeyValueExpr:
-				id, ok := n.Key.(*ast.Ident)
-				if !ok || id.Name != "InsecureSkipVerify" || !isTrue(n.Value) {
-					return
+		for _, file := range pass.Files {
+			if ast.IsGenerated(file) {
+				continue
+			}
+			guarded := 0 // depth of enclosing if statements
+			var stack []ast.Node
+			ast.Inspect(file, func(n ast.Node) bool {
+				if n == nil {
+					if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
+						guarded--
+					}
+					stack = stack[:len(stack)-1]
+					return true
 				}
-				if v, ok := pass.TypesInfo.Uses[id].(*types.Var); ok && v.Pkg() != nil && v.Pkg().Path() == "crypto/tls" {
-					report(pass, "IV3", n, "InsecureSkipVerify is always true")
-				}
-			case *ast.AssignStmt:
-				for i, lhs := range n.Lhs {
-					if i < len(n.Rhs) && isField(lhs) && isTrue(n.Rhs[i]) {
+				stack = append(stack, n)
+				switch n := n.(type) {
+				case *ast.IfStmt:
+					guarded++
+				case *ast.KeyValueExpr:
+					if id, ok := n.Key.(*ast.Ident); ok && guarded == 0 && isField(id) && isTrue(n.Value) {
 						report(pass, "IV3", n, "InsecureSkipVerify is always true")
 					}
+				case *ast.AssignStmt:
+					for i, lhs := range n.Lhs {
+						sel, ok := lhs.(*ast.SelectorExpr)
+						if ok && i < len(n.Rhs) && guarded == 0 && isField(sel.Sel) && isTrue(n.Rhs[i]) {
+							report(pass, "IV3", n, "InsecureSkipVerify is always true")
+						}
+					}
 				}
-			}
-		})
+				return true
+			})
+		}
 		return nil, nil
 	},
 }

@@ -24,7 +24,10 @@ func (d *dockerfile) final() *stage { return d.Stages[len(d.Stages)-1] }
 // stage is one FROM section.
 type stage struct {
 	Base, Name string // Name is the AS name, lowercased
-	Line       int
+	// FromArg is set when Base came from a build argument, whose real
+	// value is chosen at build time.
+	FromArg bool
+	Line    int
 	User       string
 	UserLine   int
 	Start      []command // CMD and ENTRYPOINT
@@ -39,8 +42,12 @@ type command struct {
 	From string // COPY --from
 }
 
-// isDockerfile reports whether a file name is a Dockerfile.
+// isDockerfile reports whether a file name is a Dockerfile of the service.
+// Development containers (.devcontainer/) are not artifacts and are left out.
 func isDockerfile(rel string) bool {
+	if strings.HasPrefix(rel, ".devcontainer/") {
+		return false
+	}
 	b := tf.Base(rel)
 	return b == "dockerfile" || strings.HasPrefix(b, "dockerfile.") || strings.HasSuffix(b, ".dockerfile")
 }
@@ -84,7 +91,7 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 				}
 				return m
 			})
-			cur = &stage{Base: base, Line: n.StartLine}
+			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine}
 			if len(words) >= 3 && strings.EqualFold(words[1], "as") {
 				cur.Name = strings.ToLower(words[2])
 			}
@@ -159,7 +166,7 @@ func checkDockerfile(c *tf.Collector, d *dockerfile) {
 		if names[strings.ToLower(s.Base)] == nil && !strings.Contains(s.Base, "$") && s.Base != "scratch" {
 			name, tag, digest := imageRef(s.Base)
 			switch {
-			case tag == "" && digest == "":
+			case tag == "" && digest == "" && !s.FromArg:
 				c.Addf("II4", d.Path, s.Line, "base image %s has no tag", name)
 			case tag == "latest" && digest == "":
 				c.Addf("II4", d.Path, s.Line, "base image %s uses the latest tag", s.Base)
@@ -201,7 +208,7 @@ func checkDockerfile(c *tf.Collector, d *dockerfile) {
 	switch {
 	case strings.Contains(user, "$"):
 	case user == "":
-		if !strings.Contains(root.Base, "nonroot") {
+		if !strings.Contains(root.Base, "nonroot") && !root.FromArg {
 			c.Addf("V5", d.Path, final.Line, "the final stage sets no USER, so it runs as root")
 		}
 	case uid == "0" || uid == "root":

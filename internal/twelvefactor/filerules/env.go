@@ -83,7 +83,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 	}
 	stale := func(v envVar, where string) {
 		if !read[v.Name] && !runtimeEnv[v.Name] {
-			c.Addf("III2", v.File, v.Line, "%s sets %s, which the code does not read", where, v.Name)
+			c.Addf("III2", v.File, v.Line, "%s is set in %s but the code does not read it", v.Name, where)
 		}
 	}
 	if example != "" {

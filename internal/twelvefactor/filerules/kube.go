@@ -189,6 +189,10 @@ func isKustomization(rel string) bool {
 	return b == "kustomization.yaml" || b == "kustomization.yml" || b == "kustomization"
 }
 
+// envName matches keys that can be environment variables, as opposed to
+// file names (Corefile, config.yaml) mounted from a ConfigMap.
+var envName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
 // secretKey matches config keys that name a secret.
 var secretKey = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key|credential)`)
 
@@ -340,7 +344,10 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 			k.HasJob = true
 		case "ConfigMap", "Secret":
 			for _, key := range append(mapKeys(&o.Data), mapKeys(&o.StringData)...) {
-				k.Keys = append(k.Keys, envVar{Name: key.Value, File: o.File, Line: key.Line})
+				if envName.MatchString(key.Value) {
+					// Other keys are files mounted from the object.
+					k.Keys = append(k.Keys, envVar{Name: key.Value, File: o.File, Line: key.Line})
+				}
 				if o.Kind == "ConfigMap" && secretKey.MatchString(key.Value) {
 					c.Addf("III5", o.File, key.Line, "ConfigMap %s has key %s, which looks like a secret", o.Metadata.Name, key.Value)
 				}

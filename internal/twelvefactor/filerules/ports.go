@@ -24,7 +24,15 @@ func checkPorts(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerf
 		return
 	}
 	port, readsPort := src.env("PORT")
-	if !readsPort {
+	// Only platforms that assign the port (Heroku and its kind, seen
+	// through a Procfile web process or app.json) make PORT a must; a
+	// server configured by flags or files binds the port through config
+	// too.
+	platform := hasWeb || repo.Has("app.json")
+	if !platform {
+		c.NotApplicable("no Procfile web process or app.json", "VII2")
+	}
+	if platform && !readsPort {
 		file, line := "", 0
 		if hasWeb {
 			file, line = "Procfile", web.Line
