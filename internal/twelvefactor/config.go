@@ -23,6 +23,7 @@ const ConfigFile = ".twelvefactor.yaml"
 //	  XI2: {severity: off, reason: "this repository is a CLI"}
 //	  VI1: {severity: info}
 //	config-packages: [internal/settings]
+//	exclude: [examples]
 //	ignore:
 //	  - {rule: XII2, path: migrations/legacy/*, reason: "applied by hand in 2019"}
 type Config struct {
@@ -32,14 +33,18 @@ type Config struct {
 	// the environment (rule III1), in addition to packages ending in
 	// /config.
 	ConfigPackages []string `yaml:"config-packages"`
+	// Exclude lists paths (path.Match patterns, or directories) that are
+	// not part of the service, e.g. examples; no rule reports on them.
+	Exclude []string `yaml:"exclude"`
 	// Ignore suppresses findings by rule and path, for files that cannot
 	// carry a comment (SQL, JSON) and findings about a whole file.
 	Ignore []Ignore `yaml:"ignore"`
 }
 
 // Ignore suppresses the findings of one rule in the files matching Path, a
-// path.Match pattern relative to the root ("" matches findings about the
-// repository as a whole). Reason is required.
+// path.Match pattern relative to the root, or under a directory matching it
+// ("" matches findings about the repository as a whole). Reason is
+// required.
 type Ignore struct {
 	Rule   string `yaml:"rule"`
 	Path   string `yaml:"path"`
@@ -51,8 +56,30 @@ func (ig Ignore) covers(f Finding) bool {
 	if ig.Rule != f.Rule {
 		return false
 	}
-	ok, _ := path.Match(ig.Path, f.File)
-	return ok
+	return matchPath(ig.Path, f.File)
+}
+
+// matchPath reports whether the file, or a directory it is in, matches the
+// path.Match pattern.
+func matchPath(pattern, file string) bool {
+	for p := file; ; p = path.Dir(p) {
+		if ok, _ := path.Match(pattern, p); ok {
+			return true
+		}
+		if !strings.Contains(p, "/") {
+			return false
+		}
+	}
+}
+
+// excluded reports whether the config excludes the file.
+func (c *Config) excluded(file string) bool {
+	for _, pat := range c.Exclude {
+		if file != "" && matchPath(pat, file) {
+			return true
+		}
+	}
+	return false
 }
 
 // RuleConfig overrides one rule.
@@ -96,6 +123,11 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		rc.severity = sev
 		cfg.Rules[id] = rc
+	}
+	for _, pat := range cfg.Exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("%s: bad exclude pattern %q: %w", ConfigFile, pat, err)
+		}
 	}
 	for i, ig := range cfg.Ignore {
 		if _, ok := Lookup(ig.Rule); !ok {

@@ -121,6 +121,9 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 	byRule := make(map[string][]Finding)
 	all := append(slices.Clone(c.findings), suppressionFindings(sups)...)
 	for _, f := range all {
+		if cfg.excluded(f.File) {
+			continue
+		}
 		f.Suppressed, f.Reason = false, ""
 		for _, s := range sups {
 			if s.covers(f) {

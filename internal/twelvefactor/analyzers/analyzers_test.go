@@ -31,6 +31,7 @@ func TestAnalyzers(t *testing.T) {
 		{analyzers.Exit, "ix5/..."},
 		{analyzers.LogFiles, "xi1/..."},
 		{analyzers.StrayPrint, "xi2/..."},
+		{analyzers.StrayPrint, "xi2cli/..."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {

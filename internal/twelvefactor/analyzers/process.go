@@ -276,13 +276,25 @@ var LogFiles = &analysis.Analyzer{
 	},
 }
 
+// cliImports are command-line frameworks: a package built on one is a
+// command's user interface, where printing to stdout is its job.
+var cliImports = []string{"github.com/spf13/cobra", "github.com/urfave/cli", "github.com/alecthomas/kingpin", "github.com/alecthomas/kong", "gopkg.in/alecthomas/kingpin"}
+
 // StrayPrint is the XI2 analyzer: fmt.Print and log.Print in library code.
+// Main packages and packages built on a CLI framework are left out.
 var StrayPrint = &analysis.Analyzer{
 	Name: "strayprint",
 	Doc:  "XI2: report fmt.Print and log.Print to the implicit standard streams outside main packages",
 	Run: func(pass *analysis.Pass) (any, error) {
 		if pass.Pkg.Name() == "main" {
 			return nil, nil
+		}
+		for _, imp := range pass.Pkg.Imports() {
+			for _, cli := range cliImports {
+				if strings.HasPrefix(imp.Path(), cli) {
+					return nil, nil
+				}
+			}
 		}
 		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
 			call, ok := n.(*ast.CallExpr)

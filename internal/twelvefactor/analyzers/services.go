@@ -10,7 +10,9 @@ import (
 )
 
 // SystemTool is the II3 analyzer: exec.Command with a constant program
-// name depends on a tool nobody declared.
+// name looked up in PATH depends on a tool nobody declared. A path
+// ("./bin/tool", "/usr/bin/tool") names its binary explicitly and is not
+// reported.
 var SystemTool = &analysis.Analyzer{
 	Name: "systemtool",
 	Doc:  "II3: report exec.Command calls that run a fixed system tool",
@@ -26,7 +28,7 @@ var SystemTool = &analysis.Analyzer{
 			if arg < 0 || len(call.Args) <= arg {
 				return
 			}
-			if name, ok := constString(pass, call.Args[arg]); ok {
+			if name, ok := constString(pass, call.Args[arg]); ok && !strings.ContainsRune(name, '/') {
 				report(pass, "II3", call, "exec.%s runs %q, a system tool the image must provide", fn.Name(), name)
 			}
 		})

@@ -63,18 +63,24 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 		return ""
 	}
 	pkgs, err := Load(ctx, repo.Root)
-	if err == nil {
-		err = loadErrors(pkgs)
-	}
 	if err != nil {
 		c.NotApplicable("not run: the code does not load", ids...)
 		return "Go code rules not run: " + err.Error()
 	}
-	if len(pkgs) == 0 {
+	good, bad := wellTyped(pkgs)
+	if len(good) == 0 && len(bad) > 0 {
+		c.NotApplicable("not run: the code does not compile", ids...)
+		return "Go code rules not run: " + loadErrors(bad).Error()
+	}
+	if len(good) == 0 {
 		c.NotApplicable("no Go packages", ids...)
 		return ""
 	}
-	findings, err := Analyze(repo.Root, as, pkgs)
+	var note string
+	if len(bad) > 0 {
+		note = fmt.Sprintf("Go code rules skipped %d of %d packages that do not compile: %v", len(bad), len(bad)+len(good), loadErrors(bad))
+	}
+	findings, err := Analyze(repo.Root, as, good)
 	if err != nil {
 		c.NotApplicable("not run: analysis failed", ids...)
 		return "Go code rules not run: " + err.Error()
@@ -82,7 +88,27 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 	for _, f := range findings {
 		c.Add(f)
 	}
-	return ""
+	return note
+}
+
+// wellTyped splits the packages into those that, with all their
+// dependencies, loaded without errors, and the others.
+func wellTyped(pkgs []*packages.Package) (good, bad []*packages.Package) {
+	ill := make(map[*packages.Package]bool)
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		ill[p] = len(p.Errors) > 0 || len(p.TypeErrors) > 0
+		for _, imp := range p.Imports {
+			ill[p] = ill[p] || ill[imp]
+		}
+	})
+	for _, p := range pkgs {
+		if ill[p] {
+			bad = append(bad, p)
+		} else {
+			good = append(good, p)
+		}
+	}
+	return good, bad
 }
 
 // Load loads the packages of the module at root, without tests.
@@ -100,7 +126,7 @@ func Load(ctx context.Context, root string) ([]*packages.Package, error) {
 	return pkgs, nil
 }
 
-// loadErrors summarises the errors of the loaded packages.
+// loadErrors summarises the errors of the packages and their dependencies.
 func loadErrors(pkgs []*packages.Package) error {
 	var msgs []string
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
@@ -108,6 +134,9 @@ func loadErrors(pkgs []*packages.Package) error {
 			msgs = append(msgs, e.Error())
 		}
 	})
+	if len(msgs) == 0 {
+		msgs = []string{"a dependency does not compile"}
+	}
 	switch len(msgs) {
 	case 0:
 		return nil

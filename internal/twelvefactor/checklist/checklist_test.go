@@ -152,6 +152,7 @@ func TestRunRepositories(t *testing.T) {
 		files  map[string]string
 		notes  bool                 // whether a note is expected
 		status map[string]tf.Status // expected status by rule
+		count  map[string]int       // expected number of findings by rule
 	}{
 		{
 			name: "does not compile",
@@ -162,6 +163,17 @@ func TestRunRepositories(t *testing.T) {
 			},
 			notes:  true,
 			status: map[string]tf.Status{"V1": tf.Fail, "IX5": tf.NotApplicable, "III1": tf.NotApplicable},
+		},
+		{
+			name: "packages that compile are still checked",
+			files: map[string]string{
+				"go.mod":       "module example.com/part\n\ngo 1.26.0\n",
+				"broken/b.go":  "package broken\n\nfunc F() { undefined() }\n",
+				"uses/uses.go": "package uses\n\nimport _ \"example.com/part/broken\"\n",
+				"fine/fine.go": "package fine\n\nimport \"os\"\n\nfunc Port() string { return os.Getenv(\"PORT\") }\n",
+			},
+			notes:  true,
+			status: map[string]tf.Status{"III1": tf.Warn},
 		},
 		{
 			name:   "not a Go module",
@@ -183,9 +195,11 @@ func TestRunRepositories(t *testing.T) {
 				"go.mod": "module example.com/cfg\n\ngo 1.26.0\n",
 				"lib/lib.go": "package lib\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n" +
 					"func Port() string { fmt.Println(\"x\"); return os.Getenv(\"PORT\") }\n",
-				".twelvefactor.yaml": "rules:\n  III1: {severity: error}\n  XI2: {severity: off, reason: a CLI}\n",
+				"examples/ex.go":     "package examples\n\nimport \"os\"\n\nfunc Port() string { return os.Getenv(\"PORT\") }\n",
+				".twelvefactor.yaml": "rules:\n  III1: {severity: error}\n  XI2: {severity: off, reason: a CLI}\nexclude: [examples]\n",
 			},
 			status: map[string]tf.Status{"III1": tf.Fail, "XI2": tf.Disabled},
+			count:  map[string]int{"III1": 1},
 		},
 		{
 			name: "extra config packages may read the environment",
@@ -207,6 +221,11 @@ func TestRunRepositories(t *testing.T) {
 			}
 			if got := len(rep.Notes) > 0; got != tt.notes {
 				t.Errorf("Run() notes = %q, want notes: %v", rep.Notes, tt.notes)
+			}
+			for id, want := range tt.count {
+				if got := len(outcomeOf(rep, id).Findings); got != want {
+					t.Errorf("Run() found %d %s findings (%+v), want %d", got, id, outcomeOf(rep, id).Findings, want)
+				}
 			}
 			for id, want := range tt.status {
 				if got := outcomeOf(rep, id); got.Status != want {

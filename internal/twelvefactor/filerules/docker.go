@@ -26,13 +26,13 @@ type stage struct {
 	Base, Name string // Name is the AS name, lowercased
 	// FromArg is set when Base came from a build argument, whose real
 	// value is chosen at build time.
-	FromArg bool
-	Line    int
-	User       string
-	UserLine   int
-	Start      []command // CMD and ENTRYPOINT
-	Copies     []command // COPY and ADD, Args are the sources
-	Expose     []command
+	FromArg  bool
+	Line     int
+	User     string
+	UserLine int
+	Start    []command // CMD and ENTRYPOINT
+	Copies   []command // COPY and ADD, Args are the sources
+	Expose   []command
 }
 
 // command is one instruction with its arguments.

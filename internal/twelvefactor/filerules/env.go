@@ -143,8 +143,8 @@ func checkAppJSON(c *tf.Collector, src *goSource, app appJSON, data []byte, stal
 
 // checkDotEnvIgnored runs III6.
 func checkDotEnvIgnored(repo *tf.Repo, c *tf.Collector, src *goSource, example string) {
-	if example == "" && len(src.Env) == 0 && !repo.Has(".env") {
-		c.NotApplicable("no environment files or variables", "III6")
+	if example == "" && !repo.Has(".env") {
+		c.NotApplicable("no .env or .env.example", "III6")
 		return
 	}
 	for _, l := range lines(repo.Read(".gitignore")) {

@@ -63,7 +63,10 @@ func checkProcfile(repo *tf.Repo, c *tf.Collector, src *goSource, mod *modInfo) 
 		}
 		checkProcCommand(c, pr, src, mod)
 	}
-	if _, ok := pf.get("web"); !ok && src.Listens {
+	// A Procfile also drives local process managers (foreman, goreman);
+	// only one meant for Heroku must have a web process.
+	heroku := repo.Has("app.json") || (mod != nil && (mod.HerokuGo != "" || mod.HerokuInstall != nil))
+	if _, ok := pf.get("web"); !ok && src.Listens && heroku {
 		c.Addf("VIII1", "Procfile", 1, "the code serves HTTP but the Procfile has no web process")
 	}
 	return pf

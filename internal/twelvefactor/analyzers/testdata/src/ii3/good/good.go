@@ -13,3 +13,6 @@ func Reexec() error {
 	}
 	return exec.Command(self, "child").Run()
 }
+
+// Built runs a binary this repository builds, by path.
+func Built() error { return exec.Command("./bin/tool").Run() }
