@@ -161,8 +161,8 @@ func Analyze(root string, as []*analysis.Analyzer, pkgs []*packages.Package) ([]
 		for _, d := range act.Diagnostics {
 			pos := act.Package.Fset.Position(d.Pos)
 			rel, ok := relPath(root, pos)
-			if !ok {
-				continue
+			if !ok || tf.IsTestPath(rel) {
+				continue // outside the repository, or test infrastructure
 			}
 			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message})
 		}

@@ -43,9 +43,10 @@ type command struct {
 }
 
 // isDockerfile reports whether a file name is a Dockerfile of the service.
-// Development containers (.devcontainer/) are not artifacts and are left out.
+// Development containers (.devcontainer/) and test images are not the
+// service's artifacts and are left out.
 func isDockerfile(rel string) bool {
-	if strings.HasPrefix(rel, ".devcontainer/") {
+	if strings.HasPrefix(rel, ".devcontainer/") || tf.IsTestPath(rel) {
 		return false
 	}
 	b := tf.Base(rel)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 
 	tf "github.com/dozen-go/dozen/internal/twelvefactor"
 )
@@ -80,21 +81,23 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 			}
 		}
 		for _, r := range mf.Require {
-			if !have[r.Mod.Path+" "+r.Mod.Version] && !isLocalReplaced(mf, r.Mod.Path) {
-				c.Addf("II1", "go.mod", r.Syntax.Start.Line, "go.sum has no checksum for %s %s", r.Mod.Path, r.Mod.Version)
+			mod, ok := replaced(mf, r.Mod)
+			if ok && !have[mod.Path+" "+mod.Version] {
+				c.Addf("II1", "go.mod", r.Syntax.Start.Line, "go.sum has no checksum for %s %s", mod.Path, mod.Version)
 			}
 		}
 	}
 	return info
 }
 
-// isLocalReplaced reports whether a module is replaced by a directory, which
-// has no checksum.
-func isLocalReplaced(mf *modfile.File, mod string) bool {
+// replaced returns the module version that the build really uses for a
+// requirement, after replace directives; false for a directory, which has
+// no checksum.
+func replaced(mf *modfile.File, m module.Version) (module.Version, bool) {
 	for _, r := range mf.Replace {
-		if r.Old.Path == mod && r.New.Version == "" {
-			return true
+		if r.Old.Path == m.Path && (r.Old.Version == "" || r.Old.Version == m.Version) {
+			return r.New, r.New.Version != ""
 		}
 	}
-	return false
+	return m, true
 }

@@ -203,7 +203,7 @@ func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 	pinned := make(map[string]bool) // images set by a kustomize images: entry
 	yamls := repo.Match(func(rel string) bool {
 		ext := path.Ext(rel)
-		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/")
+		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/") && !tf.IsTestPath(rel)
 	})
 	for _, rel := range yamls {
 		if !isKustomization(rel) {

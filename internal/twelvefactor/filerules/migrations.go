@@ -33,8 +33,13 @@ func checkMigrations(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*do
 		c.NotApplicable("no migrations directory", "XII1", "XII2", "V4")
 		return
 	}
+	if !usesGolangMigrate(repo) {
+		c.NotApplicable("the migrations are not golang-migrate's", "XII2")
+	}
 	for _, dir := range dirs {
-		checkMigrationNames(repo, c, dir)
+		if usesGolangMigrate(repo) {
+			checkMigrationNames(repo, c, dir)
+		}
 		if !embeds(src, dir) && !dockerCopies(docker, dir) {
 			c.Addf("XII1", dir, 0, "%s is neither embedded (//go:embed) nor copied into the final image", dir)
 		}
@@ -47,6 +52,24 @@ func checkMigrations(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*do
 	default:
 		c.Addf("V4", dirs[0], 0, "migrations exist but no Procfile release: process or Kubernetes Job runs them")
 	}
+}
+
+// usesGolangMigrate reports whether the repository runs its migrations
+// with golang-migrate, whose naming rules XII2 checks: go.mod requires it,
+// or a Dockerfile, compose file or Makefile uses its image or CLI. Other
+// tools (goose, pop, atlas) name their files differently.
+func usesGolangMigrate(repo *tf.Repo) bool {
+	for _, f := range repo.Files {
+		b := tf.Base(f)
+		if f != "go.mod" && !isDockerfile(f) && !isCompose(f) && b != "makefile" {
+			continue
+		}
+		data := string(repo.Read(f))
+		if strings.Contains(data, "golang-migrate/migrate") || strings.Contains(data, "migrate/migrate") {
+			return true
+		}
+	}
+	return false
 }
 
 // embeds reports whether a //go:embed pattern takes in the directory.

@@ -57,12 +57,12 @@ func localHost(host string) bool {
 	return false
 }
 
-// checkSecrets runs III3 over every text file. Go test files are left out:
-// their credentials are fakes for the code under test far more often than
-// leaks.
+// checkSecrets runs III3 over every text file. Go test files and test
+// directories are left out: their credentials are fakes for the code under
+// test far more often than leaks.
 func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 	for _, f := range repo.Files {
-		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") {
+		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") || tf.IsTestPath(f) {
 			continue
 		}
 		data := repo.Read(f)
