@@ -108,7 +108,7 @@ var rules = []Rule{
 	{"II1", "II", Error, "go.mod and go.sum declare every dependency",
 		"Builds must be reproducible from the repository alone; a missing go.sum entry fails the build or fetches unverified code.",
 		"Run go mod tidy and commit go.mod and go.sum."},
-	{"II2", "II", Error, "No replace directive points at a local path",
+	{"II2", "II", Error, "No replace directive points outside the repository",
 		"A replace to ../somewhere builds only on the machine that has that directory.",
 		"Publish the dependency and require a version, or vendor it into this module."},
 	{"II3", "II", Warning, "No implicit system tools run from service code",

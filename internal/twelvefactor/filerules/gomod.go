@@ -64,9 +64,12 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 		}
 	}
 	for _, r := range mf.Replace {
+		// A directory inside the repository builds wherever the
+		// repository is cloned (its nested module is I1's business);
+		// one outside it builds only on this machine.
 		p := r.New.Path
-		if strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || filepath.IsAbs(p) || p == "." || p == ".." {
-			c.Addf("II2", "go.mod", r.Syntax.Start.Line, "replace %s => %s points at a local directory", r.Old.Path, p)
+		if r.New.Version == "" && (filepath.IsAbs(p) || path.Clean(p) == ".." || strings.HasPrefix(path.Clean(p), "../")) {
+			c.Addf("II2", "go.mod", r.Syntax.Start.Line, "replace %s => %s points at a directory outside the repository", r.Old.Path, p)
 		}
 	}
 	sum := repo.Read("go.sum")
