@@ -13,12 +13,16 @@ import (
 // envExampleNames are the files that document the environment contract.
 var envExampleNames = []string{".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "sample.env"}
 
-// runtimeEnv are variables read by the Go runtime or the platform, not by
-// the code, that manifests and env files legitimately set.
+// runtimeEnv are variables read by the Go runtime, the go command, the
+// Heroku Go buildpack or the C library, not by the code, that manifests
+// and env files legitimately set.
 var runtimeEnv = map[string]bool{
 	"GOMEMLIMIT": true, "GOMAXPROCS": true, "GOGC": true, "GODEBUG": true,
 	"GOTRACEBACK": true, "TZ": true, "SSL_CERT_FILE": true, "SSL_CERT_DIR": true,
 	"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true,
+	"GOFLAGS": true, "GOPROXY": true, "GOPRIVATE": true, "GONOSUMDB": true,
+	"GOTOOLCHAIN": true, "CGO_ENABLED": true, "GOVERSION": true,
+	"GO_INSTALL_PACKAGE_SPEC": true, "GO_LINKER_SYMBOL": true, "GO_LINKER_VALUE": true,
 }
 
 // envLine is one NAME=value line of an env file.
@@ -64,7 +68,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 			break
 		}
 	}
-	checkDotEnvIgnored(repo, c, src, example)
+	checkDotEnvIgnored(repo, c, example)
 	if len(src.Env) == 0 {
 		c.NotApplicable("the code reads no environment variables", "III2", "IV2")
 		return
@@ -142,7 +146,7 @@ func checkAppJSON(c *tf.Collector, src *goSource, app appJSON, data []byte, stal
 }
 
 // checkDotEnvIgnored runs III6.
-func checkDotEnvIgnored(repo *tf.Repo, c *tf.Collector, src *goSource, example string) {
+func checkDotEnvIgnored(repo *tf.Repo, c *tf.Collector, example string) {
 	if example == "" && !repo.Has(".env") {
 		c.NotApplicable("no .env or .env.example", "III6")
 		return

@@ -24,7 +24,7 @@ func Check(repo *tf.Repo, c *tf.Collector) {
 	checkPorts(repo, c, src, docker, kube, proc)
 	checkGoVersion(repo, c, mod, docker)
 	checkSecrets(repo, c)
-	checkFiles(repo, c, src)
+	checkFiles(repo, c)
 }
 
 // lines returns a file's lines without their newlines.

@@ -94,7 +94,7 @@ var deployTags = map[string]bool{"prod": true, "production": true, "staging": tr
 var adminClients = regexp.MustCompile(`(^|[\s;|&(])(psql|mysql|mongosh|mongo|redis-cli|sqlcmd|cqlsh)\s`)
 
 // checkFiles runs III4, the build-tag half of I2, and XII3.
-func checkFiles(repo *tf.Repo, c *tf.Collector, src *goSource) {
+func checkFiles(repo *tf.Repo, c *tf.Collector) {
 	for _, f := range repo.Files {
 		base := path.Base(f)
 		if perDeployConfig.MatchString(strings.ToLower(base)) {
@@ -131,7 +131,6 @@ func checkFiles(repo *tf.Repo, c *tf.Collector, src *goSource) {
 			}
 		}
 	}
-	_ = src
 }
 
 // tags returns the tag names in a build constraint.
