@@ -11,6 +11,7 @@ import (
 	tf "github.com/dozen-go/dozen/internal/twelvefactor"
 	"github.com/dozen-go/dozen/internal/twelvefactor/analyzers"
 	"github.com/dozen-go/dozen/internal/twelvefactor/checklist"
+	"github.com/dozen-go/dozen/internal/twelvefactor/fixture"
 )
 
 // codeFixtures is the analyzers' testdata, reused here as one module so
@@ -252,5 +253,25 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("Run(%s) error = nil, want an error", tt.name)
 			}
 		})
+	}
+}
+
+// TestDozenShape runs the checklist over a repository laid out like the
+// dozen template (Heroku and Kubernetes files, three processes, embedded
+// migrations) and expects no errors and no warnings: the template must pass
+// its own checklist.
+func TestDozenShape(t *testing.T) {
+	root := fixture.Copy(t, filepath.Join("testdata", "dozen"))
+	rep, err := checklist.Run(context.Background(), root)
+	if err != nil {
+		t.Fatalf("Run(dozen) error = %v", err)
+	}
+	if len(rep.Notes) > 0 {
+		t.Errorf("Run(dozen) notes = %q, want none", rep.Notes)
+	}
+	for _, o := range rep.Outcomes {
+		if o.Status != tf.Pass {
+			t.Errorf("Run(dozen) %s = %s (%s) %+v, want pass", o.Rule.ID, o.Status, o.Reason, o.Findings)
+		}
 	}
 }
