@@ -20,5 +20,5 @@ func Level(cfg Config) int {
 }
 
 func Debug() bool {
-	return strings.ToLower(os.Getenv("APP_STAGE")) != "prod" // want `the code branches on strings.ToLower\(os.Getenv\("APP_STAGE"\)\) != "prod"`
+	return strings.ToLower(os.Getenv("APP_STAGE")) != "prod" // want `os.Getenv reads the environment` `the code branches on strings.ToLower\(os.Getenv\("APP_STAGE"\)\) != "prod"`
 }
