@@ -181,6 +181,8 @@ type kube struct {
 	Keys []envVar
 	// HasJob is set when a Job or a Helm or Argo CD hook exists.
 	HasJob bool
+
+	generatesConfigMap bool // a kustomization has a configMapGenerator
 }
 
 // isKustomization reports whether a file is a kustomization.
@@ -229,6 +231,7 @@ func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 			}
 		}
 		for _, g := range kz.ConfigMapGenerator {
+			k.generatesConfigMap = true
 			k.addGenerator(repo, c, rel, dir, g, true)
 		}
 		for _, g := range kz.SecretGenerator {
@@ -326,7 +329,7 @@ func labelsMatch(sel *yaml.Node, labels map[string]string) bool {
 // and III5 over the manifests.
 func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 	k, pinned := loadKube(repo, c)
-	if len(k.Objects) == 0 {
+	if len(k.Objects) == 0 && !k.generatesConfigMap {
 		c.NotApplicable("no Kubernetes manifests", "V3", "VI3", "VIII3", "IX4", "III5")
 		return k
 	}
@@ -359,11 +362,16 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 			}
 		}
 	}
+	workloads, servers, configMaps := 0, 0, 0
 	for _, o := range k.Objects {
+		if o.Kind == "ConfigMap" {
+			configMaps++
+		}
 		p := o.pod()
 		if p == nil {
 			continue
 		}
+		workloads++
 		serving := false
 		for _, ct := range slices.Concat(p.Spec.Containers, p.Spec.InitContainers) {
 			checkImage(c, o, ct, pinned)
@@ -395,6 +403,9 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 				c.Addf("IX4", o.File, ct.Line, "%s %s: container %s checks readiness and liveness the same way (%s)", o.Kind, o.Metadata.Name, ct.Name, ct.LivenessProbe.key())
 			}
 		}
+		if serving {
+			servers++
+		}
 		if o.Kind != "Deployment" || !serving {
 			continue
 		}
@@ -408,6 +419,15 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 		if !slices.ContainsFunc(pdbs, func(pdb *kobject) bool { return labelsMatch(&pdb.Spec.Selector, o.Spec.Template.Metadata.Labels) }) {
 			c.Addf("VIII3", o.File, o.Line, "no PodDisruptionBudget selects Deployment %s", o.Metadata.Name)
 		}
+	}
+	if workloads == 0 {
+		c.NotApplicable("no workloads in the manifests", "V3", "VI3")
+	}
+	if servers == 0 {
+		c.NotApplicable("no Deployment serves on a port", "VIII3", "IX4")
+	}
+	if configMaps == 0 && !k.generatesConfigMap {
+		c.NotApplicable("no ConfigMaps", "III5")
 	}
 	return k
 }
