@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	tf "github.com/dozen-go/dozen/internal/twelvefactor"
 	"github.com/dozen-go/dozen/internal/twelvefactor/fixture"
 )
 
@@ -92,3 +94,19 @@ func TestRunArgs(t *testing.T) {
 
 // errUsage stands for any error other than errThreshold in TestRunArgs.
 var errUsage = errors.New("usage error")
+
+// TestReadmeRuleTable checks that README.md lists every rule with its
+// current factor, severity and title.
+func TestReadmeRuleTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tf.Rules() {
+		f := tf.FactorOf(r.Factor)
+		row := fmt.Sprintf("| %s | %s. %s | %s | %s |", r.ID, f.Numeral, f.Name, r.Severity, r.Title)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md lacks the row %q", row)
+		}
+	}
+}
