@@ -28,6 +28,8 @@ func main() {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errThreshold):
 		os.Exit(1)
+	case errors.Is(err, errFlags):
+		os.Exit(2) // the flag package has printed the problem and the usage
 	default:
 		fmt.Fprintln(os.Stderr, "twelvefactor:", err)
 		os.Exit(2)

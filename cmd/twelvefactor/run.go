@@ -16,6 +16,10 @@ import (
 // errThreshold is returned when a finding reaches the -fail-on severity.
 var errThreshold = errors.New("findings reach the failure threshold")
 
+// errFlags wraps flag parse errors, which the flag package has already
+// printed with the usage.
+var errFlags = errors.New("bad flags")
+
 // run parses the arguments, checks the repository and writes the report.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("twelvefactor", flag.ContinueOnError)
@@ -30,7 +34,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errFlags, err)
 	}
 	if fs.NArg() > 1 {
 		fs.Usage()

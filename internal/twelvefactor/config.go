@@ -46,8 +46,11 @@ type Config struct {
 // ("" matches findings about the repository as a whole). Reason is
 // required.
 type Ignore struct {
-	Rule   string `yaml:"rule"`
-	Path   string `yaml:"path"`
+	// Rule is the ID of the rule whose findings are suppressed.
+	Rule string `yaml:"rule"`
+	// Path selects the files, relative to the repository root.
+	Path string `yaml:"path"`
+	// Reason says why; it is reported with the suppressed findings.
 	Reason string `yaml:"reason"`
 }
 

@@ -85,9 +85,14 @@ const (
 
 // Outcome is one line of the checklist: a rule and what became of it.
 type Outcome struct {
-	Rule     Rule
-	Status   Status
-	Reason   string // why the rule is n/a or off
+	// Rule is the rule, with its effective severity.
+	Rule Rule
+	// Status is the rule's checklist state.
+	Status Status
+	// Reason says why the rule is n/a or off.
+	Reason string
+	// Findings are the rule's findings, active and suppressed, in file
+	// order.
 	Findings []Finding
 }
 
@@ -107,7 +112,10 @@ func (o Outcome) Counts() (active, suppressed int) {
 // Report is the result of a run: notes about the run and one outcome per
 // rule, in checklist order.
 type Report struct {
-	Notes    []string
+	// Notes say what the run could not do, e.g. packages that did not
+	// compile.
+	Notes []string
+	// Outcomes has one entry per rule, in checklist order.
 	Outcomes []Outcome
 }
 
@@ -171,10 +179,13 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 
 // Summary counts the outcomes by status and the findings by state.
 type Summary struct {
-	Rules      int            `json:"rules"`
-	ByStatus   map[Status]int `json:"by_status"`
-	Findings   int            `json:"findings"`
-	Suppressed int            `json:"suppressed"`
+	// Rules is the number of rules.
+	Rules int `json:"rules"`
+	// ByStatus counts the rules by status.
+	ByStatus map[Status]int `json:"by_status"`
+	// Findings counts the active findings, Suppressed the others.
+	Findings   int `json:"findings"`
+	Suppressed int `json:"suppressed"`
 }
 
 // Summary returns the report's counts.
