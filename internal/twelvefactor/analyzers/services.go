@@ -81,6 +81,9 @@ var LiteralDSN = &analysis.Analyzer{
 				if arg >= len(call.Args) {
 					return
 				}
+				if embeddedDriver(pass, fn, call) {
+					return // an embedded database is a file, not an attached service
+				}
 				if dsn, ok := constString(pass, call.Args[arg]); ok && !inMemory(dsn) {
 					report(pass, "IV1", call.Args[arg], "%s.%s is given the constant connection string %q", fn.Pkg().Name(), fn.Name(), redact(dsn))
 				}
@@ -89,6 +92,16 @@ var LiteralDSN = &analysis.Analyzer{
 		})
 		return nil, nil
 	},
+}
+
+// embeddedDriver reports whether a database/sql or sqlx call opens an
+// embedded database (SQLite), whose DSN is a local file name.
+func embeddedDriver(pass *analysis.Pass, fn *types.Func, call *ast.CallExpr) bool {
+	if (fn.Pkg().Path() != "database/sql" && fn.Pkg().Path() != "github.com/jmoiron/sqlx") || len(call.Args) == 0 {
+		return false
+	}
+	driver, _ := constString(pass, call.Args[0])
+	return strings.HasPrefix(driver, "sqlite") || driver == "duckdb"
 }
 
 // hasName reports whether name is in names.
