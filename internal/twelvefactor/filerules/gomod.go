@@ -14,6 +14,8 @@ import (
 
 // modInfo is what the rules need from go.mod.
 type modInfo struct {
+	// Path is the module path.
+	Path string
 	// Go is the go directive, e.g. "1.26.0"; GoLine its line.
 	Go     string
 	GoLine int
@@ -51,6 +53,9 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 		return nil
 	}
 	info := &modInfo{}
+	if mf.Module != nil {
+		info.Path = mf.Module.Mod.Path
+	}
 	if mf.Go != nil {
 		info.Go, info.GoLine = mf.Go.Version, mf.Go.Syntax.Start.Line
 	}

@@ -94,6 +94,9 @@ func checkProcCommand(c *tf.Collector, pr proc, src *goSource, mod *modInfo) {
 			dir = d
 		}
 	}
+	if dir == "" && src.MainDirs["."] && mod != nil && path.Base(mod.Path) == name {
+		dir = "." // the main package at the root installs as the module's last element
+	}
 	if dir == "" {
 		if strings.HasPrefix(bin, "bin/") || strings.HasPrefix(bin, "./bin/") {
 			c.Addf("VIII1", "Procfile", pr.Line, "process %s runs %s, but there is no main package named %s", pr.Type, bin, name)

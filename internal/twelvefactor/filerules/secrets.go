@@ -32,7 +32,7 @@ func placeholder(user, pass string) bool {
 	if pass == user || strings.ContainsAny(pass, "$<>{}*%") {
 		return true
 	}
-	for _, w := range []string{"pass", "secret", "changeme", "example", "xxx", "dummy", "test", "redacted", "..."} {
+	for _, w := range []string{"pass", "secret", "change", "replace", "your", "example", "xxx", "dummy", "test", "redacted", "..."} {
 		if strings.Contains(p, w) {
 			return true
 		}
