@@ -23,7 +23,7 @@ const ConfigFile = ".twelvefactor.yaml"
 //	  XI2: {severity: off, reason: "this repository is a CLI"}
 //	  VI1: {severity: info}
 //	config-packages: [internal/settings]
-//	exclude: [examples]
+//	exclude: [tools/demo]
 //	ignore:
 //	  - {rule: XII2, path: migrations/legacy/*, reason: "applied by hand in 2019"}
 type Config struct {
@@ -34,7 +34,7 @@ type Config struct {
 	// /config.
 	ConfigPackages []string `yaml:"config-packages"`
 	// Exclude lists paths (path.Match patterns, or directories) that are
-	// not part of the service, e.g. examples; no rule reports on them.
+	// not part of the service, e.g. a demo; no rule reports on them.
 	Exclude []string `yaml:"exclude"`
 	// Ignore suppresses findings by rule and path, for files that cannot
 	// carry a comment (SQL, JSON) and findings about a whole file.

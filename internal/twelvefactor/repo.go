@@ -111,16 +111,21 @@ func (r *Repo) Suppressions() []Suppression {
 	return sups
 }
 
-// testDirs are directory names that hold test infrastructure: mock
-// servers, conformance images, fixture keys. They are not the service, so
-// the rules about the service's code, images and secrets skip them.
-var testDirs = map[string]bool{"test": true, "tests": true, "e2e": true, "testing": true, "cypress": true, "fixtures": true, "testutil": true}
+// outsideDirs are directory names that hold test infrastructure (mock
+// servers, conformance images, fixture keys) or example programs. They are
+// not the service, so the rules about the service's code, images and
+// secrets skip them.
+var outsideDirs = map[string]bool{
+	"test": true, "tests": true, "e2e": true, "testing": true, "cypress": true,
+	"fixtures": true, "testutil": true, "example": true, "examples": true,
+}
 
-// IsTestPath reports whether a slash path is inside a test directory.
-func IsTestPath(rel string) bool {
+// OutsideService reports whether a slash path is inside a test or example
+// directory.
+func OutsideService(rel string) bool {
 	dirs := strings.Split(rel, "/")
 	for _, d := range dirs[:len(dirs)-1] {
-		if testDirs[d] {
+		if outsideDirs[d] {
 			return true
 		}
 	}

@@ -19,6 +19,10 @@ type Options struct {
 	// ConfigPackages are import path suffixes of packages, besides those
 	// ending in /config, that may read the environment (rule III1).
 	ConfigPackages []string
+	// HandlesSignals reports whether a package or one it imports, at any
+	// depth, imports os/signal. The driver knows the whole import graph;
+	// nil turns off IX1's check for servers that never handle signals.
+	HandlesSignals func(pkgPath string) bool
 }
 
 // All returns every analyzer, configured.
@@ -31,7 +35,7 @@ func All(opts Options) []*analysis.Analyzer {
 		InsecureTLS,
 		LocalWrite,
 		ListenAddr,
-		Signals,
+		Signals(opts.HandlesSignals),
 		Shutdown,
 		Exit,
 		LogFiles,

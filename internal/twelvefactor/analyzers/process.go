@@ -137,35 +137,47 @@ var ListenAddr = &analysis.Analyzer{
 	},
 }
 
-// Signals is the IX1 analyzer: signal.Notify and signal.NotifyContext must
-// ask for SIGTERM, and cannot catch SIGKILL.
-var Signals = &analysis.Analyzer{
-	Name: "signals",
-	Doc:  "IX1: report signal handling that misses SIGTERM or asks for os.Kill",
-	Run: func(pass *analysis.Pass) (any, error) {
-		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
-			if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
-				return
-			}
-			var interrupt, term bool
-			for _, a := range call.Args[1:] {
-				switch signalName(pass, a) {
-				case "Interrupt", "SIGINT":
-					interrupt = true
-				case "SIGTERM":
-					term = true
-				case "Kill", "SIGKILL", "SIGSTOP":
-					report(pass, "IX1", a, "%s cannot be caught; asking for it does nothing", exprName(a))
-				case "":
-					term = true // a signal we cannot name: assume the best
+// Signals returns the IX1 analyzer: signal.Notify and signal.NotifyContext
+// must ask for SIGTERM and cannot catch SIGKILL, and a main package that
+// serves HTTP must handle signals somewhere (handles says whether
+// os/signal is in its import graph; nil skips that check).
+func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "signals",
+		Doc:  "IX1: report signal handling that misses SIGTERM or asks for os.Kill, and servers that handle no signals",
+		Run: func(pass *analysis.Pass) (any, error) {
+			var serve *ast.CallExpr
+			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+				if serve == nil && (isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
+					isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS")) {
+					serve = call
 				}
+				if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
+					return
+				}
+				var interrupt, term bool
+				for _, a := range call.Args[1:] {
+					switch signalName(pass, a) {
+					case "Interrupt", "SIGINT":
+						interrupt = true
+					case "SIGTERM":
+						term = true
+					case "Kill", "SIGKILL", "SIGSTOP":
+						report(pass, "IX1", a, "%s cannot be caught; asking for it does nothing", exprName(a))
+					case "":
+						term = true // a signal we cannot name: assume the best
+					}
+				}
+				if interrupt && !term {
+					report(pass, "IX1", call, "signal.%s asks for SIGINT but not SIGTERM, the signal platforms stop processes with", fn.Name())
+				}
+			})
+			if serve != nil && pass.Pkg.Name() == "main" && handles != nil && !handles(pass.Pkg.Path()) {
+				report(pass, "IX1", serve, "this program serves HTTP but nothing in it imports os/signal, so SIGTERM kills it mid-request")
 			}
-			if interrupt && !term {
-				report(pass, "IX1", call, "signal.%s asks for SIGINT but not SIGTERM, the signal platforms stop processes with", fn.Name())
-			}
-		})
-		return nil, nil
-	},
+			return nil, nil
+		},
+	}
 }
 
 // signalName returns the name of an os or syscall signal expression, "" if

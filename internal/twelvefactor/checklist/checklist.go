@@ -53,9 +53,8 @@ func Run(ctx context.Context, dir string) (*tf.Report, error) {
 
 // checkCode runs the analyzers and returns a note when they could not run.
 func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collector) string {
-	as := analyzers.All(analyzers.Options{ConfigPackages: cfg.ConfigPackages})
 	var ids []string
-	for _, a := range as {
+	for _, a := range analyzers.All(analyzers.Options{}) {
 		ids = append(ids, analyzers.RuleOf(a))
 	}
 	if !repo.Has("go.mod") {
@@ -80,6 +79,11 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 	if len(bad) > 0 {
 		note = fmt.Sprintf("Go code rules skipped %d of %d packages that do not compile: %v", len(bad), len(bad)+len(good), loadErrors(bad))
 	}
+	signals := signalReach(pkgs)
+	as := analyzers.All(analyzers.Options{
+		ConfigPackages: cfg.ConfigPackages,
+		HandlesSignals: func(path string) bool { return signals[path] },
+	})
 	findings, err := Analyze(repo.Root, as, good)
 	if err != nil {
 		c.NotApplicable("not run: analysis failed", ids...)
@@ -89,6 +93,20 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 		c.Add(f)
 	}
 	return note
+}
+
+// signalReach returns the paths of the packages that import os/signal
+// directly or through any of their dependencies.
+func signalReach(pkgs []*packages.Package) map[string]bool {
+	reach := make(map[string]bool)
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		for path, imp := range p.Imports {
+			if path == "os/signal" || reach[imp.PkgPath] {
+				reach[p.PkgPath] = true
+			}
+		}
+	})
+	return reach
 }
 
 // wellTyped splits the packages into those that, with all their
@@ -161,7 +179,7 @@ func Analyze(root string, as []*analysis.Analyzer, pkgs []*packages.Package) ([]
 		for _, d := range act.Diagnostics {
 			pos := act.Package.Fset.Position(d.Pos)
 			rel, ok := relPath(root, pos)
-			if !ok || tf.IsTestPath(rel) {
+			if !ok || tf.OutsideService(rel) {
 				continue // outside the repository, or test infrastructure
 			}
 			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message})

@@ -196,8 +196,8 @@ func TestRunRepositories(t *testing.T) {
 				"go.mod": "module example.com/cfg\n\ngo 1.26.0\n",
 				"lib/lib.go": "package lib\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n" +
 					"func Port() string { fmt.Println(\"x\"); return os.Getenv(\"PORT\") }\n",
-				"examples/ex.go":     "package examples\n\nimport \"os\"\n\nfunc Port() string { return os.Getenv(\"PORT\") }\n",
-				".twelvefactor.yaml": "rules:\n  III1: {severity: error}\n  XI2: {severity: off, reason: a CLI}\nexclude: [examples]\n",
+				"demo/ex.go":         "package demo\n\nimport \"os\"\n\nfunc Port() string { return os.Getenv(\"PORT\") }\n",
+				".twelvefactor.yaml": "rules:\n  III1: {severity: error}\n  XI2: {severity: off, reason: a CLI}\nexclude: [demo]\n",
 			},
 			status: map[string]tf.Status{"III1": tf.Fail, "XI2": tf.Disabled},
 			count:  map[string]int{"III1": 1},

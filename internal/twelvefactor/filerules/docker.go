@@ -46,7 +46,7 @@ type command struct {
 // Development containers (.devcontainer/) and test images are not the
 // service's artifacts and are left out.
 func isDockerfile(rel string) bool {
-	if strings.HasPrefix(rel, ".devcontainer/") || tf.IsTestPath(rel) {
+	if strings.HasPrefix(rel, ".devcontainer/") || tf.OutsideService(rel) {
 		return false
 	}
 	b := tf.Base(rel)

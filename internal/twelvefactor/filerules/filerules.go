@@ -38,21 +38,21 @@ func lines(b []byte) []string {
 	return out
 }
 
-// buildsAtRunTime reports whether a start command compiles code.
+// buildsAtRunTime reports whether a start command compiles code: go run,
+// build, install or generate anywhere in it (nodemon --exec go run …), or
+// make as a command.
 func buildsAtRunTime(cmd string) string {
 	f := strings.Fields(strings.NewReplacer(";", " ; ", "&&", " && ", "|", " | ").Replace(cmd))
 	for i, w := range f {
-		if i > 0 && f[i-1] != ";" && f[i-1] != "&&" && f[i-1] != "|" && f[i-1] != "exec" && f[i-1] != "-c" {
-			continue
-		}
 		w = strings.Trim(w, `"'[],`)
-		switch {
-		case (w == "go" || strings.HasSuffix(w, "/go")) && i+1 < len(f):
-			switch strings.Trim(f[i+1], `"'[],`) {
+		if (w == "go" || strings.HasSuffix(w, "/go")) && i+1 < len(f) {
+			switch sub := strings.Trim(f[i+1], `"'[],`); sub {
 			case "run", "build", "install", "generate":
-				return "go " + strings.Trim(f[i+1], `"'[],`)
+				return "go " + sub
 			}
-		case w == "make" || strings.HasSuffix(w, "/make"):
+		}
+		atCommand := i == 0 || strings.Contains(";&&|exec-c", strings.Trim(f[i-1], `"'[],`))
+		if atCommand && (w == "make" || strings.HasSuffix(w, "/make")) {
 			return "make"
 		}
 	}

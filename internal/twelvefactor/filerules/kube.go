@@ -205,7 +205,7 @@ func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 	pinned := make(map[string]bool) // images set by a kustomize images: entry
 	yamls := repo.Match(func(rel string) bool {
 		ext := path.Ext(rel)
-		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/") && !tf.IsTestPath(rel)
+		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/") && !tf.OutsideService(rel)
 	})
 	for _, rel := range yamls {
 		if !isKustomization(rel) {

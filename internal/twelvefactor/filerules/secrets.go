@@ -62,7 +62,7 @@ func localHost(host string) bool {
 // test far more often than leaks.
 func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 	for _, f := range repo.Files {
-		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") || tf.IsTestPath(f) {
+		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") || tf.OutsideService(f) {
 			continue
 		}
 		data := repo.Read(f)
