@@ -66,6 +66,7 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 		c.NotApplicable("not run: the code does not load", ids...)
 		return "Go code rules not run: " + err.Error()
 	}
+	pkgs = withoutTestHelpers(pkgs)
 	good, bad := wellTyped(pkgs)
 	if len(good) == 0 && len(bad) > 0 {
 		c.NotApplicable("not run: the code does not compile", ids...)
@@ -93,6 +94,19 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collect
 		c.Add(f)
 	}
 	return note
+}
+
+// withoutTestHelpers leaves out the packages that import "testing": test
+// helpers such as a pgtest package may read the environment and print as
+// tests do, and never run in the service.
+func withoutTestHelpers(pkgs []*packages.Package) []*packages.Package {
+	var out []*packages.Package
+	for _, p := range pkgs {
+		if _, ok := p.Imports["testing"]; !ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // signalReach returns the paths of the packages that import os/signal

@@ -28,11 +28,26 @@ var runtimeEnv = map[string]bool{
 // envLine is one NAME=value line of an env file.
 var envLine = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=`)
 
+// commentedEnvLine is a # NAME=value line: in an example file it documents
+// an optional variable that is unset by default.
+var commentedEnvLine = regexp.MustCompile(`^\s*#\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=`)
+
 // parseEnvFile returns the names an env file sets.
 func parseEnvFile(rel string, data []byte) []envVar {
+	return parseEnv(rel, data, envLine)
+}
+
+// parseEnvExample returns the names an example env file documents, set or
+// commented out.
+func parseEnvExample(rel string, data []byte) []envVar {
+	return append(parseEnv(rel, data, envLine), parseEnv(rel, data, commentedEnvLine)...)
+}
+
+// parseEnv returns the names on the lines that re matches.
+func parseEnv(rel string, data []byte, re *regexp.Regexp) []envVar {
 	var out []envVar
 	for i, l := range lines(data) {
-		if m := envLine.FindStringSubmatch(l); m != nil {
+		if m := re.FindStringSubmatch(l); m != nil {
 			out = append(out, envVar{Name: m[1], File: rel, Line: i + 1})
 		}
 	}
@@ -92,7 +107,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 	}
 	if example != "" {
 		listed := make(map[string]bool)
-		for _, v := range parseEnvFile(example, repo.Read(example)) {
+		for _, v := range parseEnvExample(example, repo.Read(example)) {
 			listed[v.Name] = true
 			stale(v, example)
 		}

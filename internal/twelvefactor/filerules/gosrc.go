@@ -53,8 +53,8 @@ func parseGo(repo *tf.Repo) *goSource {
 		return strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
 	}) {
 		f, err := parser.ParseFile(fset, rel, repo.Read(rel), parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil || ast.IsGenerated(f) {
-			continue
+		if err != nil || ast.IsGenerated(f) || tf.OutsideService(rel) || importsTesting(f) {
+			continue // not the service's code: generated, tests, examples
 		}
 		if f.Name.Name == "main" {
 			s.MainDirs[path.Dir(rel)] = true
@@ -128,4 +128,15 @@ func (s *goSource) addTag(fset *token.FileSet, rel string, lit *ast.BasicLit) {
 	if v.Name != "" && v.Name != "-" {
 		s.Env = append(s.Env, v)
 	}
+}
+
+// importsTesting reports whether a file imports "testing", as test helpers
+// do.
+func importsTesting(f *ast.File) bool {
+	for _, imp := range f.Imports {
+		if imp.Path.Value == `"testing"` {
+			return true
+		}
+	}
+	return false
 }

@@ -13,13 +13,15 @@ import (
 // migrationName is golang-migrate's file name: VERSION_TITLE.up.sql.
 var migrationName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-]+)\.(up|down)\.sql$`)
 
-// migrationDirs returns the directories named migrations that hold .sql
-// files.
+// migrationDirs returns the directories that hold .sql files in or under a
+// directory named migrations (migrations/, or one directory per dialect
+// such as migrations/postgres/).
 func migrationDirs(repo *tf.Repo) []string {
 	var dirs []string
 	for _, f := range repo.Files {
 		d := path.Dir(f)
-		if path.Base(d) == "migrations" && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
+		inMigrations := slices.Contains(strings.Split(d, "/"), "migrations")
+		if inMigrations && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
 	}

@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the migration files.
 //
-//go:embed *.sql
+//go:embed postgres sqlite
 var FS embed.FS

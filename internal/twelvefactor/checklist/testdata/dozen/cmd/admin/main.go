@@ -9,7 +9,7 @@ import (
 )
 
 func main() {
-	entries, err := migrations.FS.ReadDir(".")
+	entries, err := migrations.FS.ReadDir("postgres")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
