@@ -44,6 +44,13 @@ func (f Finding) Location() string {
 type Collector struct {
 	findings []Finding
 	na       map[string]string
+	notes    []string
+}
+
+// Notef records a note about something the checks could not read, such as
+// a Dockerfile that does not parse.
+func (c *Collector) Notef(format string, args ...any) {
+	c.notes = append(c.notes, fmt.Sprintf(format, args...))
 }
 
 // Add records a finding.
@@ -125,7 +132,7 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	rep := &Report{Notes: notes}
+	rep := &Report{Notes: append(slices.Clone(c.notes), notes...)}
 	byRule := make(map[string][]Finding)
 	all := append(slices.Clone(c.findings), suppressionFindings(sups)...)
 	for _, f := range all {

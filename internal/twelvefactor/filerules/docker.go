@@ -148,7 +148,7 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 	for _, rel := range repo.Match(isDockerfile) {
 		d, err := parseDockerfile(rel, repo.Read(rel))
 		if err != nil {
-			c.Addf("V2", rel, 0, "%v", err)
+			c.Notef("Dockerfile rules skip %v", err)
 			continue
 		}
 		out = append(out, d)
