@@ -98,7 +98,7 @@ type Rule struct {
 var rules = []Rule{
 	{"I1", "I", Warning, "One go.mod at the root, no nested modules",
 		"One codebase is one module: a nested module is versioned and built apart, and gonew cuts it out of a template.",
-		"Merge the nested module into the root one, or move it to its own repository."},
+		"Keep one go.mod at the repository root: merge nested modules into it, or move them to repositories of their own."},
 	{"I2", "I", Warning, "No code branches on the deploy name",
 		"Deploys differ in config, not code: `if env == \"production\"` and `//go:build prod` ship code that was never run anywhere else.",
 		"Turn the difference into a setting with its own name (e.g. LOG_FORMAT, TRACE_SAMPLE_RATE) and set it per deploy."},

@@ -208,6 +208,23 @@ func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/") && !tf.OutsideService(rel)
 	})
 	for _, rel := range yamls {
+		if b := tf.Base(rel); b == "skaffold.yaml" || b == "skaffold.yml" {
+			// Skaffold builds these images and sets their tags at deploy.
+			var sk struct {
+				Build struct {
+					Artifacts []struct {
+						Image string `yaml:"image"`
+					} `yaml:"artifacts"`
+				} `yaml:"build"`
+			}
+			for _, doc := range strings.Split(string(repo.Read(rel)), "\n---") {
+				if yaml.Unmarshal([]byte(doc), &sk) == nil {
+					for _, a := range sk.Build.Artifacts {
+						pinned[a.Image] = true
+					}
+				}
+			}
+		}
 		if !isKustomization(rel) {
 			continue
 		}
@@ -434,8 +451,8 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 
 // checkImage runs V3 on one container image.
 func checkImage(c *tf.Collector, o *kobject, ct container, pinned map[string]bool) {
-	if ct.Image == "" || strings.ContainsAny(ct.Image, "${") {
-		return
+	if ct.Image == "" || strings.ContainsAny(ct.Image, "${") || strings.HasPrefix(ct.Image, "ko://") {
+		return // set by a template, or built and pinned by ko
 	}
 	name, tag, digest := imageRef(ct.Image)
 	if pinned[name] || pinned[ct.Image] || digest != "" {
