@@ -8,6 +8,12 @@
 //
 // It exits 0 when no finding reaches the -fail-on severity, 1 when one
 // does, and 2 on usage errors or when the repository cannot be read.
+//
+// Install it on its own with
+//
+//	go install github.com/dozen-go/dozen/cmd/twelvefactor@latest
+//
+// and see README.md beside this file for the rules and the config file.
 package main
 
 import (

@@ -139,7 +139,7 @@ var ListenAddr = &analysis.Analyzer{
 
 // Signals returns the IX1 analyzer: signal.Notify and signal.NotifyContext
 // must ask for SIGTERM and cannot catch SIGKILL, and a main package that
-// serves HTTP must handle signals somewhere (handles says whether
+// serves HTTP or gRPC must handle signals somewhere (handles says whether
 // os/signal is in its import graph; nil skips that check).
 func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 	return &analysis.Analyzer{
@@ -149,7 +149,8 @@ func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 			var serve *ast.CallExpr
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				if serve == nil && (isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
-					isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS")) {
+					isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
+					isMethod(fn, "google.golang.org/grpc.Server", "Serve")) {
 					serve = call
 				}
 				if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
@@ -173,7 +174,7 @@ func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 				}
 			})
 			if serve != nil && pass.Pkg.Name() == "main" && handles != nil && !handles(pass.Pkg.Path()) {
-				report(pass, "IX1", serve, "this program serves HTTP but nothing in it imports os/signal, so SIGTERM kills it mid-request")
+				report(pass, "IX1", serve, "this program serves requests but nothing in it imports os/signal, so SIGTERM kills it mid-request")
 			}
 			return nil, nil
 		},
@@ -198,26 +199,37 @@ func signalName(pass *analysis.Pass, e ast.Expr) string {
 	return ""
 }
 
-// Shutdown is the IX2 analyzer: servers that cannot shut down gracefully.
+// Shutdown is the IX2 analyzer: servers that cannot shut down gracefully:
+// http.ListenAndServe, and an http.Server or grpc.Server started in a
+// package that never calls its Shutdown or GracefulStop.
 var Shutdown = &analysis.Analyzer{
 	Name: "shutdown",
 	Doc:  "IX2: report http.ListenAndServe and servers never shut down",
 	Run: func(pass *analysis.Pass) (any, error) {
-		var serves []*ast.CallExpr
-		shutdown := false
+		var httpServes, grpcServes []*ast.CallExpr
+		httpShutdown, grpcShutdown := false, false
 		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 			switch {
 			case isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
 				report(pass, "IX2", call, "http.%s cannot be shut down gracefully", fn.Name())
 			case isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
-				serves = append(serves, call)
+				httpServes = append(httpServes, call)
 			case isMethod(fn, "net/http.Server", "Shutdown"):
-				shutdown = true
+				httpShutdown = true
+			case isMethod(fn, "google.golang.org/grpc.Server", "Serve"):
+				grpcServes = append(grpcServes, call)
+			case isMethod(fn, "google.golang.org/grpc.Server", "GracefulStop"):
+				grpcShutdown = true
 			}
 		})
-		if !shutdown {
-			for _, call := range serves {
+		if !httpShutdown {
+			for _, call := range httpServes {
 				report(pass, "IX2", call, "this package starts an http.Server but never calls its Shutdown")
+			}
+		}
+		if !grpcShutdown {
+			for _, call := range grpcServes {
+				report(pass, "IX2", call, "this package starts a grpc.Server but never calls its GracefulStop")
 			}
 		}
 		return nil, nil

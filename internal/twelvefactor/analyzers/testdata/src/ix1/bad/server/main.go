@@ -7,6 +7,6 @@ import (
 
 func main() {
 	srv := &http.Server{}
-	log.Print(srv.ListenAndServe()) // want `this program serves HTTP but nothing in it imports os/signal`
+	log.Print(srv.ListenAndServe()) // want `this program serves requests but nothing in it imports os/signal`
 	srv.Shutdown(nil)
 }
