@@ -100,8 +100,16 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 			read[m[1]] = true
 		}
 	}
+	derived := func(name string) bool {
+		for d := range src.Derived {
+			if name == d || strings.HasSuffix(name, "_"+d) {
+				return true
+			}
+		}
+		return false
+	}
 	stale := func(v envVar, where string) {
-		if !read[v.Name] && !runtimeEnv[v.Name] {
+		if !read[v.Name] && !runtimeEnv[v.Name] && !derived(v.Name) {
 			c.Addf("III2", v.File, v.Line, "%s is set in %s but the code does not read it", v.Name, where)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	tf "github.com/dozen-go/dozen/internal/twelvefactor"
 )
@@ -33,6 +34,12 @@ type goSource struct {
 	Listens bool
 	// Embeds lists the //go:embed patterns, by directory.
 	Embeds map[string][]string
+	// Derived are the names envconfig derives from untagged fields of
+	// structs that use envconfig tags (Port → PORT, DatabaseURL →
+	// DATABASE_URL with split_words), without the prefix Process may add.
+	// They only excuse variables set in files; the code is not required
+	// to list them.
+	Derived map[string]bool
 }
 
 // env returns the variable with the name, if the code reads it.
@@ -47,7 +54,7 @@ func (s *goSource) env(name string) (envVar, bool) {
 
 // parseGo parses the non-test, non-generated Go files of the repository.
 func parseGo(repo *tf.Repo) *goSource {
-	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string)}
+	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool)}
 	fset := token.NewFileSet()
 	for _, rel := range repo.Match(func(rel string) bool {
 		return strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
@@ -72,6 +79,8 @@ func parseGo(repo *tf.Repo) *goSource {
 				if n.Tag != nil {
 					s.addTag(fset, rel, n.Tag)
 				}
+			case *ast.StructType:
+				s.deriveNames(n)
 			case *ast.CallExpr:
 				sel, ok := n.Fun.(*ast.SelectorExpr)
 				if !ok {
@@ -139,4 +148,47 @@ func importsTesting(f *ast.File) bool {
 		}
 	}
 	return false
+}
+
+// deriveNames records the names envconfig gives the untagged fields of a
+// struct that has envconfig tags.
+func (s *goSource) deriveNames(st *ast.StructType) {
+	uses := false
+	for _, f := range st.Fields.List {
+		if f.Tag != nil && (strings.Contains(f.Tag.Value, "envconfig:") || strings.Contains(f.Tag.Value, "split_words:") || strings.Contains(f.Tag.Value, "default:")) {
+			uses = true
+		}
+	}
+	if !uses {
+		return
+	}
+	for _, f := range st.Fields.List {
+		if f.Tag != nil && strings.Contains(f.Tag.Value, "envconfig:") {
+			continue
+		}
+		split := f.Tag != nil && strings.Contains(f.Tag.Value, `split_words:"true"`)
+		for _, n := range f.Names {
+			if n.IsExported() {
+				s.Derived[strings.ToUpper(n.Name)] = true
+				if split {
+					s.Derived[upperSnake(n.Name)] = true
+				}
+			}
+		}
+	}
+}
+
+// upperSnake turns DatabaseURL into DATABASE_URL, as envconfig's
+// split_words does.
+func upperSnake(name string) string {
+	var b strings.Builder
+	rs := []rune(name)
+	for i, r := range rs {
+		upper := unicode.IsUpper(r)
+		if i > 0 && upper && (!unicode.IsUpper(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
 }

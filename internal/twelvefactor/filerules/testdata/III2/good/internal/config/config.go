@@ -4,4 +4,5 @@ package config
 type Config struct {
 	DatabaseURL string `envconfig:"DATABASE_URL" required:"true"`
 	Port        int    `envconfig:"PORT" default:"8080"`
+	LogFormat   string `split_words:"true" default:"json"`
 }
