@@ -10,17 +10,31 @@ import (
 	tf "github.com/dozen-go/dozen/internal/twelvefactor"
 )
 
-// secretPatterns match credentials with a recognisable shape.
+// secretPatterns match credentials with a recognisable shape. A pattern
+// runs only on lines holding one of its hints, which keeps the scan of a
+// large repository fast.
 var secretPatterns = []struct {
-	what string
-	re   *regexp.Regexp
+	what  string
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"a private key", regexp.MustCompile(`-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----`)},
-	{"an AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[0-9]{8,}-[0-9]{8,}-[0-9A-Za-z]{20,}`)},
-	{"a Stripe live key", regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key id", []string{"AKIA", "ASIA"}, regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b`)},
+	{"a Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[0-9]{8,}-[0-9]{8,}-[0-9A-Za-z]{20,}`)},
+	{"a Stripe live key", []string{"k_live_"}, regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`)},
+	{"a Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"", []string{"://"}, nil}, // credURL, below
+}
+
+// hinted reports whether s holds one of the hints.
+func hinted(s string, hints []string) bool {
+	for _, h := range hints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // credURL matches scheme://user:password@host.
@@ -65,15 +79,25 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") || tf.OutsideService(f) {
 			continue
 		}
-		data := repo.Read(f)
-		if data == nil {
+		data := string(repo.Read(f))
+		var active []int // the patterns with a hint somewhere in the file
+		for i, p := range secretPatterns {
+			if hinted(data, p.hints) {
+				active = append(active, i)
+			}
+		}
+		if len(active) == 0 {
 			continue
 		}
-		for i, l := range lines(data) {
-			for _, p := range secretPatterns {
-				if p.re.MatchString(l) {
+		for i, l := range strings.Split(data, "\n") {
+			for _, pi := range active {
+				p := secretPatterns[pi]
+				if p.re != nil && hinted(l, p.hints) && p.re.MatchString(l) {
 					c.Addf("III3", f, i+1, "this line holds %s", p.what)
 				}
+			}
+			if !strings.Contains(l, "://") || !strings.Contains(l, "@") {
+				continue
 			}
 			for _, m := range credURL.FindAllStringSubmatch(l, -1) {
 				if !placeholder(m[1], m[2]) && !localHost(m[3]) {
