@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -102,7 +103,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		close(serveErr)
 	}()
 	defer func() {
-		admin.Close()
+		// Last, so metrics stay scrapable while jobs finish.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := admin.Shutdown(ctx); err != nil {
+			admin.Close()
+		}
 		<-serveErr
 	}()
 
