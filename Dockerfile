@@ -25,7 +25,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags="-s -w" -o /out/ \
         ./cmd/server \
-        ./cmd/admin
+        ./cmd/admin \
+        ./cmd/worker
 
 # No shell, no package manager. The binaries embed their CA bundle and
 # time zone data, so they would run on scratch as well.

@@ -37,11 +37,12 @@ type process struct {
 var processes = []process{
 	{cmd: "server", procType: "web", workload: "Deployment"},
 	{cmd: "admin", procType: "release", args: "migrate up", workload: "Job"},
+	{cmd: "worker", procType: "worker", workload: "Deployment"},
 }
 
 // tools are the cmd/ directories that are developer tools rather than
 // process types: they stay out of the image and the Procfile.
-var tools = []string{"twelvefactor"}
+var tools = []string{"twelvefactor", "loadbench"}
 
 // root is the repository's top directory.
 const root = ".."

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dozen-go/dozen/internal/config"
 )
@@ -89,7 +90,7 @@ func TestGoModHerokuDirectives(t *testing.T) {
 	for _, p := range processes {
 		want = append(want, "./cmd/"+p.cmd)
 	}
-	if diff := cmp.Diff(want, d["install"]); diff != "" {
+	if diff := cmp.Diff(want, d["install"], cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("go.mod // +heroku install (-want +got):\n%s", diff)
 	}
 	// The buildpack's Go is the go directive's minor version, latest patch.
@@ -280,8 +281,8 @@ func (b *lockedBuffer) String() string {
 // install -tags heroku of the +heroku install packages, with GOBIN=bin),
 // then runs the Procfile with the .env made from .env.example: release
 // first, to a zero exit; then every other process type, each with its own
-// PORT as on its own dyno; web answers /livez on $PORT, the rest stay up;
-// SIGTERM stops them all with exit 0.
+// PORT and ADMIN_ADDR as on its own dyno; each listens, web answers /livez
+// on $PORT, none falls over; SIGTERM stops them all with exit 0.
 func TestProcfileRunsAsOnHeroku(t *testing.T) {
 	app := t.TempDir()
 	bin := filepath.Join(app, "bin")
@@ -322,6 +323,7 @@ func TestProcfileRunsAsOnHeroku(t *testing.T) {
 		env := dynoEnv()
 		d := startDyno(t, app, l, env)
 		dynos = append(dynos, d)
+		waitListening(t, l.procType, env["ADMIN_ADDR"], d.exited, d.out)
 		if l.procType == "web" {
 			waitHTTP(t, "http://127.0.0.1:"+env["PORT"]+"/livez", d.exited)
 		}

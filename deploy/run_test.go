@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -105,20 +106,27 @@ func (r *running) line() string { return strings.TrimSpace(r.cmd + " " + r.args)
 // port: by then it has set up its signal handling too.
 func (r *running) waitListening(t *testing.T) {
 	t.Helper()
+	waitListening(t, r.line(), "127.0.0.1:"+r.adminPort, r.exited, r.logs)
+}
+
+// waitListening waits until addr accepts connections, or fails the test
+// with the process's output if it exits first or takes too long.
+func waitListening(t *testing.T, what, addr string, exited <-chan struct{}, logs fmt.Stringer) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+r.adminPort, time.Second)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
 			return
 		}
 		select {
-		case <-r.exited:
-			t.Fatalf("%s exited before listening on ADMIN_ADDR: %v\n%s", r.line(), r.err, r.logs)
+		case <-exited:
+			t.Fatalf("%s exited before listening on %s\n%s", what, addr, logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on ADMIN_ADDR: %v\n%s", r.line(), err, r.logs)
+			t.Fatalf("%s does not listen on %s: %v\n%s", what, addr, err, logs)
 		}
 	}
 }

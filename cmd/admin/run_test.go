@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/migrations"
 )
 
 func TestMain(m *testing.M) {
@@ -31,8 +33,26 @@ func admin(t *testing.T, env map[string]string, args ...string) (code int, stdou
 	return code, out.String(), errOut.String()
 }
 
+// versions returns the migrations of a dialect: the tests follow them as
+// migrations are added.
+func versions(t *testing.T, dialect string) []migrations.Migration {
+	t.Helper()
+	dir, err := migrations.FS(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations.List(dir)
+	if err != nil || len(ms) < 2 {
+		t.Fatalf("migrations.List(%s) = %v, %v; want at least two", dialect, ms, err)
+	}
+	return ms
+}
+
 func TestCommandsEmbedded(t *testing.T) {
 	env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
+	ms := versions(t, migrations.SQLite)
+	last, prev := ms[len(ms)-1], ms[len(ms)-2]
+	n := len(ms)
 	tests := []struct {
 		args     []string
 		wantCode int
@@ -44,16 +64,16 @@ func TestCommandsEmbedded(t *testing.T) {
 		{[]string{"migrate"}, 2, "migrate needs a subcommand"},
 		{[]string{"migrate", "up", "--help"}, 0, ""},
 		{[]string{"migrate", "status"}, 0, "pending:  000001_create_links"},
-		{[]string{"migrate", "up"}, 0, "migrated from version 0 to 3 (3 applied"},
-		{[]string{"migrate", "up"}, 0, "no change: the schema is at version 3"},
+		{[]string{"migrate", "up"}, 0, fmt.Sprintf("migrated from version 0 to %d (%d applied", last.Version, n)},
+		{[]string{"migrate", "up"}, 0, fmt.Sprintf("no change: the schema is at version %d", last.Version)},
 		{[]string{"migrate", "up", "extra"}, 2, "unexpected arguments"},
 		{[]string{"migrate", "down"}, 2, "migrate down needs N"},
 		{[]string{"migrate", "down", "0"}, 2, "at least 1"},
-		{[]string{"migrate", "down", "1"}, 0, "the schema is at version 2"},
-		{[]string{"migrate", "status"}, 0, "pending:  000003_create_idempotency_keys"},
+		{[]string{"migrate", "down", "1"}, 0, fmt.Sprintf("the schema is at version %d", prev.Version)},
+		{[]string{"migrate", "status"}, 0, fmt.Sprintf("pending:  %06d_%s", last.Version, last.Title)},
 		{[]string{"migrate", "force", "x"}, 2, "V must be a version number"},
 		{[]string{"migrate", "force", "42"}, 1, "no migration has version 42"},
-		{[]string{"migrate", "force", "3"}, 0, "recorded version 3"},
+		{[]string{"migrate", "force", fmt.Sprint(last.Version)}, 0, fmt.Sprintf("recorded version %d", last.Version)},
 		{[]string{"check"}, 0, "sqlite (embedded mode"},
 		{[]string{"version"}, 0, "go:"},
 		{[]string{"config"}, 0, "DATA_DIR=" + env["DATA_DIR"]},
@@ -158,11 +178,13 @@ func TestMigratePostgres(t *testing.T) {
 	}
 	wg.Wait()
 	both := strings.Join(outs, "")
-	if strings.Count(both, "migrated from version 0 to 3") != 1 || strings.Count(both, "no change") != 1 {
+	ms := versions(t, migrations.Postgres)
+	last, prev := ms[len(ms)-1], ms[len(ms)-2]
+	if strings.Count(both, fmt.Sprintf("migrated from version 0 to %d", last.Version)) != 1 || strings.Count(both, "no change") != 1 {
 		t.Errorf("two concurrent admin migrate up printed %q, want one migration and one no change", outs)
 	}
 
-	// Make the database dirty as a failed migration 3 would leave it.
+	// Make the database dirty as a failed last migration would leave it.
 	conn, err := pgx.Connect(t.Context(), u.Value())
 	if err != nil {
 		t.Fatal(err)
@@ -172,14 +194,14 @@ func TestMigratePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, _ := admin(t, env, "migrate", "status")
-	if code != 1 || !strings.Contains(stdout, "dirty:    yes") || !strings.Contains(stdout, "admin migrate force 2") {
+	if code != 1 || !strings.Contains(stdout, "dirty:    yes") || !strings.Contains(stdout, fmt.Sprintf("admin migrate force %d", prev.Version)) {
 		t.Errorf("admin migrate status (dirty) = exit %d\n%s\nwant exit 1 with the recovery steps", code, stdout)
 	}
 	if code, _, stderr := admin(t, env, "migrate", "up"); code != 1 || !strings.Contains(stderr, "dirty") {
 		t.Errorf("admin migrate up (dirty) = exit %d, %s; want a refusal", code, stderr)
 	}
-	if code, _, stderr := admin(t, env, "migrate", "force", "3"); code != 0 {
-		t.Errorf("admin migrate force 3 = exit %d, %s", code, stderr)
+	if code, _, stderr := admin(t, env, "migrate", "force", fmt.Sprint(last.Version)); code != 0 {
+		t.Errorf("admin migrate force %d = exit %d, %s", last.Version, code, stderr)
 	}
 	if code, stdout, _ := admin(t, env, "migrate", "status"); code != 0 || !strings.Contains(stdout, "dirty:    no") {
 		t.Errorf("admin migrate status (recovered) = exit %d\n%s", code, stdout)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -22,9 +24,11 @@ import (
 	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/redis"
-	"github.com/dozen-go/dozen/internal/schema"
+	"github.com/dozen-go/dozen/internal/store"
 )
 
 // run wires the web process together, serves until ctx ends or a stop
@@ -67,7 +71,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	// Waiting for a database that is still coming up can take a while; a
 	// stop signal meanwhile ends the wait instead of being left for later.
 	startCtx, interrupted := interruptible(ctx, signals)
-	db, err := openDatabase(startCtx, cfg.Database, log)
+	db, err := database.OpenChecked(startCtx, cfg.Database, log)
 	if sig := interrupted(); sig != nil {
 		if err == nil {
 			db.Close()
@@ -83,6 +87,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
 
+	// The redirect cache and the rate-limit counter: shared by every
+	// replica through Redis if attached, else in-process.
+	cache := httpapi.NewMemoryLinkCache(cfg.Links.CacheTTL)
+	var counter httprate.LimitCounter // nil: httprate's in-process counter
 	if cfg.Redis.URL.IsSet() {
 		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
 		if err != nil {
@@ -91,9 +99,40 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer rdb.Close()
 		// Optional: an outage is logged and reported, never fatal.
 		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
+		cache = httpapi.NewLinkCache(rdb, cfg.Links.CacheTTL, log)
+		counter = httpapi.NewLimitCounter(rdb, log)
 		log.Info("redis attached", "url", cfg.Redis.URL)
 	} else {
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
+	}
+
+	// Jobs are only enqueued here, in the transaction of the write they
+	// belong to; the worker process runs them.
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log)
+	if err != nil {
+		return err
+	}
+	st := store.New(db.SQL, func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
+	clicks := links.NewClicks(st, log, cfg.Links.ClickFlushInterval)
+	clicksCtx, stopClicks := context.WithCancel(context.WithoutCancel(ctx))
+	clicksDone := make(chan struct{})
+	go func() { clicks.Run(clicksCtx); close(clicksDone) }()
+	defer func() {
+		// After the HTTP server has drained: the last redirects' clicks
+		// are flushed before the database closes.
+		stopClicks()
+		<-clicksDone
+	}()
+	if len(cfg.Links.APITokens) == 0 {
+		log.Warn("no API_TOKENS: creating and deleting links is refused")
+	}
+	linkDeps := httpapi.LinkDeps{
+		Config:      cfg.Links,
+		Store:       st,
+		Cache:       cache,
+		Clicks:      clicks,
+		CreateLimit: httpapi.NewRateLimit(log, cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
+		Now:         time.Now,
 	}
 
 	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL, checks...)
@@ -105,7 +144,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build,
+			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build, Links: linkDeps,
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
@@ -116,7 +155,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	admin := &http.Server{
-		Handler:           httpapi.NewAdminHandler(reg, log),
+		Handler:           httpapi.NewAdminHandler(reg, log, checker),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		ErrorLog:          errorLog,
@@ -155,51 +194,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	<-serveErr
 	<-serveErr
 	return err
-}
-
-// openDatabase opens the configured database and makes sure its schema is
-// one this build can serve. Only the embedded database is migrated here;
-// Postgres is migrated by the release step (admin migrate up), and a
-// schema older than this build needs stops the start with that advice.
-func openDatabase(ctx context.Context, cfg config.Database, log *slog.Logger) (*database.DB, error) {
-	if cfg.Embedded() {
-		log.Warn("embedded mode: no DATABASE_URL, so data goes to an SQLite file on this machine; "+
-			"replicas cannot share it and most platforms lose it on restart. Production needs DATABASE_URL",
-			"path", database.Path(cfg))
-		m, err := database.OpenMigrator(ctx, cfg, log)
-		if err != nil {
-			return nil, err
-		}
-		res, err := m.Up(ctx)
-		if cerr := m.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-		if res.Applied > 0 {
-			log.Info("embedded database migrated", "from", res.From, "to", res.To)
-		}
-	} else {
-		log.Info("connecting to postgres", "url", cfg.URL)
-	}
-
-	db, err := database.Open(ctx, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	src, dialect, err := database.Migrations(cfg)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	st, err := schema.Check(ctx, db.SQL, dialect, src)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("check schema: %w", err)
-	}
-	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest)
-	return db, nil
 }
 
 // interruptible returns a context that ends when a signal arrives on

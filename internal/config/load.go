@@ -122,9 +122,17 @@ func varOf(f reflect.StructField) Var {
 		Name:        f.Tag.Get("envconfig"),
 		Default:     f.Tag.Get("default"),
 		Required:    f.Tag.Get("required") == "true",
-		Secret:      f.Type == reflect.TypeFor[Secret]() || f.Type == reflect.TypeFor[URL](),
+		Secret:      isSecret(f.Type),
 		Description: f.Tag.Get("desc"),
 	}
+}
+
+// isSecret reports whether values of type t are masked when printed.
+func isSecret(t reflect.Type) bool {
+	if t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t == reflect.TypeFor[Secret]() || t == reflect.TypeFor[URL]()
 }
 
 // unsetName is a variable name that no environment can hold: names are C

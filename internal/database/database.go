@@ -127,3 +127,48 @@ func OpenMigratorFS(ctx context.Context, cfg config.Database, src fs.FS, log *sl
 	}
 	return m, nil
 }
+
+// OpenChecked opens the configured database and makes sure its schema is
+// one this build can serve; every long-running process starts with it. Only the embedded database is migrated here;
+// Postgres is migrated by the release step (admin migrate up), and a
+// schema older than this build needs stops the start with that advice.
+func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+	if cfg.Embedded() {
+		log.Warn("embedded mode: no DATABASE_URL, so data goes to an SQLite file on this machine; "+
+			"replicas cannot share it and most platforms lose it on restart. Production needs DATABASE_URL",
+			"path", Path(cfg))
+		m, err := OpenMigrator(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		res, err := m.Up(ctx)
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		if res.Applied > 0 {
+			log.Info("embedded database migrated", "from", res.From, "to", res.To)
+		}
+	} else {
+		log.Info("connecting to postgres", "url", cfg.URL)
+	}
+
+	db, err := Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	src, dialect, err := Migrations(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	st, err := schema.Check(ctx, db.SQL, dialect, src)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("check schema: %w", err)
+	}
+	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest)
+	return db, nil
+}

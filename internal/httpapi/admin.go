@@ -7,13 +7,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dozen-go/dozen/internal/health"
 )
 
 // NewAdminHandler returns the handler of the private admin listener:
-// Prometheus metrics from reg and the pprof profiles. It must never be
+// Prometheus metrics from reg, the pprof profiles, and the probes, for
+// processes that have no public port (the worker). It must never be
 // served on the public port.
-func NewAdminHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+func NewAdminHandler(reg *prometheus.Registry, log *slog.Logger, checker *health.Checker) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /livez", handleLivez())
+	mux.Handle("GET /readyz", handleReadyz(checker))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Registry:          reg,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 )
 
 // encode writes v as JSON with the given status.
@@ -20,31 +21,71 @@ func encode(w http.ResponseWriter, log *slog.Logger, r *http.Request, status int
 	}
 }
 
-// decode reads a JSON request body into a T strictly: the media type must
-// be JSON, the body must be one JSON object within the route's size limit,
-// with no unknown fields and nothing after it. Its errors are clientErrors
-// that name what is wrong.
+// decode reads a JSON request body into a T strictly; see readJSON and
+// decodeJSON.
 func decode[T any](r *http.Request) (T, error) {
-	var v T
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
-			return v, errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-		}
-	} else {
-		return v, errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	raw, err := readJSON(r)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
+	return decodeJSON[T](raw)
+}
 
-	// Decode into a raw message first so that null and non-objects are
-	// told apart from an empty object.
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
+// readJSON checks that the request declares a JSON body and reads it,
+// within the size limit the route set with http.MaxBytesReader.
+func readJSON(r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	return raw, nil
+}
+
+// decodeJSON decodes raw into a T strictly: raw must be one JSON object,
+// with no unknown fields, no field given twice (in any letter case), and
+// nothing after it. Its errors are clientErrors that name what is wrong.
+func decodeJSON[T any](raw []byte) (T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
 		return v, bodyError(err)
 	}
-	if len(raw) == 0 || raw[0] != '{' {
+	if tok != json.Delim('{') {
 		return v, errorf(http.StatusBadRequest, "request body must be a JSON object")
+	}
+	// encoding/json matches field names without regard to case and lets
+	// the last of two equal keys win; refuse both ambiguities.
+	// Past the opening brace, running out of input means truncation.
+	truncated := func(err error) error {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return bodyError(err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return v, truncated(err)
+		}
+		k := strings.ToLower(fmt.Sprint(key))
+		if seen[k] {
+			return v, errorf(http.StatusBadRequest, "field %q is given more than once", k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return v, truncated(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return v, truncated(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {

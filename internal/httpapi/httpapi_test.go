@@ -19,6 +19,7 @@ import (
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/logging"
 )
 
@@ -41,6 +42,14 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 		Metrics: reg,
 		Health:  health.NewChecker(log, time.Second, 0),
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
+		Links: LinkDeps{
+			Config:      cfg.Links,
+			Store:       newMemStore(),
+			Cache:       &memCache{m: map[string]links.Link{}},
+			Clicks:      &clickLog{},
+			CreateLimit: NewRateLimit(log, 10, time.Minute, nil),
+			Now:         time.Now,
+		},
 	}, reg, logs
 }
 

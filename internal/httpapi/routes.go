@@ -17,10 +17,26 @@ func routes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
 		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
+		r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI())
+		// The hot path sets its own deadline, on a cache miss only.
+		r.Method(http.MethodGet, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
 
 		// Routes that read a body or wait on a backing service go here.
 		r.Group(func(r chi.Router) {
 			r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
+			linkRoutes(r, d)
 		})
 	})
+}
+
+// linkRoutes are the example domain's routes; see README, "Removing the
+// example".
+func linkRoutes(r chi.Router, d Deps) {
+	write := chi.Chain(requireToken(d.Links.Config.APITokens))
+	create := chi.Chain(d.Links.CreateLimit, requireToken(d.Links.Config.APITokens), limits(maxLinkBody, d.Config.RequestTimeout))
+
+	r.With(create...).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links))
+	r.Method(http.MethodGet, "/v1/links", handleListLinks(d.Log, d.Links))
+	r.Method(http.MethodGet, "/v1/links/{code}", handleGetLink(d.Log, d.Links))
+	r.With(write...).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
 }

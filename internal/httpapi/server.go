@@ -24,6 +24,7 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Health  *health.Checker
 	Build   buildinfo.Info
+	Links   LinkDeps
 }
 
 // NewServer returns the public HTTP handler with every route of routes.go

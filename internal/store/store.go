@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/sqlite"
@@ -32,12 +31,16 @@ var (
 // Store reads and writes the domain's tables.
 type Store struct {
 	db *sql.DB
+	// enqueueFold enqueues the fold of the click log in a transaction.
+	enqueueFold func(context.Context, *sql.Tx) error
 }
 
 // New returns a Store over db, an open Postgres or SQLite database whose
-// schema is migrated. The caller closes db.
-func New(db *sql.DB) *Store {
-	return &Store{db: db}
+// schema is migrated. The caller closes db. enqueueFold enqueues, in the
+// transaction it is given, the job that folds the click log; nil enqueues
+// nothing (a process that records no clicks).
+func New(db *sql.DB, enqueueFold func(context.Context, *sql.Tx) error) *Store {
+	return &Store{db: db, enqueueFold: enqueueFold}
 }
 
 // Ping checks that the database answers, for readiness.
@@ -46,55 +49,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return classify("ping", err)
 	}
 	return nil
-}
-
-// Link is a short code and the URL it stands for.
-type Link struct {
-	ID        int64
-	Code      string
-	URL       string
-	CreatedAt time.Time
-	ExpiresAt *time.Time // nil: never expires
-	Clicks    int64
-}
-
-// CreateLink stores a new link and returns it with its ID. A code already
-// taken is ErrConflict.
-func (s *Store) CreateLink(ctx context.Context, l Link) (Link, error) {
-	if l.CreatedAt.IsZero() {
-		l.CreatedAt = time.Now()
-	}
-	l.CreatedAt = l.CreatedAt.UTC().Truncate(time.Microsecond)
-	var expires sql.NullTime
-	if l.ExpiresAt != nil {
-		expires = sql.NullTime{Time: l.ExpiresAt.UTC().Truncate(time.Microsecond), Valid: true}
-		l.ExpiresAt = &expires.Time
-	}
-	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO links (code, url, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		l.Code, l.URL, l.CreatedAt, expires).Scan(&l.ID)
-	if err != nil {
-		return Link{}, classify("create link", err)
-	}
-	return l, nil
-}
-
-// LinkByCode returns the link with the code, or ErrNotFound.
-func (s *Store) LinkByCode(ctx context.Context, code string) (Link, error) {
-	var l Link
-	var expires sql.NullTime
-	err := s.db.QueryRowContext(ctx,
-		`SELECT id, code, url, created_at, expires_at, clicks FROM links WHERE code = $1`, code).
-		Scan(&l.ID, &l.Code, &l.URL, &l.CreatedAt, &expires, &l.Clicks)
-	if err != nil {
-		return Link{}, classify("get link", err)
-	}
-	l.CreatedAt = l.CreatedAt.UTC()
-	if expires.Valid {
-		t := expires.Time.UTC()
-		l.ExpiresAt = &t
-	}
-	return l, nil
 }
 
 // classify wraps err with what was being done, adding the sentinel that

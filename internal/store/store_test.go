@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 	"github.com/dozen-go/dozen/internal/schema"
@@ -51,7 +52,7 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		contract(t, New(db))
+		contract(t, New(db, nil))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		u := pgtest.NewDatabase(t)
@@ -65,7 +66,7 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		contract(t, New(db.SQL))
+		contract(t, New(db.SQL, nil))
 	})
 }
 
@@ -78,16 +79,16 @@ func contract(t *testing.T, s *Store) {
 	expires := created.Add(24 * time.Hour)
 	tests := []struct {
 		name    string
-		in      Link
+		in      links.Link
 		wantErr error
 	}{
-		{"without expiry", Link{Code: "abc", URL: "https://example.com/a", CreatedAt: created}, nil},
-		{"with expiry", Link{Code: "xyz", URL: "https://example.com/x", CreatedAt: created, ExpiresAt: &expires}, nil},
-		{"code taken", Link{Code: "abc", URL: "https://example.com/other", CreatedAt: created}, ErrConflict},
+		{"without expiry", links.Link{Code: "abc", URL: "https://example.com/a", CreatedAt: created}, nil},
+		{"with expiry", links.Link{Code: "xyz", URL: "https://example.com/x", CreatedAt: created, ExpiresAt: &expires}, nil},
+		{"code taken", links.Link{Code: "abc", URL: "https://example.com/other", CreatedAt: created}, links.ErrCodeTaken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.CreateLink(ctx, tt.in)
+			got, err := s.CreateLink(ctx, tt.in, nil)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("CreateLink(%q) error = %v, want %v", tt.in.Code, err, tt.wantErr)
 			}
@@ -97,18 +98,19 @@ func contract(t *testing.T, s *Store) {
 			if got.ID == 0 {
 				t.Errorf("CreateLink(%q).ID = 0, want an ID", tt.in.Code)
 			}
-			read, err := s.LinkByCode(ctx, tt.in.Code)
+			read, err := s.Link(ctx, tt.in.Code)
 			if err != nil {
-				t.Fatalf("LinkByCode(%q) = %v", tt.in.Code, err)
+				t.Fatalf("Link(%q) = %v", tt.in.Code, err)
 			}
 			if diff := cmp.Diff(got, read); diff != "" {
-				t.Errorf("LinkByCode(%q) differs from what CreateLink returned (-created +read):\n%s", tt.in.Code, diff)
+				t.Errorf("Link(%q) differs from what CreateLink returned (-created +read):\n%s", tt.in.Code, diff)
 			}
 		})
 	}
-	if _, err := s.LinkByCode(ctx, "missing"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("LinkByCode(missing) error = %v, want ErrNotFound", err)
+	if _, err := s.Link(ctx, "missing"); !errors.Is(err, links.ErrNotFound) {
+		t.Errorf("Link(missing) error = %v, want links.ErrNotFound", err)
 	}
+	linkContract(t, s)
 }
 
 // TestUnavailableAndRecovery cuts the store's database off mid-traffic
@@ -126,15 +128,15 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := New(db.SQL)
-	if _, err := s.CreateLink(t.Context(), Link{Code: "up", URL: "https://example.com"}); err != nil {
+	s := New(db.SQL, nil)
+	if _, err := s.CreateLink(t.Context(), links.Link{Code: "up", URL: "https://example.com"}, nil); err != nil {
 		t.Fatal(err)
 	}
 
 	pgtest.SetDown(t, pgtest.Name(u), true)
 	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
-	if _, err := s.LinkByCode(t.Context(), "up"); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("LinkByCode() while down = %v, want ErrUnavailable", err)
+	if _, err := s.Link(t.Context(), "up"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Link() while down = %v, want ErrUnavailable", err)
 	}
 	if err := s.Ping(t.Context()); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Ping() while down = %v, want ErrUnavailable", err)
@@ -143,12 +145,12 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	pgtest.SetDown(t, pgtest.Name(u), false)
 	start := time.Now()
 	for {
-		_, err := s.LinkByCode(t.Context(), "up")
+		_, err := s.Link(t.Context(), "up")
 		if err == nil {
 			break
 		}
 		if time.Since(start) > 10*time.Second {
-			t.Fatalf("LinkByCode() 10s after recovery = %v, want the pool to reconnect", err)
+			t.Fatalf("Link() 10s after recovery = %v, want the pool to reconnect", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/database"
+	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/store"
+)
+
+// run wires the worker together, works jobs until ctx ends or a stop signal
+// arrives, and stops: no new jobs are taken, running ones get
+// SHUTDOWN_TIMEOUT to finish, and any still running then are cancelled and
+// left for a retry. It returns an error when the worker could not start or
+// had to cut jobs off.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: all settings come from the environment", args)
+	}
+	// See cmd/server: registered first, kept until run returns.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	defer func() {
+		signal.Stop(signals)
+		close(signals)
+	}()
+
+	cfg, err := config.Load(lookupEnv)
+	if err != nil {
+		return err
+	}
+	log, flush := logging.New(stdout, cfg.Log)
+	defer flush()
+	build := buildinfo.Read()
+	log.Info("starting worker", "version", build.Version, "revision", build.Revision, "go", build.GoVersion)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
+	)
+
+	db, err := database.OpenChecked(ctx, cfg.Database, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c := db.Collector(); c != nil {
+		reg.MustRegister(c)
+	}
+	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL,
+		health.Check{Name: db.Dialect, Required: true, Probe: db.Ping})
+
+	client, err := jobs.NewWorker(db.SQL, db.Dialect, store.New(db.SQL, nil), log, jobs.Options{
+		Workers:       cfg.Worker.Concurrency,
+		PurgeInterval: cfg.Worker.PurgeInterval,
+		JobTimeout:    cfg.Worker.JobTimeout,
+		PollInterval:  cfg.Worker.PollInterval,
+	})
+	if err != nil {
+		return err
+	}
+	metrics := jobs.NewMetrics(reg, db.SQL, log)
+	observeCtx, stopObserving := context.WithCancel(context.WithoutCancel(ctx))
+	observed := make(chan struct{})
+	go func() { metrics.Observe(observeCtx, client); close(observed) }()
+	defer func() { stopObserving(); <-observed }()
+
+	admin := &http.Server{
+		Handler:           httpapi.NewAdminHandler(reg, log, checker),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("listen on ADMIN_ADDR: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() {
+		if err := admin.Serve(adminLn); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+		close(serveErr)
+	}()
+	defer func() {
+		// Last, so metrics stay scrapable while jobs finish.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := admin.Shutdown(ctx); err != nil {
+			admin.Close()
+		}
+		<-serveErr
+	}()
+
+	// Jobs run in contexts of their own: the client's Stop, not ctx,
+	// decides when they end.
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("working", "admin_addr", adminLn.Addr().String(), "concurrency", cfg.Worker.Concurrency)
+
+	select {
+	case sig := <-signals:
+		log.Info("stop signal received; finishing running jobs", "signal", sig.String(), "timeout", cfg.Shutdown.Timeout)
+	case <-ctx.Done():
+		log.Info("context done; finishing running jobs", "timeout", cfg.Shutdown.Timeout)
+	case err := <-serveErr:
+		stopNow(log, client)
+		return fmt.Errorf("serve admin: %w", err)
+	}
+	go func() {
+		for sig := range signals {
+			log.Info("already stopping; signal ignored", "signal", sig.String())
+		}
+	}()
+	checker.Shutdown()
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Timeout)
+	defer cancel()
+	if err := client.Stop(stopCtx); err != nil {
+		stopNow(log, client)
+		return fmt.Errorf("jobs still running after SHUTDOWN_TIMEOUT (%s) were cancelled; they will be retried", cfg.Shutdown.Timeout)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// stopNow cancels the running jobs. A cancelled job is not marked done:
+// it goes back to the queue and runs again.
+func stopNow(log *slog.Logger, client *jobs.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), jobs.CancelGrace)
+	defer cancel()
+	if err := client.StopAndCancel(ctx); err != nil {
+		log.Error("jobs did not stop after cancellation; the queue will rescue them", "error", err.Error())
+	}
+}

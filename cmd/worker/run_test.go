@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/database"
+	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestWorkerEndToEnd runs the real worker on the embedded database: it
+// folds clicks that a web process enqueued, serves its probes and metrics
+// on the admin listener, and stops cleanly on SIGTERM.
+func TestWorkerEndToEnd(t *testing.T) {
+	env := map[string]string{
+		"DATA_DIR": t.TempDir(), "ADMIN_ADDR": "127.0.0.1:0", "LOG_FLUSH_INTERVAL": "0s",
+		"JOB_POLL_INTERVAL": "50ms", "SHUTDOWN_TIMEOUT": "5s",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(context.Background(), nil, lookup, pw)
+		pw.Close()
+		done <- err
+	}()
+	lines := make(chan map[string]any, 1000)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				lines <- m
+			}
+		}
+		close(lines)
+	}()
+	var admin string
+	for l := range lines {
+		if l["msg"] == "working" {
+			admin = "http://" + l["admin_addr"].(string)
+			break
+		}
+	}
+	if admin == "" {
+		t.Fatalf("worker ended before working: %v", <-done)
+	}
+
+	// Play the web process: record clicks, enqueueing the fold with them.
+	cfg, err := config.Load(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := logging.New(io.Discard, cfg.Log)
+	db, err := database.Open(t.Context(), cfg.Database, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ins, err := jobs.NewInserter(db.SQL, db.Dialect, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := store.New(db.SQL, func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, ins, tx) })
+	l, err := web.CreateLink(t.Context(), links.Link{Code: "e2e2", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := web.AppendClicks(t.Context(), map[int64]int64{l.ID: 12}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, err := web.Link(t.Context(), "e2e2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Clicks == 12 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clicks = %d after 10s, want 12 folded by the worker", got.Clicks)
+		}
+	}
+
+	for path, want := range map[string]string{"/livez": "ok", "/readyz": `"ready":true`, "/metrics": `jobs_total{kind="fold_clicks",outcome="completed"}`} {
+		// The job's event reaches the metrics just after its commit.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(admin + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && strings.Contains(string(body), want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("GET admin %s = %d, want 200 containing %s", path, resp.StatusCode, want)
+				break
+			}
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+
+	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() = %v, want nil after a clean stop", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("worker did not stop within 15s of SIGTERM")
+	}
+	for range lines {
+	}
+}

@@ -1,0 +1,404 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/links"
+)
+
+// LinkStore is the storage the link handlers need.
+type LinkStore interface {
+	// CreateLink inserts l, and records done (if not nil) in the same
+	// transaction. A taken code is links.ErrCodeTaken.
+	CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error)
+	// Link returns the link with the code, or links.ErrNotFound.
+	Link(ctx context.Context, code string) (links.Link, error)
+	// ListLinks returns up to limit links with ids above afterID, by id.
+	ListLinks(ctx context.Context, afterID int64, limit int) ([]links.Link, error)
+	// DeleteLink deletes the link with the code, or returns links.ErrNotFound.
+	DeleteLink(ctx context.Context, code string) error
+	// ClaimIdempotencyKey claims c's key for this request. It returns the
+	// stored response when the key was already served with the same
+	// request, links.ErrKeyReused when with another, and
+	// links.ErrKeyInFlight while another request holds the claim.
+	ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.Response, error)
+	// ReleaseIdempotencyKey drops an unfinished claim, so that the request
+	// can be retried after an error that wrote nothing.
+	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
+}
+
+// LinkCache holds links for the redirect path. Its errors are never fatal:
+// a cache that fails is a cache that misses.
+type LinkCache interface {
+	Get(ctx context.Context, code string) (links.Link, bool)
+	Set(ctx context.Context, l links.Link)
+	Delete(ctx context.Context, code string)
+}
+
+// ClickCounter counts redirects without a database write per request.
+type ClickCounter interface {
+	Record(linkID int64)
+}
+
+// LinkDeps is what the link routes need.
+type LinkDeps struct {
+	Config config.Links
+	Store  LinkStore
+	Cache  LinkCache
+	Clicks ClickCounter
+	// CreateLimit is the rate limit on link creation, keyed by client.
+	CreateLimit func(http.Handler) http.Handler
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// createLinkRequest is what a client may set when creating a link.
+type createLinkRequest struct {
+	URL       string     `json:"url"`
+	Code      string     `json:"code"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// maxLinkBody bounds a create request: the longest URL plus room for the
+// other fields and JSON escaping.
+const maxLinkBody = 4 * links.MaxURLLength
+
+// handleCreateLink creates a link. With an Idempotency-Key header, a retry
+// of the same request replays the first response instead of creating a
+// second link.
+func handleCreateLink(log *slog.Logger, d LinkDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := readJSON(r)
+		if err != nil {
+			respondError(w, r, log, err)
+			return
+		}
+		req, err := decodeJSON[createLinkRequest](raw)
+		if err != nil {
+			respondError(w, r, log, err)
+			return
+		}
+		now := d.Now()
+		if err := validateCreate(req, now); err != nil {
+			respondError(w, r, log, err)
+			return
+		}
+
+		var done *links.Completion
+		if key := r.Header.Get("Idempotency-Key"); key != "" {
+			if !validIdempotencyKey(key) {
+				respondError(w, r, log, errorf(http.StatusBadRequest, "Idempotency-Key header must be 1 to 255 visible ASCII characters"))
+				return
+			}
+			scope := tokenScope(r.Context())
+			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), links.Claim{
+				Scope: scope, Key: key, Hash: links.RequestHash(r.Method, r.URL.Path, raw),
+				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: time.Minute,
+			})
+			switch {
+			case errors.Is(err, links.ErrKeyReused):
+				respondError(w, r, log, errorf(http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"))
+				return
+			case errors.Is(err, links.ErrKeyInFlight):
+				w.Header().Set("Retry-After", "1")
+				respondError(w, r, log, errorf(http.StatusConflict, "a request with this Idempotency-Key is in progress; retry later"))
+				return
+			case err != nil:
+				respondError(w, r, log, err)
+				return
+			case stored != nil:
+				replay(w, stored)
+				return
+			}
+			done = &links.Completion{Scope: scope, Key: key}
+			defer func() {
+				// Anything but success leaves nothing written, so the key
+				// is released for a retry.
+				if done != nil && done.Status == 0 {
+					if err := d.Store.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), scope, key); err != nil {
+						log.LogAttrs(r.Context(), slog.LevelWarn, "release idempotency key", slog.String("error", err.Error()))
+					}
+				}
+			}()
+		}
+
+		link, body, err := createLink(r.Context(), d, req, now, done)
+		if err != nil {
+			if done != nil {
+				done.Status = 0
+			}
+			respondError(w, r, log, err)
+			return
+		}
+		w.Header().Set("Location", "/v1/links/"+link.Code)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(body)
+	})
+}
+
+// createLink inserts the link, generating a code when none was asked for
+// and retrying the rare collision. The response body is rendered before the
+// insert so that it is stored with the idempotency key in one transaction.
+func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *links.Completion) (links.Link, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		l := links.Link{Code: req.Code, URL: req.URL, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: req.ExpiresAt}
+		if l.Code == "" {
+			l.Code = links.NewCode()
+		}
+		body, err := json.Marshal(l)
+		if err != nil {
+			return links.Link{}, nil, err
+		}
+		body = append(body, '\n')
+		if done != nil {
+			done.Status, done.Body = http.StatusCreated, body
+		}
+		created, err := d.Store.CreateLink(ctx, l, done)
+		switch {
+		case errors.Is(err, links.ErrCodeTaken) && req.Code == "" && attempt < 3:
+			continue
+		case errors.Is(err, links.ErrCodeTaken):
+			return links.Link{}, nil, errorf(http.StatusConflict, "code %q is already taken", l.Code)
+		case err != nil:
+			return links.Link{}, nil, err
+		}
+		return created, body, nil
+	}
+}
+
+func validateCreate(req createLinkRequest, now time.Time) error {
+	if err := links.ValidateURL(req.URL); err != nil {
+		return validationProblem(err)
+	}
+	if req.Code != "" {
+		if err := links.ValidateCode(req.Code); err != nil {
+			return validationProblem(err)
+		}
+	}
+	if req.ExpiresAt != nil && !req.ExpiresAt.After(now) {
+		return errorf(http.StatusBadRequest, "expires_at: must be in the future")
+	}
+	return nil
+}
+
+func validationProblem(err error) error {
+	var ve *links.ValidationError
+	if errors.As(err, &ve) {
+		return errorf(http.StatusBadRequest, "%s: %s", ve.Field, ve.Reason)
+	}
+	return err
+}
+
+// replay writes a response stored under an idempotency key.
+func replay(w http.ResponseWriter, stored *links.Response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(stored.Status)
+	_, _ = w.Write(stored.Body)
+}
+
+// validIdempotencyKey accepts 1 to 255 visible ASCII characters.
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := range len(k) {
+		if k[i] < '!' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// handleGetLink returns a link with its click count.
+func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := chi.URLParam(r, "code")
+		l, err := d.Store.Link(r.Context(), code)
+		if err != nil {
+			respondError(w, r, log, linkError(err, code))
+			return
+		}
+		encode(w, log, r, http.StatusOK, l)
+	})
+}
+
+// linkPage is a page of links and the cursor of the next one.
+type linkPage struct {
+	Links      []links.Link `json:"links"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// handleListLinks lists links in creation order, a page at a time. The
+// cursor is opaque to clients; it holds the last id of the page (keyset
+// pagination: no OFFSET, so deep pages cost what the first one does).
+func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		limit := 20
+		if s := q.Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > d.Config.MaxPageSize {
+				respondError(w, r, log, errorf(http.StatusBadRequest, "limit: must be a whole number from 1 to %d", d.Config.MaxPageSize))
+				return
+			}
+			limit = n
+		}
+		var after int64
+		if s := q.Get("cursor"); s != "" {
+			id, err := decodeCursor(s)
+			if err != nil {
+				respondError(w, r, log, errorf(http.StatusBadRequest, "cursor: not a cursor this service issued"))
+				return
+			}
+			after = id
+		}
+		// One more than the page tells whether a next page exists.
+		found, err := d.Store.ListLinks(r.Context(), after, limit+1)
+		if err != nil {
+			respondError(w, r, log, err)
+			return
+		}
+		page := linkPage{Links: found}
+		if len(found) > limit {
+			page.Links = found[:limit]
+			page.NextCursor = encodeCursor(found[limit-1].ID)
+		}
+		if page.Links == nil {
+			page.Links = []links.Link{}
+		}
+		encode(w, log, r, http.StatusOK, page)
+	})
+}
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := strings.CutPrefix(string(b), "id:")
+	if !ok {
+		return 0, errors.New("bad cursor")
+	}
+	id, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || id < 0 {
+		return 0, errors.New("bad cursor")
+	}
+	return id, nil
+}
+
+// handleDeleteLink deletes a link and drops it from the redirect cache.
+func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := chi.URLParam(r, "code")
+		if err := d.Store.DeleteLink(r.Context(), code); err != nil {
+			respondError(w, r, log, linkError(err, code))
+			return
+		}
+		d.Cache.Delete(r.Context(), code)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleRedirect is the hot path: it answers from the cache when it can,
+// and counts the click in memory, never writing to the database itself.
+// Only a cache miss waits on a backing service, so only a miss pays for a
+// deadline.
+func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := chi.URLParam(r, "code")
+		if links.ValidateCode(code) != nil {
+			writeProblem(w, r, http.StatusNotFound, "no such link")
+			return
+		}
+		l, ok := d.Cache.Get(r.Context(), code)
+		if !ok {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			var err error
+			l, err = d.Store.Link(ctx, code)
+			if err != nil {
+				respondError(w, r, log, linkError(err, code))
+				return
+			}
+			d.Cache.Set(ctx, l)
+		}
+		if l.Expired(d.Now()) {
+			writeProblem(w, r, http.StatusGone, "this link has expired")
+			return
+		}
+		d.Clicks.Record(l.ID)
+		w.Header()["Location"] = []string{l.URL}
+		w.Header()["Cache-Control"] = privateNoCache
+		w.WriteHeader(http.StatusFound)
+	})
+}
+
+var privateNoCache = []string{"private, no-cache"}
+
+// linkError maps the store's errors for a code to client errors.
+func linkError(err error, code string) error {
+	if errors.Is(err, links.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no link with code %q", code)
+	}
+	return err
+}
+
+type tokenKey struct{}
+
+// requireToken admits requests with a bearer token from tokens, compared
+// in constant time, and records which token it was for idempotency scopes.
+func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || got == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="links"`)
+				writeProblem(w, r, http.StatusUnauthorized, "Authorization header must carry a bearer token")
+				return
+			}
+			match := -1
+			for i, t := range tokens {
+				// Every token is compared, so timing says nothing about
+				// which one matched or how much of it.
+				if subtle.ConstantTimeCompare([]byte(got), []byte(t.Reveal())) == 1 {
+					match = i
+				}
+			}
+			if match < 0 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="links", error="invalid_token"`)
+				writeProblem(w, r, http.StatusUnauthorized, "the bearer token is not valid")
+				return
+			}
+			sum := sha256.Sum256([]byte(tokens[match].Reveal()))
+			ctx := context.WithValue(r.Context(), tokenKey{}, hex.EncodeToString(sum[:8]))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// tokenScope names the caller's token without revealing it.
+func tokenScope(ctx context.Context) string {
+	s, _ := ctx.Value(tokenKey{}).(string)
+	return fmt.Sprint("token:", s)
+}

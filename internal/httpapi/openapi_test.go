@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dozen-go/dozen/internal/links"
+)
+
+type spec struct {
+	OpenAPI    string                                  `yaml:"openapi"`
+	Paths      map[string]map[string]yaml.Node         `yaml:"paths"`
+	Components struct{ Schemas map[string]specSchema } `yaml:"components"`
+}
+
+type specOperation struct {
+	OperationID string         `yaml:"operationId"`
+	Responses   map[string]any `yaml:"responses"`
+}
+
+type specSchema struct {
+	Properties map[string]any `yaml:"properties"`
+}
+
+func loadSpec(t *testing.T) spec {
+	t.Helper()
+	var s spec
+	if err := yaml.Unmarshal(openAPI, &s); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(s.OpenAPI, "3.1") {
+		t.Errorf("openapi = %q, want 3.1", s.OpenAPI)
+	}
+	return s
+}
+
+// TestOpenAPIMatchesRoutes fails when a route is missing from the spec or
+// the spec describes a route that does not exist.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	s := loadSpec(t)
+	var inSpec []string
+	for path, ops := range s.Paths {
+		for method, node := range ops {
+			if method == "parameters" {
+				continue
+			}
+			var op specOperation
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			inSpec = append(inSpec, strings.ToUpper(method)+" "+path)
+			if len(op.Responses) == 0 || op.OperationID == "" {
+				t.Errorf("%s %s has no operationId or no responses", method, path)
+			}
+		}
+	}
+	d, _, _ := testDeps(t)
+	var routed []string
+	err := chi.Walk(NewServer(d).(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		routed = append(routed, method+" "+route)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(inSpec)
+	sort.Strings(routed)
+	if diff := cmp.Diff(routed, inSpec); diff != "" {
+		t.Errorf("routes (-routes.go +openapi.yaml):\n%s", diff)
+	}
+}
+
+// jsonFields lists the JSON field names of a struct type.
+func jsonFields(v any) []string {
+	var out []string
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestOpenAPISchemas fails when a documented body and its Go type disagree.
+func TestOpenAPISchemas(t *testing.T) {
+	s := loadSpec(t)
+	for name, v := range map[string]any{"CreateLink": createLinkRequest{}, "Link": links.Link{}, "LinkPage": linkPage{}, "Problem": problem{}} {
+		var documented []string
+		for k := range s.Components.Schemas[name].Properties {
+			documented = append(documented, k)
+		}
+		slices.Sort(documented)
+		if diff := cmp.Diff(jsonFields(v), documented); diff != "" {
+			t.Errorf("schema %s (-Go type +openapi.yaml):\n%s", name, diff)
+		}
+	}
+}

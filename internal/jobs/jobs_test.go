@@ -1,0 +1,334 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/schema"
+	"github.com/dozen-go/dozen/internal/sqlite"
+	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/migrations"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// database is a migrated database of one dialect.
+type database struct {
+	dialect string
+	db      *sql.DB
+}
+
+// databases returns a fresh, migrated SQLite database and, when
+// TEST_DATABASE_URL is set, a fresh Postgres one.
+func databases(t *testing.T) []database {
+	t.Helper()
+	migrate := func(db *sql.DB, dialect string) {
+		src, _ := migrations.FS(dialect)
+		m, err := schema.New(db, dialect, src, 5*time.Second, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err := m.Up(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	mdb, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(mdb, migrations.SQLite)
+	lite, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	out := []database{{migrations.SQLite, lite}}
+
+	u := pgtest.NewDatabase(t) // skips, or fails under DOZEN_REQUIRE_INTEGRATION, without a server
+	pmdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(pmdb, migrations.Postgres)
+	pg, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	return append(out, database{migrations.Postgres, pg.SQL})
+}
+
+func options() Options {
+	return Options{Workers: 2, PurgeInterval: time.Hour, JobTimeout: 10 * time.Second, PollInterval: 50 * time.Millisecond}
+}
+
+// TestClicksFoldedExactly records a burst of clicks through the web
+// process's path (batched appends that enqueue the fold in the same
+// transaction) and checks that the worker folds them into exact counts.
+func TestClicksFoldedExactly(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.db, d.dialect, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), links.Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clicks := links.NewClicks(web, quiet, 20*time.Millisecond)
+			ctx, stop := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { clicks.Run(ctx); close(done) }()
+			for range 1000 {
+				clicks.Record(l.ID)
+			}
+			time.Sleep(50 * time.Millisecond)
+			for range 500 {
+				clicks.Record(l.ID)
+			}
+			stop()
+			<-done
+
+			reg := prometheus.NewRegistry()
+			m := NewMetrics(reg, d.db, quiet)
+			w, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			obsCtx, stopObs := context.WithCancel(t.Context())
+			obsDone := make(chan struct{})
+			go func() { m.Observe(obsCtx, w); close(obsDone) }()
+			if err := w.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				got, err := web.Link(t.Context(), "burst")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Clicks == 1500 {
+					break
+				}
+				if got.Clicks > 1500 || time.Now().After(deadline) {
+					t.Fatalf("clicks = %d, want exactly 1500", got.Clicks)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := w.Stop(stopCtx); err != nil {
+				t.Errorf("Stop() = %v", err)
+			}
+			stopObs()
+			<-obsDone
+			if n := testutil.ToFloat64(m.outcomes.WithLabelValues("fold_clicks", "completed")); n < 1 {
+				t.Errorf("jobs_total{fold_clicks,completed} = %v, want at least 1", n)
+			}
+		})
+	}
+}
+
+// purgeLog records purges across workers.
+type purgeLog struct {
+	mu    sync.Mutex
+	times []time.Time
+	by    map[int]int
+}
+
+func (l *purgeLog) snapshot() ([]time.Time, map[int]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.times), maps.Clone(l.by)
+}
+
+// countingStore is one worker's Store, logging its purges.
+type countingStore struct {
+	Store
+	id  int
+	log *purgeLog
+}
+
+func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64, int64, error) {
+	s.log.mu.Lock()
+	s.log.times = append(s.log.times, time.Now())
+	s.log.by[s.id]++
+	s.log.mu.Unlock()
+	return s.Store.PurgeExpired(ctx, now)
+}
+
+// TestPurgeRunsOncePerInterval runs two workers on one database: however
+// leadership moves between them, the purge runs at most once per interval
+// (River's leader schedules it, and its insert is unique per interval).
+// Two schedulers without that would purge about twice per interval.
+func TestPurgeRunsOncePerInterval(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			const interval = time.Second // the shortest period River makes unique
+			o := options()
+			o.PurgeInterval = interval
+			log := &purgeLog{by: map[int]int{}}
+			var clients []*Client
+			for i := range 2 {
+				c, err := NewWorker(d.db, d.dialect, &countingStore{Store: store.New(d.db, nil), id: i, log: log}, quiet, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Start(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, c)
+			}
+			// A leader is elected first, which can take a few seconds on a
+			// busy machine; the window starts at the first purge.
+			var first time.Time
+			for deadline := time.Now().Add(30 * time.Second); first.IsZero(); time.Sleep(20 * time.Millisecond) {
+				if times, _ := log.snapshot(); len(times) > 0 {
+					first = times[0]
+				} else if time.Now().After(deadline) {
+					t.Fatal("no purge within 30s")
+				}
+			}
+			time.Sleep(4 * time.Second)
+			for _, c := range clients {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if err := c.Stop(ctx); err != nil {
+					t.Errorf("Stop() = %v", err)
+				}
+				cancel()
+			}
+			times, by := log.snapshot()
+			window := times[len(times)-1].Sub(first)
+			// n purges one interval apart span n-1 intervals; allow the
+			// scheduler a fifth of an interval of jitter per tick.
+			most := int(window/(interval*4/5)) + 1
+			t.Logf("purges by worker: %v, %d in %v", by, len(times), window.Round(time.Millisecond))
+			if len(times) > most {
+				t.Errorf("%d purges in %v at a %v interval, want at most %d: some interval purged twice", len(times), window, interval, most)
+			}
+		})
+	}
+}
+
+// blockingStore's folds wait until released or cancelled.
+type blockingStore struct {
+	Store
+	started chan struct{}
+	release chan struct{}
+	folds   atomic.Int32
+}
+
+func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
+	s.started <- struct{}{}
+	select {
+	case <-s.release:
+		s.folds.Add(1)
+		return s.Store.FoldClicks(ctx)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// TestCutOffJobIsRetried stops a worker while a job runs and cannot finish
+// in time: the job is cancelled, not marked done, and the next worker runs
+// it to completion.
+func TestCutOffJobIsRetried(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.db, d.dialect, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), links.Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := web.AppendClicks(t.Context(), map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+
+			o := options()
+			o.JobTimeout = time.Minute
+			blocked := &blockingStore{Store: store.New(d.db, nil), started: make(chan struct{}, 10), release: make(chan struct{})}
+			first, err := NewWorker(d.db, d.dialect, blocked, quiet, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := first.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-blocked.started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the fold job never started")
+			}
+			// The graceful stop runs out of time; the job is cancelled.
+			soft, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			err = first.Stop(soft)
+			cancel()
+			if err == nil {
+				t.Fatal("Stop() = nil with a job still running, want a timeout")
+			}
+			hard, cancel := context.WithTimeout(context.Background(), CancelGrace)
+			if err := first.StopAndCancel(hard); err != nil {
+				t.Fatalf("StopAndCancel() = %v", err)
+			}
+			cancel()
+			if got, _ := web.Link(t.Context(), "cutoff"); got.Clicks != 0 {
+				t.Fatalf("clicks after the cut-off = %d, want 0: nothing half-done", got.Clicks)
+			}
+
+			// A retried job is scheduled with a backoff; the next worker
+			// must find it. River's first retry comes after about a second.
+			second, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := second.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				second.Stop(ctx)
+			}()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				got, err := web.Link(t.Context(), "cutoff")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Clicks == 7 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("clicks = %d 20s after the retry began, want 7", got.Clicks)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}

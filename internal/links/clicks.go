@@ -1,0 +1,99 @@
+package links
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+)
+
+// ClickSink stores a batch of clicks: it appends them to the click log and
+// enqueues the job that folds them into the links' counts, in one
+// transaction.
+type ClickSink interface {
+	AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error
+}
+
+// Clicks counts redirects in memory and writes them to the store in
+// batches, so that the redirect path never waits on a database write.
+//
+// The loss window is stated, not hidden: clicks are flushed every
+// interval and when Run returns, so a crash (not a graceful stop) loses
+// at most one interval of clicks, plus any that could not be written
+// while the database was down.
+type Clicks struct {
+	sink     ClickSink
+	log      *slog.Logger
+	interval time.Duration
+
+	mu     sync.Mutex
+	counts map[int64]int64 // link id → clicks not yet flushed
+}
+
+// NewClicks returns a Clicks that flushes to sink every interval.
+func NewClicks(sink ClickSink, log *slog.Logger, interval time.Duration) *Clicks {
+	return &Clicks{sink: sink, log: log, interval: interval, counts: map[int64]int64{}}
+}
+
+// Record counts one click on the link with the given id.
+func (c *Clicks) Record(linkID int64) {
+	c.mu.Lock()
+	c.counts[linkID]++
+	c.mu.Unlock()
+}
+
+// Pending returns how many clicks wait to be flushed.
+func (c *Clicks) Pending() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, v := range c.counts {
+		n += v
+	}
+	return n
+}
+
+// Run flushes every interval until ctx ends, then flushes once more with
+// a fresh deadline of one interval plus five seconds, so that a graceful
+// stop loses nothing.
+func (c *Clicks) Run(ctx context.Context) {
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			c.Flush(ctx)
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.interval+5*time.Second)
+			defer cancel()
+			if err := c.Flush(final); err != nil {
+				c.log.Error("clicks lost at shutdown", "clicks", c.Pending(), "error", err.Error())
+			}
+			return
+		}
+	}
+}
+
+// Flush writes the pending clicks. On failure they are kept for the next
+// flush.
+func (c *Clicks) Flush(ctx context.Context) error {
+	c.mu.Lock()
+	batch := c.counts
+	c.counts = map[int64]int64{}
+	c.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := c.sink.AppendClicks(ctx, batch, time.Now())
+	if err == nil {
+		return nil
+	}
+	c.mu.Lock()
+	for id, n := range maps.All(batch) {
+		c.counts[id] += n
+	}
+	c.mu.Unlock()
+	c.log.Warn("flush clicks; kept for the next try", "error", err.Error())
+	return err
+}

@@ -1,0 +1,80 @@
+package links
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// memSink is a ClickSink that keeps the batches it gets, failing while
+// down is set.
+type memSink struct {
+	mu     sync.Mutex
+	down   bool
+	totals map[int64]int64
+}
+
+func (s *memSink) AppendClicks(_ context.Context, counts map[int64]int64, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("database down")
+	}
+	for id, n := range counts {
+		s.totals[id] += n
+	}
+	return nil
+}
+
+func TestClicksFlushKeepsOnFailure(t *testing.T) {
+	sink := &memSink{totals: map[int64]int64{}, down: true}
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour)
+	for range 3 {
+		c.Record(1)
+	}
+	c.Record(2)
+	if err := c.Flush(t.Context()); err == nil {
+		t.Fatal("Flush() with the sink down = nil, want the error")
+	}
+	if got := c.Pending(); got != 4 {
+		t.Fatalf("Pending() after a failed flush = %d, want 4 kept", got)
+	}
+	c.Record(1)
+	sink.down = false
+	if err := c.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[int64]int64{1: 4, 2: 1}, sink.totals); diff != "" {
+		t.Errorf("stored clicks (-want +got):\n%s", diff)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() after flush = %d, want 0", got)
+	}
+}
+
+func TestClicksRunFlushesOnStop(t *testing.T) {
+	sink := &memSink{totals: map[int64]int64{}}
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 1000 {
+				c.Record(7)
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	<-done
+	if got := sink.totals[7]; got != 8000 {
+		t.Errorf("clicks stored after stop = %d, want 8000", got)
+	}
+}

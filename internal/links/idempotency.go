@@ -1,0 +1,58 @@
+package links
+
+import (
+	"crypto/sha256"
+	"errors"
+	"time"
+)
+
+// Errors of idempotent requests.
+var (
+	// ErrKeyReused means the Idempotency-Key was used before with another
+	// request.
+	ErrKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrKeyInFlight means a request with the same key is being served.
+	ErrKeyInFlight = errors.New("a request with this idempotency key is in progress")
+)
+
+// Claim asks to serve a request under an idempotency key. Keys are scoped,
+// so that two clients cannot see or block each other's keys.
+type Claim struct {
+	Scope string
+	Key   string
+	// Hash identifies the request: the same key with another hash is a
+	// client error, not a replay.
+	Hash []byte
+	Now  time.Time
+	// TTL is how long the key, and the response stored under it, live.
+	TTL time.Duration
+	// StaleAfter is when an unfinished claim may be taken over: the
+	// process that made it died before finishing.
+	StaleAfter time.Duration
+}
+
+// Response is a response stored under an idempotency key, to be replayed.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// Completion records the response of a claimed key in the same
+// transaction as the write it describes, so that either both happen or
+// neither does.
+type Completion struct {
+	Scope, Key string
+	Response
+}
+
+// RequestHash identifies an idempotent request by its method, path and
+// body.
+func RequestHash(method, path string, body []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(method))
+	h.Write([]byte{0})
+	h.Write([]byte(path))
+	h.Write([]byte{0})
+	h.Write(body)
+	return h.Sum(nil)
+}

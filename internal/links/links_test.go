@@ -1,0 +1,138 @@
+package links
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateURL(t *testing.T) {
+	tests := []struct {
+		in     string
+		wantOK bool
+	}{
+		{"https://example.com", true},
+		{"http://example.com/a/b?c=d#e", true},
+		{"https://example.com:8443/path", true},
+		{"https://[2001:db8::1]/x", true},
+		{"https://xn--bcher-kva.example/", true},
+		{"", false},
+		{"example.com", false},
+		{"/relative/path", false},
+		{"//example.com/protocol-relative", false},
+		{"javascript:alert(1)", false},
+		{"JAVASCRIPT:alert(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"file:///etc/passwd", false},
+		{"ftp://example.com/", false},
+		{"https://user:pass@example.com/", false},
+		{"https://user@example.com/", false},
+		{"https:///no-host", false},
+		{"https://exa mple.com/", false},
+		{"https://example.com/\r\nSet-Cookie: x", false},
+		{"https://example.com/" + strings.Repeat("a", MaxURLLength), false},
+		{"http://%41:8080/", false},
+	}
+	for _, tt := range tests {
+		err := ValidateURL(tt.in)
+		if (err == nil) != tt.wantOK {
+			t.Errorf("ValidateURL(%q) = %v, want ok=%v", tt.in, err, tt.wantOK)
+		}
+		var ve *ValidationError
+		if err != nil && (!errors.As(err, &ve) || ve.Field != "url") {
+			t.Errorf("ValidateURL(%q) error = %v, want a ValidationError for field url", tt.in, err)
+		}
+	}
+}
+
+func TestValidateCode(t *testing.T) {
+	tests := []struct {
+		in     string
+		wantOK bool
+	}{
+		{"abcd", true},
+		{"Go2Docs", true},
+		{strings.Repeat("z", MaxCodeLength), true},
+		{"abc", false},
+		{strings.Repeat("z", MaxCodeLength+1), false},
+		{"has space", false},
+		{"slash/es", false},
+		{"l1O0", false}, // look-alikes are not in the alphabet
+		{"café", false},
+		{"readyz", false},
+		{"LIVEZ", false},
+		{"../..", false},
+	}
+	for _, tt := range tests {
+		if err := ValidateCode(tt.in); (err == nil) != tt.wantOK {
+			t.Errorf("ValidateCode(%q) = %v, want ok=%v", tt.in, err, tt.wantOK)
+		}
+	}
+}
+
+func TestNewCode(t *testing.T) {
+	seen := map[string]bool{}
+	counts := map[rune]int{}
+	for range 2000 {
+		c := NewCode()
+		if err := ValidateCode(c); err != nil {
+			t.Fatalf("NewCode() = %q, invalid: %v", c, err)
+		}
+		if seen[c] {
+			t.Fatalf("NewCode() repeated %q within 2000 codes", c)
+		}
+		seen[c] = true
+		for _, r := range c {
+			counts[r]++
+		}
+	}
+	// 16000 characters over 57 symbols: about 281 each. A symbol that is
+	// never or hardly ever drawn means a broken mapping.
+	for _, r := range Alphabet {
+		if counts[r] < 150 {
+			t.Errorf("NewCode drew %q %d times in 16000 characters, want about 281", r, counts[r])
+		}
+	}
+}
+
+func TestExpired(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	past, future := now.Add(-time.Second), now.Add(time.Second)
+	tests := []struct {
+		expires *time.Time
+		want    bool
+	}{{nil, false}, {&past, true}, {&now, true}, {&future, false}}
+	for _, tt := range tests {
+		if got := (Link{ExpiresAt: tt.expires}).Expired(now); got != tt.want {
+			t.Errorf("Expired(expires %v) = %v, want %v", tt.expires, got, tt.want)
+		}
+	}
+}
+
+func FuzzValidateURL(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateURL(s) != nil {
+			return
+		}
+		// Whatever passes must be safe to put in a Location header.
+		lower := strings.ToLower(s)
+		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+			t.Fatalf("ValidateURL(%q) accepted a non-http(s) URL", s)
+		}
+		if strings.ContainsAny(s, "\r\n\x00 ") || len(s) > MaxURLLength {
+			t.Fatalf("ValidateURL(%q) accepted an unsafe URL", s)
+		}
+	})
+}
+
+func FuzzValidateCode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateCode(s) != nil {
+			return
+		}
+		if len(s) < MinCodeLength || len(s) > MaxCodeLength || strings.ContainsAny(s, "/?#%. ") {
+			t.Fatalf("ValidateCode(%q) accepted an unsafe code", s)
+		}
+	})
+}

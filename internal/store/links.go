@@ -1,0 +1,278 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dozen-go/dozen/internal/links"
+)
+
+// CreateLink stores a new link and returns it with its ID. A taken code is
+// links.ErrCodeTaken. When done is not nil, the response it holds is
+// stored under its idempotency key in the same transaction.
+func (s *Store) CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error) {
+	l.CreatedAt = l.CreatedAt.UTC().Truncate(time.Microsecond)
+	var expires sql.NullTime
+	if l.ExpiresAt != nil {
+		expires = sql.NullTime{Time: l.ExpiresAt.UTC().Truncate(time.Microsecond), Valid: true}
+		l.ExpiresAt = &expires.Time
+	}
+	err := s.inTx(ctx, "create link", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx,
+			`INSERT INTO links (code, url, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			l.Code, l.URL, l.CreatedAt, expires).Scan(&l.ID)
+		if err != nil || done == nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx,
+			`UPDATE idempotency_keys SET response_status = $1, response_body = $2
+			 WHERE scope = $3 AND key = $4 AND response_status IS NULL`,
+			done.Status, done.Body, done.Scope, done.Key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			// The claim was lost (taken over after going stale): another
+			// request owns the key now, so this one must not write.
+			return links.ErrKeyInFlight
+		}
+		return nil
+	})
+	if errors.Is(err, ErrConflict) {
+		return links.Link{}, fmt.Errorf("create link %q: %w", l.Code, links.ErrCodeTaken)
+	}
+	if err != nil {
+		return links.Link{}, err
+	}
+	return l, nil
+}
+
+const linkColumns = `id, code, url, created_at, expires_at, clicks`
+
+func scanLink(row interface{ Scan(...any) error }) (links.Link, error) {
+	var l links.Link
+	var expires sql.NullTime
+	if err := row.Scan(&l.ID, &l.Code, &l.URL, &l.CreatedAt, &expires, &l.Clicks); err != nil {
+		return links.Link{}, err
+	}
+	l.CreatedAt = l.CreatedAt.UTC()
+	if expires.Valid {
+		t := expires.Time.UTC()
+		l.ExpiresAt = &t
+	}
+	return l, nil
+}
+
+// Link returns the link with the code, or links.ErrNotFound.
+func (s *Store) Link(ctx context.Context, code string) (links.Link, error) {
+	l, err := scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE code = $1`, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return links.Link{}, fmt.Errorf("get link %q: %w", code, links.ErrNotFound)
+	}
+	if err != nil {
+		return links.Link{}, classify("get link", err)
+	}
+	return l, nil
+}
+
+// ListLinks returns up to limit links with ids above afterID, by id.
+func (s *Store) ListLinks(ctx context.Context, afterID int64, limit int) ([]links.Link, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+linkColumns+` FROM links WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, classify("list links", err)
+	}
+	defer rows.Close()
+	var out []links.Link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, classify("list links", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify("list links", err)
+	}
+	return out, nil
+}
+
+// DeleteLink deletes the link with the code and its unfolded clicks, or
+// returns links.ErrNotFound.
+func (s *Store) DeleteLink(ctx context.Context, code string) error {
+	return s.inTx(ctx, "delete link", func(tx *sql.Tx) error {
+		// Clicks first: SQLite does not enforce the foreign key's cascade
+		// unless asked per connection, so the store does not rely on it.
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM click_events WHERE link_id IN (SELECT id FROM links WHERE code = $1)`, code); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE code = $1`, code)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return links.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ClaimIdempotencyKey claims c's key for a request; see the LinkStore
+// interface of the HTTP layer for the contract.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.Response, error) {
+	now := c.Now.UTC().Truncate(time.Microsecond)
+	var stored *links.Response
+	err := s.inTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
+			 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
+			c.Scope, c.Key, c.Hash, now, now.Add(c.TTL))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil // claimed
+		}
+		var (
+			hash      []byte
+			status    sql.NullInt64
+			body      []byte
+			createdAt time.Time
+			expiresAt time.Time
+		)
+		err = tx.QueryRowContext(ctx,
+			`SELECT request_hash, response_status, response_body, created_at, expires_at
+			 FROM idempotency_keys WHERE scope = $1 AND key = $2`, c.Scope, c.Key).
+			Scan(&hash, &status, &body, &createdAt, &expiresAt)
+		if err != nil {
+			return err
+		}
+		expired := !now.Before(expiresAt.UTC())
+		stale := !status.Valid && !now.Before(createdAt.UTC().Add(c.StaleAfter))
+		switch {
+		case expired || stale:
+			// Take the key over: it expired, or the request that claimed it
+			// died before finishing (its write would have completed it).
+			_, err := tx.ExecContext(ctx,
+				`UPDATE idempotency_keys SET request_hash = $1, response_status = NULL, response_body = NULL,
+				 created_at = $2, expires_at = $3 WHERE scope = $4 AND key = $5`,
+				c.Hash, now, now.Add(c.TTL), c.Scope, c.Key)
+			return err
+		case !bytes.Equal(hash, c.Hash):
+			return links.ErrKeyReused
+		case !status.Valid:
+			return links.ErrKeyInFlight
+		}
+		stored = &links.Response{Status: int(status.Int64), Body: body}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+// ReleaseIdempotencyKey drops an unfinished claim.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
+	_, err := s.db.ExecContext(ctx,
+		`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response_status IS NULL`, scope, key)
+	if err != nil {
+		return classify("release idempotency key", err)
+	}
+	return nil
+}
+
+// AppendClicks appends a batch of click counts to the click log and
+// enqueues the job that folds them, in one transaction.
+func (s *Store) AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error {
+	at = at.UTC().Truncate(time.Microsecond)
+	return s.inTx(ctx, "append clicks", func(tx *sql.Tx) error {
+		for id, n := range counts {
+			// A link deleted since the click was counted has no row to
+			// refer to; its clicks are dropped with it.
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO click_events (link_id, clicks, clicked_at)
+				 SELECT id, $1, $2 FROM links WHERE id = $3`, n, at, id); err != nil {
+				return err
+			}
+		}
+		if s.enqueueFold == nil {
+			return nil
+		}
+		return s.enqueueFold(ctx, tx)
+	})
+}
+
+// FoldClicks adds the click log to the links' counts and deletes what it
+// added, in one transaction, so a retried run counts nothing twice.
+func (s *Store) FoldClicks(ctx context.Context) (int64, error) {
+	var folded int64
+	err := s.inTx(ctx, "fold clicks", func(tx *sql.Tx) error {
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil || !last.Valid {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx,
+			`SELECT coalesce(sum(clicks), 0) FROM click_events WHERE id <= $1`, last.Int64).Scan(&folded); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE links SET clicks = clicks + (
+			     SELECT coalesce(sum(e.clicks), 0) FROM click_events e WHERE e.link_id = links.id AND e.id <= $1)
+			 WHERE id IN (SELECT link_id FROM click_events WHERE id <= $1)`, last.Int64); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM click_events WHERE id <= $1`, last.Int64)
+		return err
+	})
+	return folded, err
+}
+
+// PurgeExpired deletes the links and idempotency keys that expired before
+// now, with the expired links' unfolded clicks.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, purgedKeys int64, err error) {
+	now = now.UTC()
+	err = s.inTx(ctx, "purge expired", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM click_events WHERE link_id IN (SELECT id FROM links WHERE expires_at <= $1)`, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE expires_at <= $1`, now)
+		if err != nil {
+			return err
+		}
+		purgedLinks, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, now)
+		if err != nil {
+			return err
+		}
+		purgedKeys, _ = res.RowsAffected()
+		return nil
+	})
+	return purgedLinks, purgedKeys, err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil. Errors
+// are classified; the domain's own sentinels pass through as they are.
+func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(op, err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if err := fn(tx); err != nil {
+		if errors.Is(err, links.ErrNotFound) || errors.Is(err, links.ErrKeyReused) || errors.Is(err, links.ErrKeyInFlight) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return classify(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(op, err)
+	}
+	return nil
+}

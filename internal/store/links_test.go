@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dozen-go/dozen/internal/links"
+)
+
+// linkContract is the part of the contract suite that the link shortener
+// relies on. It runs on every database, from contract.
+func linkContract(t *testing.T, s *Store) {
+	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
+	t.Run("idempotency keys", func(t *testing.T) { idempotencyKeys(t, s) })
+	t.Run("concurrent claims", func(t *testing.T) { concurrentClaims(t, s) })
+	t.Run("clicks", func(t *testing.T) { clicks(t, s) })
+	t.Run("purge", func(t *testing.T) { purge(t, s) })
+}
+
+func mustCreate(t *testing.T, s *Store, code string, expires *time.Time) links.Link {
+	t.Helper()
+	l, err := s.CreateLink(t.Context(), links.Link{Code: code, URL: "https://example.com/" + code, CreatedAt: time.Now(), ExpiresAt: expires}, nil)
+	if err != nil {
+		t.Fatalf("CreateLink(%q) = %v", code, err)
+	}
+	return l
+}
+
+func listAndDelete(t *testing.T, s *Store) {
+	ctx := t.Context()
+	var want []string
+	for i := range 5 {
+		want = append(want, mustCreate(t, s, fmt.Sprintf("list%d", i), nil).Code)
+	}
+	first, err := s.ListLinks(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Page through from before the first of ours, two at a time.
+	var got []string
+	after := first[len(first)-6].ID
+	for {
+		page, err := s.ListLinks(ctx, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 2 {
+			t.Fatalf("ListLinks(limit 2) returned %d links", len(page))
+		}
+		for _, l := range page {
+			got = append(got, l.Code)
+			after = l.ID
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paged codes (-want +got):\n%s", diff)
+	}
+
+	if err := s.DeleteLink(ctx, "list0"); err != nil {
+		t.Fatalf("DeleteLink(list0) = %v", err)
+	}
+	if err := s.DeleteLink(ctx, "list0"); !errors.Is(err, links.ErrNotFound) {
+		t.Errorf("DeleteLink(list0) again = %v, want links.ErrNotFound", err)
+	}
+	if _, err := s.Link(ctx, "list0"); !errors.Is(err, links.ErrNotFound) {
+		t.Errorf("Link(deleted) = %v, want links.ErrNotFound", err)
+	}
+}
+
+func idempotencyKeys(t *testing.T, s *Store) {
+	ctx := t.Context()
+	now := time.Now()
+	claim := func(key, body string, at time.Time) links.Claim {
+		return links.Claim{Scope: "token:a", Key: key, Hash: links.RequestHash("POST", "/v1/links", []byte(body)),
+			Now: at, TTL: time.Hour, StaleAfter: time.Minute}
+	}
+	check := func(name string, c links.Claim, wantResp *links.Response, wantErr error) {
+		t.Helper()
+		got, err := s.ClaimIdempotencyKey(ctx, c)
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("%s: ClaimIdempotencyKey() error = %v, want %v", name, err, wantErr)
+		}
+		if diff := cmp.Diff(wantResp, got); diff != "" {
+			t.Errorf("%s: stored response (-want +got):\n%s", name, diff)
+		}
+	}
+	check("first claim", claim("k1", "a", now), nil, nil)
+	check("same request while in flight", claim("k1", "a", now), nil, links.ErrKeyInFlight)
+	check("other request", claim("k1", "b", now), nil, links.ErrKeyReused)
+	check("same key, other scope", links.Claim{Scope: "token:b", Key: "k1", Hash: []byte("x"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}, nil, nil)
+
+	resp := links.Response{Status: 201, Body: []byte(`{"code":"idem1"}`)}
+	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now},
+		&links.Completion{Scope: "token:a", Key: "k1", Response: resp}); err != nil {
+		t.Fatal(err)
+	}
+	check("replay", claim("k1", "a", now), &resp, nil)
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	check("a finished key is not released", claim("k1", "a", now), &resp, nil)
+
+	// A failed write leaves nothing, not even the completion.
+	check("claim k2", claim("k2", "a", now), nil, nil)
+	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now},
+		&links.Completion{Scope: "token:a", Key: "k2", Response: resp}); !errors.Is(err, links.ErrCodeTaken) {
+		t.Fatalf("CreateLink(taken code) = %v, want ErrCodeTaken", err)
+	}
+	check("k2 still in flight", claim("k2", "a", now), nil, links.ErrKeyInFlight)
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2"); err != nil {
+		t.Fatal(err)
+	}
+	check("k2 claimable after release", claim("k2", "a", now), nil, nil)
+
+	check("stale claim taken over", claim("k2", "a", now.Add(2*time.Minute)), nil, nil)
+	check("expired key reused for another request", claim("k1", "other", now.Add(2*time.Hour)), nil, nil)
+}
+
+// concurrentClaims races claims of one key: exactly one wins.
+func concurrentClaims(t *testing.T, s *Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	results := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := s.ClaimIdempotencyKey(t.Context(), links.Claim{Scope: "token:race", Key: "k", Hash: []byte("h"),
+				Now: time.Now(), TTL: time.Hour, StaleAfter: time.Minute})
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, links.ErrKeyInFlight):
+			t.Errorf("concurrent claim error = %v, want nil or ErrKeyInFlight", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent claims won, want exactly 1", won, n)
+	}
+}
+
+func clicks(t *testing.T, s *Store) {
+	ctx := t.Context()
+	a, b := mustCreate(t, s, "clicka", nil), mustCreate(t, s, "clickb", nil)
+	var enqueued int
+	s2 := New(s.db, func(ctx context.Context, tx *sql.Tx) error { enqueued++; return nil })
+	if _, err := s2.FoldClicks(ctx); err != nil { // start from an empty log
+		t.Fatal(err)
+	}
+	for _, batch := range []map[int64]int64{{a.ID: 3, b.ID: 2}, {a.ID: 1}} {
+		if err := s2.AppendClicks(ctx, batch, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if enqueued != 2 {
+		t.Errorf("fold jobs enqueued = %d, want one per batch", enqueued)
+	}
+	// A batch whose job cannot be enqueued is not written either.
+	failing := New(s.db, func(context.Context, *sql.Tx) error { return errors.New("queue full") })
+	if err := failing.AppendClicks(ctx, map[int64]int64{a.ID: 100}, time.Now()); err == nil {
+		t.Fatal("AppendClicks() with a failing enqueue = nil, want the error")
+	}
+
+	n, err := s2.FoldClicks(ctx)
+	if err != nil || n != 6 {
+		t.Fatalf("FoldClicks() = %d, %v; want 6", n, err)
+	}
+	if n, err := s2.FoldClicks(ctx); err != nil || n != 0 {
+		t.Errorf("FoldClicks() again = %d, %v; want 0: nothing counted twice", n, err)
+	}
+	for code, want := range map[string]int64{"clicka": 4, "clickb": 2} {
+		if l, _ := s.Link(ctx, code); l.Clicks != want {
+			t.Errorf("Link(%s).Clicks = %d, want %d", code, l.Clicks, want)
+		}
+	}
+}
+
+func purge(t *testing.T, s *Store) {
+	ctx := t.Context()
+	now := time.Now()
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	gone := mustCreate(t, s, "purgeme", &past)
+	mustCreate(t, s, "keepme", &future)
+	if err := s.AppendClicks(ctx, map[int64]int64{gone.ID: 5}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimIdempotencyKey(ctx, links.Claim{Scope: "p", Key: "old", Hash: []byte("h"), Now: now.Add(-2 * time.Hour), TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	nl, nk, err := s.PurgeExpired(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Earlier tests on this database left expired links too.
+	if nl < 1 || nk < 1 {
+		t.Errorf("PurgeExpired() = %d links, %d keys; want the expired link and key at least", nl, nk)
+	}
+	if _, err := s.Link(ctx, "purgeme"); !errors.Is(err, links.ErrNotFound) {
+		t.Errorf("expired link still there: %v", err)
+	}
+	if _, err := s.Link(ctx, "keepme"); err != nil {
+		t.Errorf("unexpired link purged: %v", err)
+	}
+}

@@ -1,0 +1,344 @@
+package analyzers
+
+import (
+	"go/ast"
+	"go/types"
+	"net"
+	"path"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// fixedPath returns the path an expression names when it is fixed in the
+// code: a constant, or a filepath.Join or path.Join whose first element is
+// a constant.
+func fixedPath(pass *analysis.Pass, e ast.Expr) (string, bool) {
+	if s, ok := constString(pass, e); ok {
+		return s, true
+	}
+	call, ok := e.(*ast.CallExpr)
+	if !ok || len(call.Args) == 0 {
+		return "", false
+	}
+	fn, ok := calleeFunc(pass, call)
+	if !ok || !(isFunc(fn, "path/filepath", "Join") || isFunc(fn, "path", "Join")) {
+		return "", false
+	}
+	return fixedPath(pass, call.Args[0])
+}
+
+// calleeFunc returns the function a call calls, if static.
+func calleeFunc(pass *analysis.Pass, call *ast.CallExpr) (*types.Func, bool) {
+	var id *ast.Ident
+	switch f := call.Fun.(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return nil, false
+	}
+	fn, ok := pass.TypesInfo.Uses[id].(*types.Func)
+	return fn, ok
+}
+
+// scratchPath reports whether a path is under a temp or device directory.
+func scratchPath(p string) bool {
+	p = path.Clean(p)
+	for _, dir := range []string{"/tmp", "/var/tmp", "/dev"} {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFlags are the os.OpenFile flags that write.
+const writeFlags = 0x1 | 0x2 | 0x40 | 0x400 // O_WRONLY, O_RDWR, O_CREATE, O_APPEND on Linux
+
+// LocalWrite is the VI1 analyzer: writes to fixed local paths. Paths built
+// from config, os.TempDir or os.MkdirTemp are not fixed and not reported.
+var LocalWrite = &analysis.Analyzer{
+	Name: "localwrite",
+	Doc:  "VI1: report writes to fixed paths on the local filesystem",
+	Run: func(pass *analysis.Pass) (any, error) {
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			if !isFunc(fn, "os", "Create", "WriteFile", "OpenFile", "Mkdir", "MkdirAll") || len(call.Args) == 0 {
+				return
+			}
+			if fn.Name() == "OpenFile" && len(call.Args) >= 2 {
+				tv := pass.TypesInfo.Types[call.Args[1]]
+				if tv.Value == nil {
+					return // flags unknown
+				}
+				if flags, ok := int64Val(tv); ok && flags&writeFlags == 0 {
+					return // read only
+				}
+			}
+			p, ok := fixedPath(pass, call.Args[0])
+			if !ok || scratchPath(p) || p == "" {
+				return
+			}
+			report(pass, "VI1", call, "os.%s writes to the fixed local path %q", fn.Name(), p)
+		})
+		return nil, nil
+	},
+}
+
+// ListenAddr is the VII1 analyzer: listen addresses with a fixed port.
+var ListenAddr = &analysis.Analyzer{
+	Name: "listenaddr",
+	Doc:  "VII1: report listen addresses with a constant port",
+	Run: func(pass *analysis.Pass) (any, error) {
+		fixedPort := func(e ast.Expr) (string, bool) {
+			s, ok := constString(pass, e)
+			if !ok {
+				return "", false
+			}
+			_, port, err := net.SplitHostPort(s)
+			return s, err == nil && port != "" && port != "0"
+		}
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			arg := -1
+			switch {
+			case isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS"):
+				arg = 0
+			case isFunc(fn, "net", "Listen", "ListenPacket"), isFunc(fn, "crypto/tls", "Listen"):
+				arg = 1
+			case isMethod(fn, "net.ListenConfig", "Listen", "ListenPacket"):
+				arg = 2
+			}
+			if arg < 0 || arg >= len(call.Args) {
+				return
+			}
+			if s, ok := fixedPort(call.Args[arg]); ok {
+				report(pass, "VII1", call.Args[arg], "listens on the fixed address %q", s)
+			}
+		})
+		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
+			kv, ok := n.(*ast.KeyValueExpr)
+			if !ok {
+				return
+			}
+			id, ok := kv.Key.(*ast.Ident)
+			if !ok || id.Name != "Addr" {
+				return
+			}
+			v, ok := pass.TypesInfo.Uses[id].(*types.Var)
+			if !ok || v.Pkg() == nil || v.Pkg().Path() != "net/http" {
+				return
+			}
+			if s, ok := fixedPort(kv.Value); ok {
+				report(pass, "VII1", kv.Value, "http.Server listens on the fixed address %q", s)
+			}
+		})
+		return nil, nil
+	},
+}
+
+// Signals returns the IX1 analyzer: signal.Notify and signal.NotifyContext
+// must ask for SIGTERM and cannot catch SIGKILL, and a main package that
+// serves HTTP or gRPC must handle signals somewhere (handles says whether
+// os/signal is in its import graph; nil skips that check).
+func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "signals",
+		Doc:  "IX1: report signal handling that misses SIGTERM or asks for os.Kill, and servers that handle no signals",
+		Run: func(pass *analysis.Pass) (any, error) {
+			var serve *ast.CallExpr
+			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+				if serve == nil && (isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
+					isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
+					isMethod(fn, "google.golang.org/grpc.Server", "Serve")) {
+					serve = call
+				}
+				if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
+					return
+				}
+				var interrupt, term bool
+				for _, a := range call.Args[1:] {
+					switch signalName(pass, a) {
+					case "Interrupt", "SIGINT":
+						interrupt = true
+					case "SIGTERM":
+						term = true
+					case "Kill", "SIGKILL", "SIGSTOP":
+						report(pass, "IX1", a, "%s cannot be caught; asking for it does nothing", exprName(a))
+					case "":
+						term = true // a signal we cannot name: assume the best
+					}
+				}
+				if interrupt && !term {
+					report(pass, "IX1", call, "signal.%s asks for SIGINT but not SIGTERM, the signal platforms stop processes with", fn.Name())
+				}
+			})
+			if serve != nil && pass.Pkg.Name() == "main" && handles != nil && !handles(pass.Pkg.Path()) {
+				report(pass, "IX1", serve, "this program serves requests but nothing in it imports os/signal, so SIGTERM kills it mid-request")
+			}
+			return nil, nil
+		},
+	}
+}
+
+// signalName returns the name of an os or syscall signal expression, "" if
+// unknown, or "other".
+func signalName(pass *analysis.Pass, e ast.Expr) string {
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return ""
+	}
+	obj := pass.TypesInfo.Uses[sel.Sel]
+	if obj == nil || obj.Pkg() == nil {
+		return ""
+	}
+	switch obj.Pkg().Path() {
+	case "os", "syscall", "golang.org/x/sys/unix":
+		return obj.Name()
+	}
+	return ""
+}
+
+// Shutdown is the IX2 analyzer: servers that cannot shut down gracefully:
+// http.ListenAndServe, and an http.Server or grpc.Server started in a
+// package that never calls its Shutdown or GracefulStop.
+var Shutdown = &analysis.Analyzer{
+	Name: "shutdown",
+	Doc:  "IX2: report http.ListenAndServe and servers never shut down",
+	Run: func(pass *analysis.Pass) (any, error) {
+		var httpServes, grpcServes []*ast.CallExpr
+		httpShutdown, grpcShutdown := false, false
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			switch {
+			case isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
+				report(pass, "IX2", call, "http.%s cannot be shut down gracefully", fn.Name())
+			case isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
+				httpServes = append(httpServes, call)
+			case isMethod(fn, "net/http.Server", "Shutdown"):
+				httpShutdown = true
+			case isMethod(fn, "google.golang.org/grpc.Server", "Serve"):
+				grpcServes = append(grpcServes, call)
+			case isMethod(fn, "google.golang.org/grpc.Server", "GracefulStop"):
+				grpcShutdown = true
+			}
+		})
+		if !httpShutdown {
+			for _, call := range httpServes {
+				report(pass, "IX2", call, "this package starts an http.Server but never calls its Shutdown")
+			}
+		}
+		if !grpcShutdown {
+			for _, call := range grpcServes {
+				report(pass, "IX2", call, "this package starts a grpc.Server but never calls its GracefulStop")
+			}
+		}
+		return nil, nil
+	},
+}
+
+// isExit reports whether fn ends the process.
+func isExit(fn *types.Func) bool {
+	switch {
+	case isFunc(fn, "os", "Exit"), isFunc(fn, "syscall", "Exit"),
+		isFunc(fn, "log", "Fatal", "Fatalf", "Fatalln"),
+		isMethod(fn, "log.Logger", "Fatal", "Fatalf", "Fatalln"):
+		return true
+	}
+	t := recvType(fn)
+	for _, p := range []string{"go.uber.org/zap.", "github.com/sirupsen/logrus.", "k8s.io/klog"} {
+		if strings.HasPrefix(t, p) && strings.HasPrefix(fn.Name(), "Fatal") {
+			return true
+		}
+	}
+	return fn.Pkg() != nil && strings.HasPrefix(fn.Pkg().Path(), "k8s.io/klog") && strings.HasPrefix(fn.Name(), "Fatal") && fn.Signature().Recv() == nil
+}
+
+// Exit is the IX5 analyzer: log.Fatal and os.Exit outside func main.
+var Exit = &analysis.Analyzer{
+	Name: "exit",
+	Doc:  "IX5: report log.Fatal and os.Exit outside func main",
+	Run: func(pass *analysis.Pass) (any, error) {
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
+			if isExit(fn) && !isMainFunc(pass, decl) {
+				where := "outside func main"
+				if decl != nil {
+					where = "in " + decl.Name.Name
+				}
+				report(pass, "IX5", call, "%s.%s exits the process %s, skipping deferred cleanup", fn.Pkg().Name(), fn.Name(), where)
+			}
+		})
+		return nil, nil
+	},
+}
+
+// logFileImports are packages that write logs to files or syslog.
+var logFileImports = map[string]string{
+	"log/syslog":                              "syslog",
+	"gopkg.in/natefinch/lumberjack.v2":        "log file rotation",
+	"github.com/natefinch/lumberjack":         "log file rotation",
+	"github.com/lestrrat-go/file-rotatelogs":  "log file rotation",
+	"github.com/sirupsen/logrus/hooks/syslog": "syslog",
+}
+
+// LogFiles is the XI1 analyzer: imports of log file and syslog packages.
+var LogFiles = &analysis.Analyzer{
+	Name: "logfiles",
+	Doc:  "XI1: report packages that write logs to files or syslog",
+	Run: func(pass *analysis.Pass) (any, error) {
+		for _, f := range pass.Files {
+			if ast.IsGenerated(f) {
+				continue
+			}
+			for _, imp := range f.Imports {
+				p := strings.Trim(imp.Path.Value, "\"")
+				if what, ok := logFileImports[p]; ok {
+					report(pass, "XI1", imp, "imports %s (%s); logs belong on stdout", p, what)
+				}
+			}
+		}
+		return nil, nil
+	},
+}
+
+// cliImports are command-line frameworks: a package built on one is a
+// command's user interface, where printing to stdout is its job.
+var cliImports = []string{"github.com/spf13/cobra", "github.com/urfave/cli", "github.com/alecthomas/kingpin", "github.com/alecthomas/kong", "gopkg.in/alecthomas/kingpin"}
+
+// StrayPrint is the XI2 analyzer: fmt.Print and log.Print in library code.
+// Main packages and packages built on a CLI framework are left out.
+var StrayPrint = &analysis.Analyzer{
+	Name: "strayprint",
+	Doc:  "XI2: report fmt.Print and log.Print to the implicit standard streams outside main packages",
+	Run: func(pass *analysis.Pass) (any, error) {
+		if pass.Pkg.Name() == "main" {
+			return nil, nil
+		}
+		for _, imp := range pass.Pkg.Imports() {
+			for _, cli := range cliImports {
+				if strings.HasPrefix(imp.Path(), cli) {
+					return nil, nil
+				}
+			}
+		}
+		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return
+			}
+			if id, ok := call.Fun.(*ast.Ident); ok {
+				if b, ok := pass.TypesInfo.Uses[id].(*types.Builtin); ok && (b.Name() == "print" || b.Name() == "println") {
+					report(pass, "XI2", call, "builtin %s writes to stderr outside the logger", b.Name())
+				}
+				return
+			}
+			fn, ok := calleeFunc(pass, call)
+			if !ok {
+				return
+			}
+			if isFunc(fn, "fmt", "Print", "Printf", "Println") || isFunc(fn, "log", "Print", "Printf", "Println") {
+				report(pass, "XI2", call, "%s.%s writes unstructured output outside the logger", fn.Pkg().Name(), fn.Name())
+			}
+		})
+		return nil, nil
+	},
+}

@@ -1,0 +1,183 @@
+package analyzers
+
+import (
+	"go/ast"
+	"go/types"
+	"regexp"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// SystemTool is the II3 analyzer: exec.Command with a constant program
+// name looked up in PATH depends on a tool nobody declared. A path
+// ("./bin/tool", "/usr/bin/tool") names its binary explicitly and is not
+// reported.
+var SystemTool = &analysis.Analyzer{
+	Name: "systemtool",
+	Doc:  "II3: report exec.Command calls that run a fixed system tool",
+	Run: func(pass *analysis.Pass) (any, error) {
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			arg := -1
+			switch {
+			case isFunc(fn, "os/exec", "Command"):
+				arg = 0
+			case isFunc(fn, "os/exec", "CommandContext"):
+				arg = 1
+			}
+			if arg < 0 || len(call.Args) <= arg {
+				return
+			}
+			if name, ok := constString(pass, call.Args[arg]); ok && !strings.ContainsRune(name, '/') {
+				report(pass, "II3", call, "exec.%s runs %q, a system tool the image must provide", fn.Name(), name)
+			}
+		})
+		return nil, nil
+	},
+}
+
+// dsnFunc is a function whose argument is a connection string.
+type dsnFunc struct {
+	pkg   *regexp.Regexp // the import path
+	names []string
+	arg   int // -1: the last argument
+}
+
+// dsnFuncs are the functions that take a connection string.
+var dsnFuncs = []dsnFunc{
+	{regexp.MustCompile(`^database/sql$`), []string{"Open"}, 1},
+	{regexp.MustCompile(`^github\.com/jmoiron/sqlx$`), []string{"Open", "Connect", "MustOpen", "MustConnect"}, 1},
+	{regexp.MustCompile(`^github\.com/jackc/pgx/v[0-9]+(/pgxpool)?$`), []string{"Connect", "ParseConfig", "New"}, -1},
+	{regexp.MustCompile(`^github\.com/(redis/go-redis|go-redis/redis)/v[0-9]+$`), []string{"ParseURL", "ParseClusterURL"}, 0},
+	{regexp.MustCompile(`^github\.com/golang-migrate/migrate/v[0-9]+$`), []string{"New"}, 1},
+	{regexp.MustCompile(`^gorm\.io/driver/(postgres|mysql)$`), []string{"Open"}, 0},
+	{regexp.MustCompile(`^go\.mongodb\.org/mongo-driver(/v2)?/mongo/options$`), []string{"ApplyURI"}, 0},
+	{regexp.MustCompile(`^github\.com/nats-io/nats\.go$`), []string{"Connect"}, 0},
+	{regexp.MustCompile(`^github\.com/rabbitmq/amqp091-go$`), []string{"Dial"}, 0},
+}
+
+// inMemory reports whether a DSN names no external service.
+func inMemory(dsn string) bool {
+	return dsn == "" || strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory")
+}
+
+// LiteralDSN is the IV1 analyzer: connection strings passed as constants.
+var LiteralDSN = &analysis.Analyzer{
+	Name: "literaldsn",
+	Doc:  "IV1: report constant connection strings passed to database and queue clients",
+	Run: func(pass *analysis.Pass) (any, error) {
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			if fn.Pkg() == nil {
+				return
+			}
+			for _, d := range dsnFuncs {
+				if !d.pkg.MatchString(fn.Pkg().Path()) || !hasName(fn.Name(), d.names) {
+					continue
+				}
+				arg := d.arg
+				if arg < 0 {
+					arg = len(call.Args) - 1 // pgx: (ctx, connString) or (connString)
+				}
+				if arg >= len(call.Args) {
+					return
+				}
+				if embeddedDriver(pass, fn, call) {
+					return // an embedded database is a file, not an attached service
+				}
+				if dsn, ok := constString(pass, call.Args[arg]); ok && !inMemory(dsn) {
+					report(pass, "IV1", call.Args[arg], "%s.%s is given the constant connection string %q", fn.Pkg().Name(), fn.Name(), redact(dsn))
+				}
+				return
+			}
+		})
+		return nil, nil
+	},
+}
+
+// embeddedDriver reports whether a database/sql or sqlx call opens an
+// embedded database (SQLite), whose DSN is a local file name.
+func embeddedDriver(pass *analysis.Pass, fn *types.Func, call *ast.CallExpr) bool {
+	if (fn.Pkg().Path() != "database/sql" && fn.Pkg().Path() != "github.com/jmoiron/sqlx") || len(call.Args) == 0 {
+		return false
+	}
+	driver, _ := constString(pass, call.Args[0])
+	return strings.HasPrefix(driver, "sqlite") || driver == "duckdb"
+}
+
+// hasName reports whether name is in names.
+func hasName(name string, names []string) bool {
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// redact hides a password in a DSN before it is printed.
+func redact(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	cred, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return dsn
+	}
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return scheme + "://" + user + ":xxxxx@" + host
+	}
+	return dsn
+}
+
+// InsecureTLS is the IV3 analyzer: InsecureSkipVerify set to constant true
+// where no setting decides it. A constant inside an if statement is taken
+// to be behind a setting (if cfg.InsecureSkipVerify { … = true }).
+var InsecureTLS = &analysis.Analyzer{
+	Name: "insecuretls",
+	Doc:  "IV3: report InsecureSkipVerify: true that no setting controls",
+	Run: func(pass *analysis.Pass) (any, error) {
+		isTrue := func(e ast.Expr) bool {
+			tv, ok := pass.TypesInfo.Types[e]
+			return ok && tv.Value != nil && tv.Value.String() == "true"
+		}
+		isField := func(id *ast.Ident) bool {
+			v, ok := pass.TypesInfo.Uses[id].(*types.Var)
+			return ok && v.Pkg() != nil && v.Pkg().Path() == "crypto/tls" && v.Name() == "InsecureSkipVerify"
+		}
+		for _, file := range pass.Files {
+			if ast.IsGenerated(file) {
+				continue
+			}
+			guarded := 0 // depth of enclosing if statements
+			var stack []ast.Node
+			ast.Inspect(file, func(n ast.Node) bool {
+				if n == nil {
+					if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
+						guarded--
+					}
+					stack = stack[:len(stack)-1]
+					return true
+				}
+				stack = append(stack, n)
+				switch n := n.(type) {
+				case *ast.IfStmt:
+					guarded++
+				case *ast.KeyValueExpr:
+					if id, ok := n.Key.(*ast.Ident); ok && guarded == 0 && isField(id) && isTrue(n.Value) {
+						report(pass, "IV3", n, "InsecureSkipVerify is always true")
+					}
+				case *ast.AssignStmt:
+					for i, lhs := range n.Lhs {
+						sel, ok := lhs.(*ast.SelectorExpr)
+						if ok && i < len(n.Rhs) && guarded == 0 && isField(sel.Sel) && isTrue(n.Rhs[i]) {
+							report(pass, "IV3", n, "InsecureSkipVerify is always true")
+						}
+					}
+				}
+				return true
+			})
+		}
+		return nil, nil
+	},
+}

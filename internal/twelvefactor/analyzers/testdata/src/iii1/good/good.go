@@ -1,0 +1,5 @@
+package good
+
+import "iii1/good/config"
+
+func Port() string { return config.Port() }

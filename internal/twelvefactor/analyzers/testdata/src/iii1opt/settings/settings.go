@@ -1,0 +1,5 @@
+package settings
+
+import "os"
+
+func Port() string { return os.Getenv("PORT") }

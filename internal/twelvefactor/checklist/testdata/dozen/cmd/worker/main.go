@@ -1,0 +1,4 @@
+// Command worker runs background jobs.
+package main
+
+func main() {}

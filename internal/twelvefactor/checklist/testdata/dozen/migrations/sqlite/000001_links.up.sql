@@ -1,0 +1,1 @@
+CREATE TABLE links (code text PRIMARY KEY, url text NOT NULL);

@@ -1,0 +1,3 @@
+//go:build prod
+
+package app

@@ -1,0 +1,6 @@
+package config
+
+// Config is the service config.
+type Config struct {
+	Port int `envconfig:"PORT" default:"8080"`
+}

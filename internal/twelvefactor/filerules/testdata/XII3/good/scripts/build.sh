@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+# no psql here
+go build ./...
