@@ -47,7 +47,7 @@ var tools = []string{"twelvefactor", "loadbench"}
 // root is the repository's top directory.
 const root = ".."
 
-// process returns the process type that runs cmd, if any.
+// processOf returns the process type that cmd/<cmd> is, if any.
 func processOf(cmd string) (process, bool) {
 	i := slices.IndexFunc(processes, func(p process) bool { return p.cmd == cmd })
 	if i < 0 {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -281,36 +280,15 @@ func checkProbesAnswer(t *testing.T, probes map[probe]string) {
 			if pr.listener == "ADMIN_ADDR" {
 				port = r.adminPort
 			}
-			checkAnswers(t, "http://127.0.0.1:"+port+pr.path, where)
+			t.Run(where, func(t *testing.T) {
+				waitHTTP(t, "http://127.0.0.1:"+port+pr.path, r.exited)
+			})
 			delete(probes, pr)
 		}
 		r.stop(t)
 	}
 	for pr, where := range probes {
 		t.Errorf("%s: %s probes %s, which no long-running process is", where, pr.path, pr.cmd)
-	}
-}
-
-// checkAnswers polls url until it answers 200, for up to 10 seconds.
-func checkAnswers(t *testing.T, url, where string) {
-	t.Helper()
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := c.Get(url)
-		status := 0
-		if err == nil {
-			resp.Body.Close()
-			status = resp.StatusCode
-		}
-		if status == http.StatusOK {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: GET %s = %d (%v), want 200", where, url, status, err)
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
