@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/integration"
+	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 )
 
 // herokuGrace is how long Heroku waits after SIGTERM before SIGKILL.
@@ -278,18 +280,39 @@ func (b *lockedBuffer) String() string {
 }
 
 // TestProcfileRunsAsOnHeroku builds the app as the Go buildpack does (go
-// install -tags heroku of the +heroku install packages, with GOBIN=bin),
-// then runs the Procfile with the .env made from .env.example: release
-// first, to a zero exit; then every other process type, each with its own
-// PORT and ADMIN_ADDR as on its own dyno; each listens, web answers /livez
-// on $PORT, none falls over; SIGTERM stops them all with exit 0.
+// install -tags heroku of the +heroku install packages, with GOBIN=bin)
+// and runs its Procfile, without add-ons (embedded database) and with
+// them (DATABASE_URL and REDIS_URL on the test servers, as the Postgres
+// and Redis add-ons set them).
 func TestProcfileRunsAsOnHeroku(t *testing.T) {
-	app := t.TempDir()
-	bin := filepath.Join(app, "bin")
+	bin := filepath.Join(t.TempDir(), "bin")
 	pkgs := herokuDirectives(t)["install"]
 	goCmd(t, root, []string{"GOBIN=" + bin}, append([]string{"install", "-tags", "heroku"}, pkgs...)...)
 
+	t.Run("no add-ons", func(t *testing.T) {
+		runProcfile(t, bin, nil)
+	})
+	t.Run("postgres and redis add-ons", func(t *testing.T) {
+		redisURL := os.Getenv("TEST_REDIS_URL")
+		if redisURL == "" {
+			integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+		}
+		runProcfile(t, bin, map[string]string{
+			"DATABASE_URL": pgtest.NewDatabase(t).Value(),
+			"REDIS_URL":    redisURL,
+		})
+	})
+}
+
+// runProcfile runs the Procfile with the binaries in bin and the .env made
+// from .env.example plus addons: release first, to a zero exit; then every
+// other process type, each with its own PORT and ADMIN_ADDR as on its own
+// dyno; each listens, web answers /livez and /readyz on $PORT, none falls
+// over; SIGTERM stops them all with exit 0.
+func runProcfile(t *testing.T, bin string, addons map[string]string) {
+	app := t.TempDir() // the dynos' working directory, for the embedded database
 	base := readEnvFile(t, ".env.example")
+	maps.Copy(base, addons)
 	base["PATH"] = bin + string(os.PathListSeparator) + os.Getenv("PATH")
 	base["DRAIN_DELAY"] = "0s" // no load balancer here to wait for
 	dynoEnv := func() map[string]string {
@@ -326,6 +349,7 @@ func TestProcfileRunsAsOnHeroku(t *testing.T) {
 		waitListening(t, l.procType, env["ADMIN_ADDR"], d.exited, d.out)
 		if l.procType == "web" {
 			waitHTTP(t, "http://127.0.0.1:"+env["PORT"]+"/livez", d.exited)
+			waitHTTP(t, "http://127.0.0.1:"+env["PORT"]+"/readyz", d.exited)
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // long enough for a broken process to fall over
