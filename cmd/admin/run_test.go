@@ -63,7 +63,7 @@ func TestCommandsEmbedded(t *testing.T) {
 		{[]string{"help"}, 0, "migrate create NAME"},
 		{[]string{"migrate"}, 2, "migrate needs a subcommand"},
 		{[]string{"migrate", "up", "--help"}, 0, ""},
-		{[]string{"migrate", "status"}, 0, "pending:  000001_create_links"},
+		{[]string{"migrate", "status"}, 0, fmt.Sprintf("pending:  %06d_%s", ms[0].Version, ms[0].Title)},
 		{[]string{"migrate", "up"}, 0, fmt.Sprintf("migrated from version 0 to %d (%d applied", last.Version, n)},
 		{[]string{"migrate", "up"}, 0, fmt.Sprintf("no change: the schema is at version %d", last.Version)},
 		{[]string{"migrate", "up", "extra"}, 2, "unexpected arguments"},

@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cases := []benchCase{
 		{name: "bare GET /", bin: bare, path: "/", ready: "/"},
 		{name: "dozen GET /version (full stack)", bin: server, path: "/version", ready: "/readyz"},
-		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", setup: createLink},
+		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", setup: createLink}, // example
 	}
 	results := make([][]measurement, len(cases))
 	for round := range o.rounds {
@@ -218,8 +218,9 @@ func attack(url string, n int, d time.Duration) vegeta.Metrics {
 	return m
 }
 
-// createLink makes the link the redirect case follows, and warms the
-// cache with one redirect.
+// example: the redirect case's link, down to "end of example".
+
+// createLink makes the link the redirect case follows.
 func createLink(base string) error {
 	req, _ := http.NewRequest("POST", base+"/v1/links", strings.NewReader(`{"url":"https://example.com/target","code":"benchx"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -234,6 +235,8 @@ func createLink(base string) error {
 	}
 	return nil
 }
+
+// end of example
 
 func waitReady(url string) error {
 	c := &http.Client{Timeout: time.Second}

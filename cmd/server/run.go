@@ -87,32 +87,36 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
 
-	// The redirect cache and the rate-limit counter: shared by every
-	// replica through Redis if attached, else in-process.
-	cache := httpapi.NewMemoryLinkCache(cfg.Links.CacheTTL)
-	var counter httprate.LimitCounter // nil: httprate's in-process counter
+	var rdb *redis.Client // nil without REDIS_URL
 	if cfg.Redis.URL.IsSet() {
-		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
+		rdb, err = redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
 		if err != nil {
 			return err
 		}
 		defer rdb.Close()
 		// Optional: an outage is logged and reported, never fatal.
 		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
-		cache = httpapi.NewLinkCache(rdb, cfg.Links.CacheTTL, log)
-		counter = httpapi.NewLimitCounter(rdb, log)
 		log.Info("redis attached", "url", cfg.Redis.URL)
 	} else {
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
 	}
 
+	// example: the link shortener's dependencies, down to "end of example".
+	// The redirect cache and the rate-limit counter are shared by every
+	// replica through Redis if attached, else in-process.
+	cache := httpapi.NewMemoryLinkCache(cfg.Links.CacheTTL)
+	var counter httprate.LimitCounter // nil: httprate's in-process counter
+	if rdb != nil {
+		cache = httpapi.NewLinkCache(rdb, cfg.Links.CacheTTL, log)
+		counter = httpapi.NewLimitCounter(rdb, log)
+	}
 	// Jobs are only enqueued here, in the transaction of the write they
 	// belong to; the worker process runs them.
 	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log)
 	if err != nil {
 		return err
 	}
-	st := store.New(db.SQL, func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
+	st := store.New(db.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
 	clicks := links.NewClicks(st, log, cfg.Links.ClickFlushInterval)
 	clicksCtx, stopClicks := context.WithCancel(context.WithoutCancel(ctx))
 	clicksDone := make(chan struct{})
@@ -134,6 +138,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		CreateLimit: httpapi.NewRateLimit(log, cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
 		Now:         time.Now,
 	}
+	// end of example
 
 	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL, checks...)
 
@@ -144,7 +149,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build, Links: linkDeps,
+			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build,
+			Links: linkDeps, // example
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,

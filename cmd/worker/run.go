@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
@@ -70,12 +71,17 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL,
 		health.Check{Name: db.Dialect, Required: true, Probe: db.Ping})
 
-	client, err := jobs.NewWorker(db.SQL, db.Dialect, store.New(db.SQL, nil), log, jobs.Options{
-		Workers:       cfg.Worker.Concurrency,
-		PurgeInterval: cfg.Worker.PurgeInterval,
-		JobTimeout:    cfg.Worker.JobTimeout,
-		PollInterval:  cfg.Worker.PollInterval,
-	})
+	// Register the service's jobs in workers (river.AddWorker) and its
+	// periodic jobs in periodic.
+	workers, periodic := river.NewWorkers(), []*river.PeriodicJob(nil)
+	// example: the link shortener's jobs.
+	workers, periodic = jobs.LinkJobs(store.New(db.SQL), log, cfg.Worker.PurgeInterval)
+	// end of example
+	client, err := jobs.NewWorker(db.SQL, db.Dialect, log, jobs.Options{
+		Workers:      cfg.Worker.Concurrency,
+		JobTimeout:   cfg.Worker.JobTimeout,
+		PollInterval: cfg.Worker.PollInterval,
+	}, workers, periodic...)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ type Config struct {
 	Shutdown Shutdown
 	Database Database
 	Redis    Redis
-	Links    Links
+	Links    Links // example
 	Worker   Worker
 }
 
@@ -34,8 +34,10 @@ type Worker struct {
 	Concurrency   int           `envconfig:"WORKER_CONCURRENCY" default:"4" desc:"jobs one worker process runs at once"`
 	JobTimeout    time.Duration `envconfig:"JOB_TIMEOUT" default:"1m" desc:"a job running longer is cancelled and retried"`
 	PollInterval  time.Duration `envconfig:"JOB_POLL_INTERVAL" default:"1s" desc:"how often the worker looks for new jobs"`
-	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1h" desc:"how often expired links and idempotency keys are deleted (on one worker at a time)"`
+	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1h" desc:"how often expired links and idempotency keys are deleted (on one worker at a time)"` // example
 }
+
+// example: the link shortener's settings, down to "end of example".
 
 // Links configures the example domain, the link shortener.
 type Links struct {
@@ -48,6 +50,8 @@ type Links struct {
 	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
 	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for"`
 }
+
+// end of example
 
 // Database attaches the SQL database (factor IV). With DATABASE_URL set,
 // the service uses that Postgres; unset, it uses an embedded SQLite file
@@ -171,19 +175,19 @@ func (c Config) validate() []Problem {
 	check(c.HTTP.RequestTimeout > 0, "HTTP_REQUEST_TIMEOUT", "must be positive")
 	check(c.Ready.Timeout > 0, "READY_TIMEOUT", "must be positive")
 	check(c.Shutdown.Timeout > 0, "SHUTDOWN_TIMEOUT", "must be positive")
-	check(c.Links.CreateRateLimit >= 1, "CREATE_RATE_LIMIT", "must be at least 1")
-	check(c.Links.RateLimitWindow >= time.Second, "RATE_LIMIT_WINDOW", "must be at least 1s")
-	check(c.Links.CacheTTL > 0, "LINK_CACHE_TTL", "must be positive")
-	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")
-	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")
-	check(c.Links.MaxPageSize >= 1, "MAX_PAGE_SIZE", "must be at least 1")
-	for _, tok := range c.Links.APITokens {
-		check(len(tok.Reveal()) >= 16, "API_TOKENS", "each token must be at least 16 characters")
-	}
+	check(c.Links.CreateRateLimit >= 1, "CREATE_RATE_LIMIT", "must be at least 1")            // example
+	check(c.Links.RateLimitWindow >= time.Second, "RATE_LIMIT_WINDOW", "must be at least 1s") // example
+	check(c.Links.CacheTTL > 0, "LINK_CACHE_TTL", "must be positive")                         // example
+	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")         // example
+	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")    // example
+	check(c.Links.MaxPageSize >= 1, "MAX_PAGE_SIZE", "must be at least 1")                    // example
+	for _, tok := range c.Links.APITokens {                                                   // example
+		check(len(tok.Reveal()) >= 16, "API_TOKENS", "each token must be at least 16 characters") // example
+	} // example
 	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
 	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
 	check(c.Worker.PollInterval >= 10*time.Millisecond, "JOB_POLL_INTERVAL", "must be at least 10ms")
-	check(c.Worker.PurgeInterval >= time.Second, "PURGE_INTERVAL", "must be at least 1s")
+	check(c.Worker.PurgeInterval >= time.Second, "PURGE_INTERVAL", "must be at least 1s") // example
 	check(c.Log.FlushInterval >= 0, "LOG_FLUSH_INTERVAL", "must not be negative")
 	check(c.Ready.CacheTTL >= 0, "READY_CACHE_TTL", "must not be negative")
 	check(c.Shutdown.DrainDelay >= 0, "DRAIN_DELAY", "must not be negative")

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 )
 
@@ -278,76 +274,6 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 }
 
-// slowPost starts a POST whose body arrives slowly: its handler is running,
-// reading the body, until the rest is sent.
-func slowPost(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /v1/links HTTP/1.1\r\nHost: e2e\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"url\":", token)
-	return conn
-}
-
-// TestHandlerSlowerThanShutdownTimeout: a request still running when
-// SHUTDOWN_TIMEOUT ends is cut off, the process exits in time, non-zero,
-// and says why.
-func TestHandlerSlowerThanShutdownTimeout(t *testing.T) {
-	env := backing(t)
-	env["DRAIN_DELAY"] = "0s"
-	env["SHUTDOWN_TIMEOUT"] = "500ms"
-	p := start(t, "server", env)
-	conn := slowPost(t, p.addr)
-	time.Sleep(100 * time.Millisecond)
-
-	sent := time.Now()
-	p.signal(t, syscall.SIGTERM)
-	code := p.wait(t, 5*time.Second)
-	if took := time.Since(sent); took > 3*time.Second {
-		t.Errorf("exited %v after SIGTERM, want about SHUTDOWN_TIMEOUT", took)
-	}
-	if code == 0 {
-		t.Error("exit code 0, want non-zero: the drain was not clean")
-	}
-	if !p.logs.has("shutdown timed out") {
-		t.Error(`no "shutdown timed out" log line`)
-	}
-	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if n, err := conn.Read(make([]byte, 1)); err == nil {
-		t.Errorf("the cut-off request's connection is still open (read %d bytes)", n)
-	}
-}
-
-// TestOverloadIsShedFast fills the in-flight cap with slow requests: the
-// next request gets 503 with Retry-After at once, and probes still answer.
-func TestOverloadIsShedFast(t *testing.T) {
-	env := backing(t)
-	env["HTTP_MAX_IN_FLIGHT"] = "2"
-	env["DRAIN_DELAY"] = "0s"
-	p := start(t, "server", env)
-	slowPost(t, p.addr)
-	slowPost(t, p.addr)
-	time.Sleep(200 * time.Millisecond)
-
-	c := &http.Client{Timeout: 5 * time.Second}
-	began := time.Now()
-	resp, err := c.Get("http://" + p.addr + "/version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if took := time.Since(began); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || took > time.Second {
-		t.Errorf("GET over the cap = %d (Retry-After %q) after %v, want 503 with Retry-After at once",
-			resp.StatusCode, resp.Header.Get("Retry-After"), took)
-	}
-	if code, _ := get(c, "http://"+p.addr+"/livez"); code != 200 {
-		t.Errorf("GET /livez over the cap = %d, want 200: probes are not shed", code)
-	}
-}
-
 // TestSlowHeadersAreCut: a client dripping its headers is disconnected by
 // HTTP_READ_HEADER_TIMEOUT.
 func TestSlowHeadersAreCut(t *testing.T) {
@@ -395,100 +321,4 @@ func TestOversizedHeaders(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("16 KiB header = %d, want 431", resp.StatusCode)
 	}
-}
-
-// TestWorkerStoppedMidJob stops the worker while a job cannot finish (the
-// database holds it up): the job is cancelled, the worker exits in time
-// saying so, and the next worker runs it — the clicks are counted exactly
-// once. It needs Postgres, where a table lock can hold up one job and
-// nothing else; internal/jobs tests the same on SQLite with a job that
-// blocks in Go.
-func TestWorkerStoppedMidJob(t *testing.T) {
-	if os.Getenv(pgtest.Variable) == "" {
-		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
-	}
-	env := backing(t)
-	env["CLICK_FLUSH_INTERVAL"] = "50ms"
-	env["JOB_POLL_INTERVAL"] = "50ms"
-	env["SHUTDOWN_TIMEOUT"] = "500ms"
-	env["DRAIN_DELAY"] = "0s"
-	server := start(t, "server", env)
-	base := "http://" + server.addr
-	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest("POST", base+"/v1/links", strings.NewReader(`{"url":"https://example.com","code":"midjob"}`))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("create link: %v %v", resp, err)
-	}
-	resp.Body.Close()
-
-	for range 25 {
-		if code, err := get(c, base+"/midjob"); code != 302 {
-			t.Fatalf("redirect = %d %v", code, err)
-		}
-	}
-	server.signal(t, syscall.SIGTERM) // flushes the clicks and enqueues the fold
-	if code := server.wait(t, 10*time.Second); code != 0 {
-		t.Fatalf("server exit %d", code)
-	}
-	// Let reads through but hold up the fold's update of the counts.
-	release := holdLinks(t, env["DATABASE_URL"])
-
-	worker := start(t, "worker", env)
-	time.Sleep(time.Second) // the job starts and blocks
-	worker.signal(t, syscall.SIGTERM)
-	code := worker.wait(t, 15*time.Second)
-	if code == 0 {
-		t.Error("worker exit 0 with a job cut off, want non-zero")
-	}
-	release()
-
-	again := start(t, "worker", env)
-	defer func() { again.signal(t, syscall.SIGTERM); again.wait(t, 15*time.Second) }()
-	server2 := start(t, "server", env)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := c.Get("http://" + server2.addr + "/v1/links/midjob")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var l struct{ Clicks int }
-		json.NewDecoder(resp.Body).Decode(&l)
-		resp.Body.Close()
-		if l.Clicks == 25 {
-			break
-		}
-		if l.Clicks > 25 || time.Now().After(deadline) {
-			t.Fatalf("clicks = %d, want exactly 25 after the retry", l.Clicks)
-		}
-	}
-	server2.signal(t, syscall.SIGTERM)
-	server2.wait(t, 10*time.Second)
-}
-
-// holdLinks takes a SHARE lock on the links table from another connection
-// until release is called: reads go on, updates wait.
-func holdLinks(t *testing.T, url string) (release func()) {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE links IN SHARE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			tx.Rollback(context.Background())
-			conn.Close(context.Background())
-		})
-	}
-	t.Cleanup(release)
-	return release
 }

@@ -69,10 +69,10 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// FuzzDecode feeds request bodies to the strict decoder: whatever the
+// input, the answer is a decoded request or a 4xx naming the problem. Seeds
+// are in testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"url":"x"}`, `{}{}`, `null`, `{"url":1}`, `{"a":`, `[]`, ``} {
-		f.Add(s)
-	}
 	f.Fuzz(func(t *testing.T, body string) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")

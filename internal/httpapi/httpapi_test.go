@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
-	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/logging"
 )
 
@@ -42,14 +42,7 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 		Metrics: reg,
 		Health:  health.NewChecker(log, time.Second, 0),
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
-		Links: LinkDeps{
-			Config:      cfg.Links,
-			Store:       newMemStore(),
-			Cache:       &memCache{m: map[string]links.Link{}},
-			Clicks:      &clickLog{},
-			CreateLimit: NewRateLimit(log, 10, time.Minute, nil),
-			Now:         time.Now,
-		},
+		Links:   exampleDeps(cfg.Links, log), // example
 	}, reg, logs
 }
 
@@ -395,5 +388,32 @@ func TestLimits(t *testing.T) {
 	}
 	if time.Until(deadline) <= 0 || time.Until(deadline) > time.Minute {
 		t.Errorf("request deadline in %v, want within a minute", time.Until(deadline))
+	}
+}
+
+func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
+	tests := []struct {
+		proxies int
+		xff     string
+		want    string
+	}{
+		{0, "203.0.113.7", "192.0.2.1"},                  // no proxy trusted: the peer
+		{1, "203.0.113.7", "203.0.113.7"},                // Heroku's router appended the client
+		{1, "198.51.100.9, 203.0.113.7", "203.0.113.7"},  // a spoofed entry before it is ignored
+		{2, "198.51.100.9, 203.0.113.7", "198.51.100.9"}, // two proxies: one step further
+		{2, "203.0.113.7", ""},                           // fewer entries than proxies: no identity
+	}
+	for _, tt := range tests {
+		var got string
+		h := clientIP(tt.proxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = middleware.GetClientIP(r.Context())
+		}))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "192.0.2.1:4321"
+		r.Header.Set("X-Forwarded-For", tt.xff)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tt.want {
+			t.Errorf("client IP with %d trusted proxies and X-Forwarded-For %q = %q, want %q", tt.proxies, tt.xff, got, tt.want)
+		}
 	}
 }

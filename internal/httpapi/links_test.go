@@ -142,6 +142,18 @@ type clickLog struct {
 
 func (c *clickLog) Record(id int64) { c.mu.Lock(); c.ids = append(c.ids, id); c.mu.Unlock() }
 
+// exampleDeps are the link routes' dependencies over in-memory fakes.
+func exampleDeps(cfg config.Links, log *slog.Logger) LinkDeps {
+	return LinkDeps{
+		Config:      cfg,
+		Store:       newMemStore(),
+		Cache:       &memCache{m: map[string]links.Link{}},
+		Clicks:      &clickLog{},
+		CreateLimit: NewRateLimit(log, 10, time.Minute, nil),
+		Now:         time.Now,
+	}
+}
+
 const (
 	tokenA = "token-a-0123456789abcdef"
 	tokenB = "token-b-0123456789abcdef"

@@ -18,19 +18,22 @@ func routes(r chi.Router, d Deps) {
 		r.Use(shed(d.Config.MaxInFlight))
 		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
 		r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI())
-		// The hot path sets its own deadline, on a cache miss only.
+		// example: the redirect, the hot path, sets its own deadline on a
+		// cache miss only.
 		r.Method(http.MethodGet, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
+		// end of example
 
 		// Routes that read a body or wait on a backing service go here.
 		r.Group(func(r chi.Router) {
 			r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
-			linkRoutes(r, d)
+			linkRoutes(r, d) // example
 		})
 	})
 }
 
-// linkRoutes are the example domain's routes; see README, "Removing the
-// example".
+// example: the link shortener's routes, down to "end of example".
+
+// linkRoutes are the example domain's routes.
 func linkRoutes(r chi.Router, d Deps) {
 	write := chi.Chain(requireToken(d.Links.Config.APITokens))
 	create := chi.Chain(d.Links.CreateLimit, requireToken(d.Links.Config.APITokens), limits(maxLinkBody, d.Config.RequestTimeout))
@@ -40,3 +43,5 @@ func linkRoutes(r chi.Router, d Deps) {
 	r.Method(http.MethodGet, "/v1/links/{code}", handleGetLink(d.Log, d.Links))
 	r.With(write...).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
 }
+
+// end of example

@@ -24,7 +24,7 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Health  *health.Checker
 	Build   buildinfo.Info
-	Links   LinkDeps
+	Links   LinkDeps // example
 }
 
 // NewServer returns the public HTTP handler with every route of routes.go

@@ -11,6 +11,15 @@ import (
 	"github.com/dozen-go/dozen/internal/links"
 )
 
+// WithClickJobs returns a copy of the store whose AppendClicks enqueues,
+// with enqueue and in the same transaction, the job that folds the click
+// log. Without it, clicks are appended and no job is enqueued.
+func (s *Store) WithClickJobs(enqueue func(context.Context, *sql.Tx) error) *Store {
+	c := *s
+	c.enqueueFold = enqueue
+	return &c
+}
+
 // CreateLink stores a new link and returns it with its ID. A taken code is
 // links.ErrCodeTaken. When done is not nil, the response it holds is
 // stored under its idempotency key in the same transaction.
@@ -255,24 +264,4 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, p
 		return nil
 	})
 	return purgedLinks, purgedKeys, err
-}
-
-// inTx runs fn in a transaction, committing when it returns nil. Errors
-// are classified; the domain's own sentinels pass through as they are.
-func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(op, err)
-	}
-	defer tx.Rollback() // after Commit, a no-op
-	if err := fn(tx); err != nil {
-		if errors.Is(err, links.ErrNotFound) || errors.Is(err, links.ErrKeyReused) || errors.Is(err, links.ErrKeyInFlight) {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		return classify(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(op, err)
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 // linkContract is the part of the contract suite that the link shortener
 // relies on. It runs on every database, from contract.
 func linkContract(t *testing.T, s *Store) {
+	t.Run("create and get", func(t *testing.T) { createAndGet(t, s) })
 	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
 	t.Run("idempotency keys", func(t *testing.T) { idempotencyKeys(t, s) })
 	t.Run("concurrent claims", func(t *testing.T) { concurrentClaims(t, s) })
@@ -158,7 +159,7 @@ func clicks(t *testing.T, s *Store) {
 	ctx := t.Context()
 	a, b := mustCreate(t, s, "clicka", nil), mustCreate(t, s, "clickb", nil)
 	var enqueued int
-	s2 := New(s.db, func(ctx context.Context, tx *sql.Tx) error { enqueued++; return nil })
+	s2 := New(s.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { enqueued++; return nil })
 	if _, err := s2.FoldClicks(ctx); err != nil { // start from an empty log
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func clicks(t *testing.T, s *Store) {
 		t.Errorf("fold jobs enqueued = %d, want one per batch", enqueued)
 	}
 	// A batch whose job cannot be enqueued is not written either.
-	failing := New(s.db, func(context.Context, *sql.Tx) error { return errors.New("queue full") })
+	failing := New(s.db).WithClickJobs(func(context.Context, *sql.Tx) error { return errors.New("queue full") })
 	if err := failing.AppendClicks(ctx, map[int64]int64{a.ID: 100}, time.Now()); err == nil {
 		t.Fatal("AppendClicks() with a failing enqueue = nil, want the error")
 	}
@@ -215,5 +216,44 @@ func purge(t *testing.T, s *Store) {
 	}
 	if _, err := s.Link(ctx, "keepme"); err != nil {
 		t.Errorf("unexpired link purged: %v", err)
+	}
+}
+
+func createAndGet(t *testing.T, s *Store) {
+	ctx := t.Context()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	expires := created.Add(24 * time.Hour)
+	tests := []struct {
+		name    string
+		in      links.Link
+		wantErr error
+	}{
+		{"without expiry", links.Link{Code: "abc", URL: "https://example.com/a", CreatedAt: created}, nil},
+		{"with expiry", links.Link{Code: "xyz", URL: "https://example.com/x", CreatedAt: created, ExpiresAt: &expires}, nil},
+		{"code taken", links.Link{Code: "abc", URL: "https://example.com/other", CreatedAt: created}, links.ErrCodeTaken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.CreateLink(ctx, tt.in, nil)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("CreateLink(%q) error = %v, want %v", tt.in.Code, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got.ID == 0 {
+				t.Errorf("CreateLink(%q).ID = 0, want an ID", tt.in.Code)
+			}
+			read, err := s.Link(ctx, tt.in.Code)
+			if err != nil {
+				t.Fatalf("Link(%q) = %v", tt.in.Code, err)
+			}
+			if diff := cmp.Diff(got, read); diff != "" {
+				t.Errorf("Link(%q) differs from what CreateLink returned (-created +read):\n%s", tt.in.Code, diff)
+			}
+		})
+	}
+	if _, err := s.Link(ctx, "missing"); !errors.Is(err, links.ErrNotFound) {
+		t.Errorf("Link(missing) error = %v, want links.ErrNotFound", err)
 	}
 }

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -30,17 +31,14 @@ var (
 
 // Store reads and writes the domain's tables.
 type Store struct {
-	db *sql.DB
-	// enqueueFold enqueues the fold of the click log in a transaction.
-	enqueueFold func(context.Context, *sql.Tx) error
+	db          *sql.DB
+	enqueueFold func(context.Context, *sql.Tx) error // example
 }
 
 // New returns a Store over db, an open Postgres or SQLite database whose
-// schema is migrated. The caller closes db. enqueueFold enqueues, in the
-// transaction it is given, the job that folds the click log; nil enqueues
-// nothing (a process that records no clicks).
-func New(db *sql.DB, enqueueFold func(context.Context, *sql.Tx) error) *Store {
-	return &Store{db: db, enqueueFold: enqueueFold}
+// schema is migrated. The caller closes db.
+func New(db *sql.DB) *Store {
+	return &Store{db: db}
 }
 
 // Ping checks that the database answers, for readiness.
@@ -61,8 +59,25 @@ func classify(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, ErrConflict)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", op, err)
-	case postgres.IsUnavailable(err) || sqlite.IsUnavailable(err):
+	case postgres.IsUnavailable(err) || sqlite.IsUnavailable(err) || errors.Is(err, driver.ErrBadConn):
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// inTx runs fn in a transaction, committing when it returns nil. Errors
+// are classified; the domain's own sentinels pass through as they are.
+func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(op, err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if err := fn(tx); err != nil {
+		return classify(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(op, err)
+	}
+	return nil
 }

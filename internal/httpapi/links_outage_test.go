@@ -42,7 +42,7 @@ func TestDatabaseOutageIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st := store.New(db.SQL, nil)
+	st := store.New(db.SQL)
 	if _, err := st.CreateLink(t.Context(), links.Link{Code: "abcd", URL: "https://example.com", CreatedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}

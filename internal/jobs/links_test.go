@@ -79,7 +79,13 @@ func databases(t *testing.T) []database {
 }
 
 func options() Options {
-	return Options{Workers: 2, PurgeInterval: time.Hour, JobTimeout: 10 * time.Second, PollInterval: 50 * time.Millisecond}
+	return Options{Workers: 2, JobTimeout: 10 * time.Second, PollInterval: 50 * time.Millisecond}
+}
+
+// newLinkWorker returns a worker of the link jobs over st.
+func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*Client, error) {
+	workers, periodic := LinkJobs(st, quiet, purge)
+	return NewWorker(d.db, d.dialect, quiet, o, workers, periodic...)
 }
 
 // TestClicksFoldedExactly records a burst of clicks through the web
@@ -92,7 +98,7 @@ func TestClicksFoldedExactly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(t.Context(), links.Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -113,7 +119,7 @@ func TestClicksFoldedExactly(t *testing.T) {
 
 			reg := prometheus.NewRegistry()
 			m := NewMetrics(reg, d.db, quiet)
-			w, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, options())
+			w, err := newLinkWorker(d, store.New(d.db), options(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +172,7 @@ func (l *purgeLog) snapshot() ([]time.Time, map[int]int) {
 
 // countingStore is one worker's Store, logging its purges.
 type countingStore struct {
-	Store
+	LinkStore
 	id  int
 	log *purgeLog
 }
@@ -176,7 +182,7 @@ func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64,
 	s.log.times = append(s.log.times, time.Now())
 	s.log.by[s.id]++
 	s.log.mu.Unlock()
-	return s.Store.PurgeExpired(ctx, now)
+	return s.LinkStore.PurgeExpired(ctx, now)
 }
 
 // TestPurgeRunsOncePerInterval runs two workers on one database: however
@@ -188,11 +194,10 @@ func TestPurgeRunsOncePerInterval(t *testing.T) {
 		t.Run(d.dialect, func(t *testing.T) {
 			const interval = time.Second // the shortest period River makes unique
 			o := options()
-			o.PurgeInterval = interval
 			log := &purgeLog{by: map[int]int{}}
 			var clients []*Client
 			for i := range 2 {
-				c, err := NewWorker(d.db, d.dialect, &countingStore{Store: store.New(d.db, nil), id: i, log: log}, quiet, o)
+				c, err := newLinkWorker(d, &countingStore{LinkStore: store.New(d.db), id: i, log: log}, o, interval)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -234,7 +239,7 @@ func TestPurgeRunsOncePerInterval(t *testing.T) {
 
 // blockingStore's folds wait until released or cancelled.
 type blockingStore struct {
-	Store
+	LinkStore
 	started chan struct{}
 	release chan struct{}
 	folds   atomic.Int32
@@ -245,7 +250,7 @@ func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
 	select {
 	case <-s.release:
 		s.folds.Add(1)
-		return s.Store.FoldClicks(ctx)
+		return s.LinkStore.FoldClicks(ctx)
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -261,7 +266,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db, func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(t.Context(), links.Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -272,8 +277,8 @@ func TestCutOffJobIsRetried(t *testing.T) {
 
 			o := options()
 			o.JobTimeout = time.Minute
-			blocked := &blockingStore{Store: store.New(d.db, nil), started: make(chan struct{}, 10), release: make(chan struct{})}
-			first, err := NewWorker(d.db, d.dialect, blocked, quiet, o)
+			blocked := &blockingStore{LinkStore: store.New(d.db), started: make(chan struct{}, 10), release: make(chan struct{})}
+			first, err := newLinkWorker(d, blocked, o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +308,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 
 			// A retried job is scheduled with a backoff; the next worker
 			// must find it. River's first retry comes after about a second.
-			second, err := NewWorker(d.db, d.dialect, store.New(d.db, nil), quiet, o)
+			second, err := newLinkWorker(d, store.New(d.db), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -80,7 +80,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := store.New(db.SQL, func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, ins, tx) })
+	web := store.New(db.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, ins, tx) })
 	l, err := web.CreateLink(t.Context(), links.Link{Code: "e2e2", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)

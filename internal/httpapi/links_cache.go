@@ -1,0 +1,133 @@
+package httpapi
+
+// The example's redirect cache. Delete this file with the example.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/redis"
+)
+
+// kvCache is a LinkCache over a KV. A failing KV is a missing cache: the
+// redirect reads the database instead, and the client never sees why.
+type kvCache struct {
+	kv  KV
+	ttl time.Duration
+	log *slog.Logger
+	brk breaker
+}
+
+// NewLinkCache returns a LinkCache that keeps links in kv for ttl.
+func NewLinkCache(kv KV, ttl time.Duration, log *slog.Logger) LinkCache {
+	return &kvCache{kv: kv, ttl: ttl, log: log}
+}
+
+// cachedLink is a link as the cache holds it: with its id, which the
+// click counter needs and the API does not show.
+type cachedLink struct {
+	ID        int64      `json:"id"`
+	URL       string     `json:"url"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func (c *kvCache) Get(ctx context.Context, code string) (links.Link, bool) {
+	if c.brk.open() {
+		return links.Link{}, false
+	}
+	b, err := c.kv.Get(ctx, "link:"+code)
+	if err != nil {
+		if !errors.Is(err, redis.ErrMiss) {
+			c.failed(ctx, err)
+		}
+		return links.Link{}, false
+	}
+	c.brk.reset()
+	var l cachedLink
+	if err := json.Unmarshal(b, &l); err != nil {
+		return links.Link{}, false
+	}
+	return links.Link{ID: l.ID, Code: code, URL: l.URL, ExpiresAt: l.ExpiresAt}, true
+}
+
+func (c *kvCache) Set(ctx context.Context, l links.Link) {
+	if c.brk.open() {
+		return
+	}
+	b, _ := json.Marshal(cachedLink{ID: l.ID, URL: l.URL, ExpiresAt: l.ExpiresAt})
+	if err := c.kv.Set(ctx, "link:"+l.Code, b, c.ttl); err != nil {
+		c.failed(ctx, err)
+	}
+}
+
+// failed pauses the cache and logs the start of an outage once.
+func (c *kvCache) failed(ctx context.Context, err error) {
+	if c.brk.trip() {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache unavailable; reading the database", slog.String("error", err.Error()))
+	}
+}
+
+// Delete is tried even while the cache is paused: a stale entry is worse
+// than a slow delete.
+func (c *kvCache) Delete(ctx context.Context, code string) {
+	if err := c.kv.Delete(ctx, "link:"+code); err != nil {
+		// A stale entry would keep redirecting a deleted link until its
+		// TTL ends; say so where operators look.
+		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache delete; the entry lives until LINK_CACHE_TTL",
+			slog.String("code", code), slog.String("error", err.Error()))
+	}
+}
+
+// memoryCache is the in-process LinkCache, for a service without Redis:
+// links are kept as they are, with no encoding, until their TTL ends.
+type memoryCache struct {
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]memoryEntry
+}
+
+type memoryEntry struct {
+	link    links.Link
+	expires time.Time
+}
+
+// maxMemoryLinks bounds the in-process cache; when full it is emptied,
+// which costs a database read per link and never a leak.
+const maxMemoryLinks = 100_000
+
+// NewMemoryLinkCache returns an in-process LinkCache keeping links for ttl.
+// Replicas do not share it, so a deleted link may keep redirecting from
+// another replica's cache until ttl ends: attach Redis to share one.
+func NewMemoryLinkCache(ttl time.Duration) LinkCache {
+	return &memoryCache{ttl: ttl, m: map[string]memoryEntry{}}
+}
+
+func (c *memoryCache) Get(_ context.Context, code string) (links.Link, bool) {
+	c.mu.RLock()
+	e, ok := c.m[code]
+	c.mu.RUnlock()
+	if !ok || time.Now().After(e.expires) {
+		return links.Link{}, false
+	}
+	return e.link, true
+}
+
+func (c *memoryCache) Set(_ context.Context, l links.Link) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxMemoryLinks {
+		clear(c.m)
+	}
+	c.m[l.Code] = memoryEntry{link: l, expires: time.Now().Add(c.ttl)}
+}
+
+func (c *memoryCache) Delete(_ context.Context, code string) {
+	c.mu.Lock()
+	delete(c.m, code)
+	c.mu.Unlock()
+}

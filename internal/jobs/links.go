@@ -1,0 +1,96 @@
+package jobs
+
+// The example domain's jobs: folding the click log and purging what
+// expired. Delete this file with the example.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// FoldClicksArgs asks to fold the click log into the links' counts.
+type FoldClicksArgs struct{}
+
+// Kind names the job in the queue.
+func (FoldClicksArgs) Kind() string { return "fold_clicks" }
+
+// InsertOpts makes the job unique per second: each web process enqueues
+// one with every click flush, and one run per second folds them all.
+func (FoldClicksArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
+}
+
+// PurgeExpiredArgs asks to delete expired links and idempotency keys.
+type PurgeExpiredArgs struct{}
+
+// Kind names the job in the queue.
+func (PurgeExpiredArgs) Kind() string { return "purge_expired" }
+
+// LinkStore is what the link jobs do their work with.
+type LinkStore interface {
+	// FoldClicks adds the click log to the links' counts and empties the
+	// log, in one transaction, so that a retried run counts nothing twice.
+	FoldClicks(ctx context.Context) (clicks int64, err error)
+	// PurgeExpired deletes what expired before now.
+	PurgeExpired(ctx context.Context, now time.Time) (links, keys int64, err error)
+}
+
+type foldClicks struct {
+	river.WorkerDefaults[FoldClicksArgs]
+	store LinkStore
+	log   *slog.Logger
+}
+
+func (w *foldClicks) Work(ctx context.Context, job *river.Job[FoldClicksArgs]) error {
+	n, err := w.store.FoldClicks(ctx)
+	if err != nil {
+		return fmt.Errorf("fold clicks: %w", err)
+	}
+	w.log.DebugContext(ctx, "folded clicks", "clicks", n, "job_id", job.ID)
+	return nil
+}
+
+type purgeExpired struct {
+	river.WorkerDefaults[PurgeExpiredArgs]
+	store LinkStore
+	log   *slog.Logger
+}
+
+func (w *purgeExpired) Work(ctx context.Context, job *river.Job[PurgeExpiredArgs]) error {
+	links, keys, err := w.store.PurgeExpired(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("purge expired: %w", err)
+	}
+	w.log.InfoContext(ctx, "purged expired rows", "links", links, "idempotency_keys", keys, "job_id", job.ID)
+	return nil
+}
+
+// LinkJobs returns the link shortener's workers and its periodic purge,
+// every purgeInterval.
+func LinkJobs(store LinkStore, log *slog.Logger, purgeInterval time.Duration) (*river.Workers, []*river.PeriodicJob) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &foldClicks{store: store, log: log})
+	river.AddWorker(workers, &purgeExpired{store: store, log: log})
+	// Unique per interval: River's leader alone schedules periodic jobs,
+	// and when leadership moves the new leader schedules at once; the
+	// uniqueness keeps that from purging twice in one interval.
+	purge := river.NewPeriodicJob(river.PeriodicInterval(purgeInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return PurgeExpiredArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: purgeInterval}}
+		},
+		&river.PeriodicJobOpts{RunOnStart: true})
+	return workers, []*river.PeriodicJob{purge}
+}
+
+// EnqueueFoldTx enqueues the fold of the click log in tx.
+func EnqueueFoldTx(ctx context.Context, c *Client, tx *sql.Tx) error {
+	if _, err := c.InsertTx(ctx, tx, FoldClicksArgs{}, nil); err != nil {
+		return fmt.Errorf("enqueue fold clicks: %w", err)
+	}
+	return nil
+}
