@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/jobs"
@@ -21,10 +19,6 @@ import (
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/store"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 // TestWorkerEndToEnd runs the real worker on the embedded database: it
 // folds clicks that a web process enqueued, serves its probes and metrics

@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/riverqueue/river"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
@@ -71,25 +70,27 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL,
 		health.Check{Name: db.Dialect, Required: true, Probe: db.Ping})
 
-	// Register the service's jobs in workers (river.AddWorker) and its
-	// periodic jobs in periodic.
-	workers, periodic := river.NewWorkers(), []*river.PeriodicJob(nil)
-	// example: the link shortener's jobs.
-	workers, periodic = jobs.LinkJobs(store.New(db.SQL), log, cfg.Worker.PurgeInterval)
-	// end of example
-	client, err := jobs.NewWorker(db.SQL, db.Dialect, log, jobs.Options{
-		Workers:      cfg.Worker.Concurrency,
-		JobTimeout:   cfg.Worker.JobTimeout,
-		PollInterval: cfg.Worker.PollInterval,
-	}, workers, periodic...)
-	if err != nil {
-		return err
+	// The service's jobs: register each kind with jobs.Add.
+	set := jobs.NewSet()
+	jobs.AddLinkJobs(set, store.New(db.SQL), log, cfg.Worker.PurgeInterval) // example
+	var client *jobs.Client                                                 // nil: no jobs, the process idles until stopped
+	if set.Empty() {
+		log.Warn("no jobs registered in cmd/worker/run.go: the worker idles")
+	} else {
+		client, err = jobs.NewWorker(db.SQL, db.Dialect, log, jobs.Options{
+			Workers:      cfg.Worker.Concurrency,
+			JobTimeout:   cfg.Worker.JobTimeout,
+			PollInterval: cfg.Worker.PollInterval,
+		}, set)
+		if err != nil {
+			return err
+		}
+		metrics := jobs.NewMetrics(reg, db.SQL, log)
+		observeCtx, stopObserving := context.WithCancel(context.WithoutCancel(ctx))
+		observed := make(chan struct{})
+		go func() { metrics.Observe(observeCtx, client); close(observed) }()
+		defer func() { stopObserving(); <-observed }()
 	}
-	metrics := jobs.NewMetrics(reg, db.SQL, log)
-	observeCtx, stopObserving := context.WithCancel(context.WithoutCancel(ctx))
-	observed := make(chan struct{})
-	go func() { metrics.Observe(observeCtx, client); close(observed) }()
-	defer func() { stopObserving(); <-observed }()
 
 	admin := &http.Server{
 		Handler:           httpapi.NewAdminHandler(reg, log, checker),
@@ -120,8 +121,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	// Jobs run in contexts of their own: the client's Stop, not ctx,
 	// decides when they end.
-	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	if client != nil {
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
 	}
 	log.Info("working", "admin_addr", adminLn.Addr().String(), "concurrency", cfg.Worker.Concurrency)
 
@@ -141,6 +144,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}()
 	checker.Shutdown()
 
+	if client == nil {
+		log.Info("stopped")
+		return nil
+	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Timeout)
 	defer cancel()
 	if err := client.Stop(stopCtx); err != nil {
@@ -154,6 +161,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 // stopNow cancels the running jobs. A cancelled job is not marked done:
 // it goes back to the queue and runs again.
 func stopNow(log *slog.Logger, client *jobs.Client) {
+	if client == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), jobs.CancelGrace)
 	defer cancel()
 	if err := client.StopAndCancel(ctx); err != nil {

@@ -57,11 +57,34 @@ func NewInserter(db *sql.DB, dialect string, log *slog.Logger) (*Client, error) 
 	return c, nil
 }
 
-// NewWorker returns a client that works the jobs registered in workers and
-// schedules the periodic ones. Start it with Start and stop it with Stop.
-// River runs periodic jobs only on its elected leader, so they run on one
-// worker process at a time however many run.
-func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, workers *river.Workers, periodic ...*river.PeriodicJob) (*Client, error) {
+// Set is the jobs a worker process runs: the workers of each kind, and the
+// periodic jobs. River runs periodic jobs only on its elected leader, so
+// they run on one worker process at a time however many run.
+type Set struct {
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
+	kinds    int
+}
+
+// NewSet returns an empty Set.
+func NewSet() *Set { return &Set{workers: river.NewWorkers()} }
+
+// Add registers the worker of one kind of job.
+func Add[T river.JobArgs](s *Set, w river.Worker[T]) {
+	river.AddWorker(s.workers, w)
+	s.kinds++
+}
+
+// AddPeriodic schedules periodic jobs; their kinds need workers too.
+func (s *Set) AddPeriodic(jobs ...*river.PeriodicJob) { s.periodic = append(s.periodic, jobs...) }
+
+// Empty reports whether no job is registered.
+func (s *Set) Empty() bool { return s.kinds == 0 }
+
+// NewWorker returns a client that works the jobs of set. Start it with
+// Start and stop it with Stop. River refuses a worker with no jobs: check
+// set.Empty first.
+func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, set *Set) (*Client, error) {
 	drv, err := driver(db, dialect)
 	if err != nil {
 		return nil, err
@@ -69,13 +92,13 @@ func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, workers 
 	c, err := river.NewClient(drv, &river.Config{
 		Logger:            log,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
-		Workers:           workers,
+		Workers:           set.workers,
 		JobTimeout:        o.JobTimeout,
 		FetchPollInterval: o.PollInterval,
 		// Without LISTEN/NOTIFY (database/sql and SQLite have none), the
 		// fetch cooldown is the floor of the poll interval.
 		FetchCooldown: min(o.PollInterval, 100*time.Millisecond),
-		PeriodicJobs:  periodic,
+		PeriodicJobs:  set.periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new worker: %w", err)

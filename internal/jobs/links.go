@@ -70,12 +70,11 @@ func (w *purgeExpired) Work(ctx context.Context, job *river.Job[PurgeExpiredArgs
 	return nil
 }
 
-// LinkJobs returns the link shortener's workers and its periodic purge,
-// every purgeInterval.
-func LinkJobs(store LinkStore, log *slog.Logger, purgeInterval time.Duration) (*river.Workers, []*river.PeriodicJob) {
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &foldClicks{store: store, log: log})
-	river.AddWorker(workers, &purgeExpired{store: store, log: log})
+// AddLinkJobs adds the link shortener's jobs to set: the fold of the click
+// log, and the purge of what expired, every purgeInterval.
+func AddLinkJobs(set *Set, store LinkStore, log *slog.Logger, purgeInterval time.Duration) {
+	Add(set, &foldClicks{store: store, log: log})
+	Add(set, &purgeExpired{store: store, log: log})
 	// Unique per interval: River's leader alone schedules periodic jobs,
 	// and when leadership moves the new leader schedules at once; the
 	// uniqueness keeps that from purging twice in one interval.
@@ -84,7 +83,7 @@ func LinkJobs(store LinkStore, log *slog.Logger, purgeInterval time.Duration) (*
 			return PurgeExpiredArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: purgeInterval}}
 		},
 		&river.PeriodicJobOpts{RunOnStart: true})
-	return workers, []*river.PeriodicJob{purge}
+	set.AddPeriodic(purge)
 }
 
 // EnqueueFoldTx enqueues the fold of the click log in tx.

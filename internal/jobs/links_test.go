@@ -84,8 +84,9 @@ func options() Options {
 
 // newLinkWorker returns a worker of the link jobs over st.
 func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*Client, error) {
-	workers, periodic := LinkJobs(st, quiet, purge)
-	return NewWorker(d.db, d.dialect, quiet, o, workers, periodic...)
+	set := NewSet()
+	AddLinkJobs(set, st, quiet, purge)
+	return NewWorker(d.db, d.dialect, quiet, o, set)
 }
 
 // TestClicksFoldedExactly records a burst of clicks through the web
