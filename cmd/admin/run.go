@@ -190,7 +190,7 @@ func (e env) load() (config.Config, *slog.Logger, func() error, error) {
 }
 
 // migrator opens the configured database for migrating.
-func (e env) migrator() (*schema.Migrator, config.Config, func() error, error) {
+func (e env) migrator() (*schema.Migrator, config.Config, func(), error) {
 	cfg, log, flush, err := e.load()
 	if err != nil {
 		return nil, cfg, nil, err
@@ -200,10 +200,12 @@ func (e env) migrator() (*schema.Migrator, config.Config, func() error, error) {
 	}
 	m, err := database.OpenMigrator(e.ctx, cfg.Database, log)
 	if err != nil {
-		flush()
+		_ = flush() // the error below is what matters
 		return nil, cfg, nil, fmt.Errorf("open database: %w", err)
 	}
-	return m, cfg, func() error { err := m.Close(); flush(); return err }, nil
+	// The command's own result is what it reports; a failure to close the
+	// migration connection afterwards changes nothing it did.
+	return m, cfg, func() { _ = errors.Join(m.Close(), flush()) }, nil
 }
 
 func migrateUp(e env) error {
@@ -339,7 +341,7 @@ func migrateCreate(e env, fs *flag.FlagSet, dir string) error {
 
 // writeNew writes a file that must not exist yet.
 func writeNew(path, body string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644) //nolint:gosec // a source file for the team's repository, not a secret
 	if err != nil {
 		return err
 	}
@@ -363,7 +365,7 @@ func check(e env) error {
 	if err != nil {
 		return err
 	}
-	defer flush()
+	defer func() { _ = flush() }() // a failed last write to stderr has nowhere to go
 	ctx, cancel := context.WithTimeout(e.ctx, cfg.Database.ConnectTimeout+cfg.Ready.Timeout)
 	defer cancel()
 	var down []string

@@ -21,7 +21,7 @@ import (
 
 // runUntilError runs the server with env, expecting it to fail before it
 // listens, and returns the error and how long it took.
-func runUntilError(t *testing.T, env map[string]string) (error, time.Duration) {
+func runUntilError(t *testing.T, env map[string]string) (time.Duration, error) {
 	t.Helper()
 	base := map[string]string{"PORT": "0", "ADMIN_ADDR": "127.0.0.1:0", "LOG_FLUSH_INTERVAL": "0s"}
 	for k, v := range env {
@@ -38,12 +38,12 @@ func runUntilError(t *testing.T, env map[string]string) (error, time.Duration) {
 		if err == nil {
 			t.Fatal("run() = nil, want an error before serving")
 		}
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(30 * time.Second):
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 		<-done
 		t.Fatal("run() is still running after 30s, want it to refuse to start")
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -147,7 +147,7 @@ func TestRefusesSchemaItCannotServe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err, _ = runUntilError(t, map[string]string{"DATABASE_URL": u.Value()})
+		_, err = runUntilError(t, map[string]string{"DATABASE_URL": u.Value()})
 		if !strings.Contains(err.Error(), `run "admin migrate up"`) {
 			t.Errorf("run(stale schema) = %v, want it to say to run admin migrate up", err)
 		}
@@ -160,7 +160,7 @@ func TestRefusesSchemaItCannotServe(t *testing.T) {
 		if err == nil {
 			t.Fatal("migrating with a broken migration succeeded")
 		}
-		err, _ = runUntilError(t, map[string]string{"DATABASE_URL": u.Value()})
+		_, err = runUntilError(t, map[string]string{"DATABASE_URL": u.Value()})
 		if !strings.Contains(err.Error(), "dirty") || !strings.Contains(err.Error(), "admin migrate force") {
 			t.Errorf("run(dirty schema) = %v, want the dirty state and the recovery steps", err)
 		}
@@ -190,7 +190,7 @@ func TestPostgresDownAtStart(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	const password = "pw-never-shown"
-	err, took := runUntilError(t, map[string]string{
+	took, err := runUntilError(t, map[string]string{
 		"DATABASE_URL":              "postgres://app:" + password + "@" + addr + "/app?sslmode=disable",
 		"DATABASE_CONNECT_ATTEMPTS": "3",
 		"DATABASE_CONNECT_TIMEOUT":  "1s",
@@ -271,7 +271,7 @@ func TestStopSignalDuringStartup(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 	}()
-	err, took := runUntilError(t, map[string]string{
+	took, err := runUntilError(t, map[string]string{
 		"DATABASE_URL":              "postgres://app@" + addr + "/app?sslmode=disable",
 		"DATABASE_CONNECT_ATTEMPTS": "100",
 	})

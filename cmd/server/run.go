@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 
 	log, flush := logging.New(stdout, cfg.Log)
-	defer flush()
+	defer func() { _ = flush() }() // a failed last write to stdout has nowhere to go
 	build := buildinfo.Read()
 	log.Info("starting", "version", build.Version, "revision", build.Revision, "go", build.GoVersion,
 		"config", config.Effective(&cfg))
@@ -177,9 +178,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return fmt.Errorf("listen on ADMIN_ADDR: %w", err)
 	}
 
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- serve(public, publicLn) }()
-	go func() { serveErr <- serve(admin, adminLn) }()
+	serveErr := make(chan error, 2) // receives a server's failure, if any
+	var serving sync.WaitGroup
+	for srv, ln := range map[*http.Server]net.Listener{public: publicLn, admin: adminLn} {
+		serving.Go(func() {
+			if err := serve(srv, ln); err != nil {
+				serveErr <- err
+			}
+		})
+	}
 	log.Info("listening", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String())
 
 	var sig os.Signal
@@ -189,16 +196,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	case <-ctx.Done():
 		log.Info("context done; draining", "drain_delay", cfg.Shutdown.DrainDelay)
 	case err := <-serveErr:
-		public.Close()
-		admin.Close()
-		<-serveErr
+		_ = public.Close() // both stop: the process is failing anyway
+		_ = admin.Close()
+		serving.Wait()
 		return fmt.Errorf("serve: %w", err)
 	}
 	go ignoreRepeats(log, signals)
 
 	err = drain(log, cfg.Shutdown, sig, checker, public, admin, cancelBase)
-	<-serveErr
-	<-serveErr
+	serving.Wait()
 	return err
 }
 

@@ -81,7 +81,7 @@ func TestRunArgs(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), tt.args, &stdout, &stderr)
 			switch {
-			case tt.wantErr == errUsage:
+			case errors.Is(tt.wantErr, errUsage):
 				if err == nil || errors.Is(err, errThreshold) {
 					t.Errorf("run(%q) = %v, want a usage error", tt.args, err)
 				}

@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	log, flush := logging.New(stdout, cfg.Log)
-	defer flush()
+	defer func() { _ = flush() }() // a failed last write to stdout has nowhere to go
 	build := buildinfo.Read()
 	log.Info("starting worker", "version", build.Version, "revision", build.Revision, "go", build.GoVersion)
 
@@ -102,21 +102,22 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return fmt.Errorf("listen on ADMIN_ADDR: %w", err)
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 1) // receives the admin server's failure, if any
+	served := make(chan struct{})
 	go func() {
 		if err := admin.Serve(adminLn); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err
 		}
-		close(serveErr)
+		close(served)
 	}()
 	defer func() {
 		// Last, so metrics stay scrapable while jobs finish.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if err := admin.Shutdown(ctx); err != nil {
-			admin.Close()
+			_ = admin.Close() // cut off what did not finish; nothing more to do
 		}
-		<-serveErr
+		<-served
 	}()
 
 	// Jobs run in contexts of their own: the client's Stop, not ctx,

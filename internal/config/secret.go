@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -52,7 +53,7 @@ type URL struct {
 func ParseURL(s string) (URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return URL{}, fmt.Errorf("not an absolute URL of the form scheme://host/...")
+		return URL{}, errors.New("not an absolute URL of the form scheme://host/path")
 	}
 	return URL{u: u}, nil
 }

@@ -43,7 +43,7 @@ func buildAndRun(m *testing.M) (int, error) {
 	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "../../cmd/server", "../../cmd/worker", "../../cmd/admin")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build: %v\n%s", err, out)
+		return 0, fmt.Errorf("build: %w\n%s", err, out)
 	}
 	bin = dir
 	return m.Run(), nil

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -274,8 +275,8 @@ func TestRecoverer(t *testing.T) {
 	}
 
 	defer func() {
-		if v := recover(); v != http.ErrAbortHandler {
-			t.Errorf("ErrAbortHandler: recovered %v, want http.ErrAbortHandler re-panicked", v)
+		if err, _ := recover().(error); !errors.Is(err, http.ErrAbortHandler) {
+			t.Errorf("ErrAbortHandler: recovered %v, want http.ErrAbortHandler re-panicked", err)
 		}
 	}()
 	r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/abort", nil))

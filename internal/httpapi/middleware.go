@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -161,7 +162,7 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				if v == nil {
 					return
 				}
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
@@ -204,14 +205,14 @@ func securityHeaders(next http.Handler) http.Handler {
 // shed caps the requests served at once. One over the cap gets 503 with
 // Retry-After at once: queueing it would only grow memory and latency
 // until every request timed out.
-func shed(max int) func(http.Handler) http.Handler {
+func shed(limit int) func(http.Handler) http.Handler {
 	var inFlight atomic.Int64
-	limit := int64(max)
+	maxInFlight := int64(limit)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
-			if n > limit {
+			if n > maxInFlight {
 				w.Header().Set("Retry-After", "1")
 				writeProblem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after "+strconv.Itoa(1)+" second")
 				return

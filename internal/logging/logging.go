@@ -49,7 +49,7 @@ func New(w io.Writer, cfg config.Log) (*slog.Logger, func() error) {
 		encoder = zapcore.NewJSONEncoder(enc)
 	}
 
-	var ws zapcore.WriteSyncer = zapcore.Lock(zapcore.AddSync(w))
+	ws := zapcore.Lock(zapcore.AddSync(w))
 	stop := func() error { return nil }
 	if cfg.FlushInterval > 0 {
 		b := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(w), Size: bufferSize, FlushInterval: cfg.FlushInterval}

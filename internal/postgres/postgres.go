@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -54,7 +55,7 @@ func Open(ctx context.Context, u config.URL, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: DATABASE_URL: %w", err)
 	}
-	pc.MaxConns = int32(max(o.MaxConns, 1))
+	pc.MaxConns = int32(min(max(o.MaxConns, 1), math.MaxInt32))
 	pc.ConnConfig.ConnectTimeout = o.ConnectTimeout
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -400,7 +400,7 @@ func migrationRunning(ctx context.Context, db *sql.DB, dialect string) (bool, er
 	if got {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", id); err != nil {
 			// Never hand back a pooled session that holds the lock.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			return false, fmt.Errorf("check migration lock: %w", err)
 		}
 	}

@@ -72,7 +72,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 	if err != nil {
 		return classify(op, err)
 	}
-	defer tx.Rollback() // after Commit, a no-op
+	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
 	if err := fn(tx); err != nil {
 		return classify(op, err)
 	}

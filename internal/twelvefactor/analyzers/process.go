@@ -22,7 +22,7 @@ func fixedPath(pass *analysis.Pass, e ast.Expr) (string, bool) {
 		return "", false
 	}
 	fn, ok := calleeFunc(pass, call)
-	if !ok || !(isFunc(fn, "path/filepath", "Join") || isFunc(fn, "path", "Join")) {
+	if !ok || (!isFunc(fn, "path/filepath", "Join") && !isFunc(fn, "path", "Join")) {
 		return "", false
 	}
 	return fixedPath(pass, call.Args[0])
