@@ -116,8 +116,11 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 			elapsed := time.Since(start)
 
 			route := unmatched
-			if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
-				route = rctx.RoutePattern()
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				// RoutePattern joins the pattern anew at each call: once.
+				if p := rctx.RoutePattern(); p != "" {
+					route = p
+				}
 			}
 			if rw.status == 0 {
 				rw.status = http.StatusOK
