@@ -238,3 +238,28 @@ func TestBadConfigFailsBeforeListening(t *testing.T) {
 		t.Errorf("run() logged %q before failing on config, want nothing", out.String())
 	}
 }
+
+// TestInterruptSkipsDrainDelay: Ctrl-C at a terminal (SIGINT) stops at
+// once, without the DRAIN_DELAY meant for load balancers.
+func TestInterruptSkipsDrainDelay(t *testing.T) {
+	s := start(t, map[string]string{"DRAIN_DELAY": "30s"})
+	waitFor(t, "http://"+s.addr+"/readyz", 200)
+	http.DefaultClient.CloseIdleConnections()
+	sent := time.Now()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("run() = %v, want nil", err)
+		}
+		if took := time.Since(sent); took > 5*time.Second {
+			t.Errorf("run returned %v after SIGINT, want at once: DRAIN_DELAY is for SIGTERM", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of SIGINT, with a 30s DRAIN_DELAY")
+	}
+	for range s.lines {
+	}
+}

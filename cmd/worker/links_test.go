@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -24,40 +22,9 @@ import (
 // folds clicks that a web process enqueued, serves its probes and metrics
 // on the admin listener, and stops cleanly on SIGTERM.
 func TestWorkerEndToEnd(t *testing.T) {
-	env := map[string]string{
-		"DATA_DIR": t.TempDir(), "ADMIN_ADDR": "127.0.0.1:0", "LOG_FLUSH_INTERVAL": "0s",
-		"JOB_POLL_INTERVAL": "50ms", "SHUTDOWN_TIMEOUT": "5s",
-	}
+	env := map[string]string{"DATA_DIR": t.TempDir(), "JOB_POLL_INTERVAL": "50ms", "SHUTDOWN_TIMEOUT": "5s"}
+	admin, msgs, done := runWorker(t, env)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(context.Background(), nil, lookup, pw)
-		pw.Close()
-		done <- err
-	}()
-	lines := make(chan map[string]any, 1000)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				lines <- m
-			}
-		}
-		close(lines)
-	}()
-	var admin string
-	for l := range lines {
-		if l["msg"] == "working" {
-			admin = "http://" + l["admin_addr"].(string)
-			break
-		}
-	}
-	if admin == "" {
-		t.Fatalf("worker ended before working: %v", <-done)
-	}
 
 	// Play the web process: record clicks, enqueueing the fold with them.
 	cfg, err := config.Load(lookup)
@@ -124,6 +91,6 @@ func TestWorkerEndToEnd(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("worker did not stop within 15s of SIGTERM")
 	}
-	for range lines {
+	for range msgs {
 	}
 }
