@@ -1,0 +1,169 @@
+// Package deploy holds the offline checks of the deployment artifacts: the
+// Dockerfile, the Procfile and app.json, the Kubernetes manifests, the CI
+// workflow and the template's gonew contract. It has only tests, so its
+// dependencies (kustomize, the Kubernetes API types, actionlint) never
+// reach a binary.
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dozen-go/dozen/internal/config"
+)
+
+// process is one process type (factor VIII): a main package under cmd/
+// that ships in the image and runs on Heroku and Kubernetes. Adding a
+// process is one line here; the tests then find every artifact that does
+// not run it yet.
+type process struct {
+	cmd      string // cmd/<cmd>: the binary's name in bin/ (Heroku) and /usr/local/bin/ (image)
+	procType string // its Procfile process type
+	args     string // arguments after the binary, on its Procfile line and in its Kubernetes command
+	workload string // the Kubernetes kind that runs it: Deployment or Job
+}
+
+var processes = []process{
+	{cmd: "server", procType: "web", workload: "Deployment"},
+	{cmd: "admin", procType: "release", args: "migrate up", workload: "Job"},
+	{cmd: "worker", procType: "worker", workload: "Deployment"},
+}
+
+// tools are the cmd/ directories that are developer tools rather than
+// process types: they stay out of the image and the Procfile.
+var tools = []string{"twelvefactor", "loadbench"}
+
+// root is the repository's top directory.
+const root = "../.."
+
+// processOf returns the process type that cmd/<cmd> is, if any.
+func processOf(cmd string) (process, bool) {
+	i := slices.IndexFunc(processes, func(p process) bool { return p.cmd == cmd })
+	if i < 0 {
+		return process{}, false
+	}
+	return processes[i], true
+}
+
+func TestEveryCommandIsAProcessOrATool(t *testing.T) {
+	dirs, err := os.ReadDir(filepath.Join(root, "cmd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if _, ok := processOf(d.Name()); !ok && !slices.Contains(tools, d.Name()) {
+			t.Errorf("cmd/%s is neither in processes nor in tools (deploy/deploy_test.go): "+
+				"add it, and the Dockerfile, Procfile, go.mod +heroku and Kubernetes lines the tests then ask for", d.Name())
+		}
+	}
+	for _, p := range processes {
+		if _, err := os.Stat(filepath.Join(root, "cmd", p.cmd, "main.go")); err != nil {
+			t.Errorf("process %s: %v", p.cmd, err)
+		}
+	}
+}
+
+// readFile returns a repository file's contents.
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// goCmd runs the go command in dir with extra environment and returns its
+// combined output, failing the test if it fails.
+func goCmd(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitHTTP polls url until it answers 200, the process behind it exits, or
+// the deadline passes.
+func waitHTTP(t *testing.T, url string, exited <-chan struct{}) {
+	t.Helper()
+	c := &http.Client{Timeout: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var last string
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body))
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-exited:
+			t.Fatalf("GET %s: the process exited (last answer: %s)", url, last)
+		case <-ctx.Done():
+			t.Fatalf("GET %s = %s, want 200", url, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// configVars returns the names of every setting of internal/config.
+func configVars() []string {
+	var names []string
+	for _, v := range config.Vars(&config.Config{}) {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// lockedBuffer collects a process's output, written and read from
+// different goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

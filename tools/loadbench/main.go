@@ -1,0 +1,347 @@
+// Command loadbench measures the server against a bare net/http server on
+// the same machine in the same run, and prints the ratios: throughput and
+// latency for a trivial GET through the full middleware stack and for the
+// redirect hot path, server CPU per request, start-to-ready time, idle and
+// loaded memory, and binary size.
+//
+// Each server runs pinned to CPU 0 and the load (vegeta, closed loop over
+// keep-alive connections) to CPU 1; rounds alternate between the servers
+// and the report gives medians of the per-round ratios, which is what a
+// noisy machine can measure steadily.
+//
+//	cd tools && go run ./loadbench -rounds 6 -duration 5s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+// bareSource is the baseline: net/http answering a small body.
+const bareSource = `package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{\"status\":\"ok\"}\n"))
+	})
+	http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+}
+`
+
+// options are the flags.
+type options struct {
+	template    string
+	rounds      int
+	duration    time.Duration
+	connections int
+	serverCPU   string
+	loadCPU     string
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("loadbench", flag.ContinueOnError)
+	var o options
+	fs.StringVar(&o.template, "template", "..", "the template's directory, whose ./cmd/server is measured")
+	fs.IntVar(&o.rounds, "rounds", 6, "rounds, each measuring every server once")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "load duration per measurement")
+	fs.IntVar(&o.connections, "c", 64, "concurrent keep-alive connections")
+	fs.StringVar(&o.serverCPU, "server-cpu", "0", "CPU list the servers are pinned to (taskset -c)")
+	fs.StringVar(&o.loadCPU, "load-cpu", "1", "CPU list the load generator is pinned to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := pinSelf(o.loadCPU); err != nil {
+		fmt.Fprintln(stdout, "note: load generator not pinned:", err)
+	}
+
+	dir, err := os.MkdirTemp("", "loadbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bare, server, err := build(ctx, o.template, dir)
+	if err != nil {
+		return err
+	}
+
+	cases := []benchCase{
+		{name: "bare GET /", bin: bare, path: "/", ready: "/"},
+		{name: "dozen GET /version (full stack)", bin: server, path: "/version", ready: "/readyz"},
+		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", setup: createLink}, // example
+	}
+	results := make([][]measurement, len(cases))
+	for round := range o.rounds {
+		for i, c := range cases {
+			m, err := measure(ctx, c, o, dir)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", round+1, c.name, err)
+			}
+			results[i] = append(results[i], m)
+			fmt.Fprintf(stdout, "round %d %-42s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-8v start %v\n",
+				round+1, c.name, m.rps, m.p50, m.p99, m.cpuPerReq, m.start)
+		}
+	}
+	return report(stdout, cases, results, bare, server)
+}
+
+// build compiles both servers as the Dockerfile does: static, trimmed,
+// stripped.
+func build(ctx context.Context, template, dir string) (bare, server string, err error) {
+	src := filepath.Join(dir, "bare.go")
+	if err := os.WriteFile(src, []byte(bareSource), 0o644); err != nil {
+		return "", "", err
+	}
+	bare, server = filepath.Join(dir, "bare"), filepath.Join(dir, "server")
+	for out, pkg := range map[string]string{bare: src, server: "./cmd/server"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if pkg != src {
+			cmd.Dir = template
+		}
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("build %s: %w\n%s", pkg, err, b)
+		}
+	}
+	return bare, server, nil
+}
+
+// benchCase is one server and the request it is measured with.
+type benchCase struct {
+	name  string
+	bin   string
+	path  string
+	ready string // the path that answers 200 once the server is ready
+	setup func(base string) error
+}
+
+// measurement is one case's figures in one round.
+type measurement struct {
+	rps        float64
+	p50, p99   time.Duration
+	cpuPerReq  time.Duration
+	start      time.Duration
+	idleRSS    int64
+	loadedRSS  int64
+	errorRatio float64
+}
+
+const token = "loadbench-token-0123456789"
+
+func measure(ctx context.Context, c benchCase, o options, dir string) (measurement, error) {
+	port, err := freePort()
+	if err != nil {
+		return measurement{}, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	logs, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return measurement{}, err
+	}
+	defer logs.Close()
+	cmd := exec.CommandContext(ctx, "taskset", "-c", o.serverCPU, c.bin)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:0",
+		"DATA_DIR="+filepath.Join(dir, "data"), "API_TOKENS="+token, "DRAIN_DELAY=0s",
+		"HTTP_MAX_IN_FLIGHT=100000", "CREATE_RATE_LIMIT=100000")
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measurement{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait() // its exit status says nothing about the measurement
+	}()
+	var m measurement
+	if err := waitReady(base + c.ready); err != nil {
+		return m, err
+	}
+	m.start = time.Since(began)
+	m.idleRSS = rss(cmd.Process.Pid)
+	if c.setup != nil {
+		if err := c.setup(base); err != nil {
+			return m, err
+		}
+	}
+	// Warm up: connections open, caches filled, the runtime at speed.
+	attack(base+c.path, o.connections, time.Second)
+
+	cpu0 := cpuTime(cmd.Process.Pid)
+	metrics := attack(base+c.path, o.connections, o.duration)
+	cpu := cpuTime(cmd.Process.Pid) - cpu0
+	m.loadedRSS = rss(cmd.Process.Pid)
+	m.rps = metrics.Throughput
+	m.p50, m.p99 = metrics.Latencies.P50, metrics.Latencies.P99
+	m.errorRatio = 1 - metrics.Success
+	if metrics.Requests > 0 {
+		m.cpuPerReq = cpu / time.Duration(metrics.Requests)
+	}
+	if m.errorRatio > 0.001 {
+		return m, fmt.Errorf("%.2f%% of requests failed: %v", 100*m.errorRatio, metrics.Errors)
+	}
+	return m, nil
+}
+
+// attack sends requests back to back over n keep-alive connections.
+func attack(url string, n int, d time.Duration) vegeta.Metrics {
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)),
+		vegeta.Connections(n), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
+		vegeta.Timeout(10*time.Second))
+	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
+	var m vegeta.Metrics
+	for res := range a.Attack(targeter, vegeta.Rate{Freq: 0}, d, "load") {
+		m.Add(res)
+	}
+	m.Close()
+	return m
+}
+
+// example: the redirect case's link, down to "end of example".
+
+// createLink makes the link the redirect case follows.
+func createLink(base string) error {
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/links", strings.NewReader(`{"url":"https://example.com/target","code":"benchx"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusConflict {
+		return fmt.Errorf("create link: %s", resp.Status)
+	}
+	return nil
+}
+
+// end of example
+
+func waitReady(url string) error {
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return errors.New("not ready after 30s")
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// rss returns a process's resident memory in bytes, from /proc.
+func rss(pid int) int64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cpuTime returns a process's user plus system time, from /proc.
+func cpuTime(pid int) time.Duration {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	// Fields after the parenthesised command name; utime and stime are
+	// the 14th and 15th fields of the whole line.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticksPerSecond
+}
+
+// pinSelf moves every thread of this process onto cpus.
+func pinSelf(cpus string) error {
+	return exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).Run()
+}
+
+// report prints the medians of the per-round ratios to the bare server.
+func report(w io.Writer, cases []benchCase, results [][]measurement, bare, server string) error {
+	ratio := func(i int, f func(measurement) float64) float64 {
+		var rs []float64
+		for round := range results[0] {
+			rs = append(rs, f(results[i][round])/f(results[0][round]))
+		}
+		return median(rs)
+	}
+	fmt.Fprintf(w, "\n%d rounds; medians of per-round ratios to the bare server\n\n", len(results[0]))
+	fmt.Fprintln(w, "| case | req/s | × bare | p50 × bare | p99 × bare | CPU/req × bare | start × bare | idle RSS × bare | loaded RSS × bare |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for i, c := range cases {
+		var rps []float64
+		for _, m := range results[i] {
+			rps = append(rps, m.rps)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c.name, median(rps),
+			ratio(i, func(m measurement) float64 { return m.rps }),
+			ratio(i, func(m measurement) float64 { return float64(m.p50) }),
+			ratio(i, func(m measurement) float64 { return float64(m.p99) }),
+			ratio(i, func(m measurement) float64 { return float64(m.cpuPerReq) }),
+			ratio(i, func(m measurement) float64 { return float64(m.start) }),
+			ratio(i, func(m measurement) float64 { return float64(m.idleRSS) }),
+			ratio(i, func(m measurement) float64 { return float64(m.loadedRSS) }))
+	}
+	bs, _ := os.Stat(bare)
+	ss, _ := os.Stat(server)
+	if bs != nil && ss != nil {
+		fmt.Fprintf(w, "\nstripped binary: bare %.1f MiB, server %.1f MiB (%.2f× bare)\n",
+			float64(bs.Size())/(1<<20), float64(ss.Size())/(1<<20), float64(ss.Size())/float64(bs.Size()))
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

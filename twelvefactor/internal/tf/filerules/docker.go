@@ -1,0 +1,239 @@
+package filerules
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
+)
+
+// dockerfile is what the rules need from one Dockerfile.
+type dockerfile struct {
+	Path   string
+	Stages []*stage
+}
+
+// final returns the last stage, the one that becomes the image.
+func (d *dockerfile) final() *stage { return d.Stages[len(d.Stages)-1] }
+
+// stage is one FROM section.
+type stage struct {
+	Base, Name string // Name is the AS name, lowercased
+	// FromArg is set when Base came from a build argument, whose real
+	// value is chosen at build time.
+	FromArg  bool
+	Line     int
+	User     string
+	UserLine int
+	Start    []command // CMD and ENTRYPOINT
+	Copies   []command // COPY and ADD, Args are the sources
+	Expose   []command
+}
+
+// command is one instruction with its arguments.
+type command struct {
+	Line int
+	Args []string
+	From string // COPY --from
+}
+
+// isDockerfile reports whether a file name is a Dockerfile of the service.
+// Development containers (.devcontainer/) and test images are not the
+// service's artifacts and are left out.
+func isDockerfile(rel string) bool {
+	if strings.HasPrefix(rel, ".devcontainer/") || tf.OutsideService(rel) {
+		return false
+	}
+	b := tf.Base(rel)
+	return b == "dockerfile" || strings.HasPrefix(b, "dockerfile.") || strings.HasSuffix(b, ".dockerfile")
+}
+
+// argRef matches $NAME and ${NAME} in a FROM line.
+var argRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}?`)
+
+// parseDockerfile reads a Dockerfile with buildkit's parser.
+func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", rel, err)
+	}
+	d := &dockerfile{Path: rel}
+	args := make(map[string]string) // ARG defaults before the first FROM
+	var cur *stage
+	for _, n := range res.AST.Children {
+		var words []string
+		for a := n.Next; a != nil; a = a.Next {
+			words = append(words, a.Value)
+		}
+		switch strings.ToLower(n.Value) {
+		case "arg":
+			if cur == nil {
+				for _, w := range words {
+					k, v, _ := strings.Cut(w, "=")
+					args[k] = strings.Trim(v, `"`)
+				}
+			}
+		case "from":
+			if len(words) == 0 {
+				continue
+			}
+			base := argRef.ReplaceAllStringFunc(words[0], func(m string) string {
+				sub := argRef.FindStringSubmatch(m)
+				if v, ok := args[sub[1]]; ok && v != "" {
+					return v
+				}
+				if sub[2] != "" {
+					return sub[2]
+				}
+				return m
+			})
+			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine}
+			if len(words) >= 3 && strings.EqualFold(words[1], "as") {
+				cur.Name = strings.ToLower(words[2])
+			}
+			d.Stages = append(d.Stages, cur)
+		case "user":
+			if cur != nil && len(words) > 0 {
+				cur.User, cur.UserLine = words[0], n.StartLine
+			}
+		case "cmd", "entrypoint":
+			if cur != nil {
+				cur.Start = append(cur.Start, command{Line: n.StartLine, Args: words})
+			}
+		case "copy", "add":
+			if cur != nil && len(words) > 1 {
+				cmd := command{Line: n.StartLine, Args: words[:len(words)-1]}
+				for _, fl := range n.Flags {
+					if v, ok := strings.CutPrefix(fl, "--from="); ok {
+						cmd.From = strings.ToLower(v)
+					}
+				}
+				cur.Copies = append(cur.Copies, cmd)
+			}
+		case "expose":
+			if cur != nil {
+				cur.Expose = append(cur.Expose, command{Line: n.StartLine, Args: words})
+			}
+		}
+	}
+	if len(d.Stages) == 0 {
+		return nil, fmt.Errorf("parse %s: no FROM", rel)
+	}
+	return d, nil
+}
+
+// imageRef splits an image reference into name, tag and digest.
+func imageRef(ref string) (name, tag, digest string) {
+	name, digest, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name, tag = name[:i], name[i+1:]
+	}
+	return name, tag, digest
+}
+
+// isToolchain reports whether an image is a Go toolchain image.
+func isToolchain(image string) bool {
+	name, _, _ := imageRef(strings.ToLower(image))
+	return name == "golang" || strings.HasSuffix(name, "/golang")
+}
+
+// checkDockerfiles runs II4, V1 (CMD, ENTRYPOINT), V2 and V5.
+func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
+	var out []*dockerfile
+	for _, rel := range repo.Match(isDockerfile) {
+		d, err := parseDockerfile(rel, repo.Read(rel))
+		if err != nil {
+			c.Notef("Dockerfile rules skip %v", err)
+			continue
+		}
+		out = append(out, d)
+		checkDockerfile(c, d)
+	}
+	if len(out) == 0 {
+		c.NotApplicable("no Dockerfile", "II4", "V2", "V5")
+	}
+	return out
+}
+
+// checkDockerfile checks one parsed Dockerfile.
+func checkDockerfile(c *tf.Collector, d *dockerfile) {
+	names := make(map[string]*stage)
+	for _, s := range d.Stages {
+		if names[strings.ToLower(s.Base)] == nil && !strings.Contains(s.Base, "$") && s.Base != "scratch" {
+			name, tag, digest := imageRef(s.Base)
+			switch {
+			case tag == "" && digest == "" && !s.FromArg:
+				c.Addf("II4", d.Path, s.Line, "base image %s has no tag", name)
+			case tag == "latest" && digest == "":
+				c.Addf("II4", d.Path, s.Line, "base image %s uses the latest tag", s.Base)
+			}
+		}
+		if s.Name != "" {
+			names[s.Name] = s
+		}
+	}
+	final := d.final()
+	// Follow FROM <stage> to the image the final stage really starts from.
+	root := final
+	for seen := 0; names[strings.ToLower(root.Base)] != nil && seen < len(d.Stages); seen++ {
+		root = names[strings.ToLower(root.Base)]
+	}
+	if isToolchain(root.Base) {
+		if len(d.Stages) == 1 {
+			c.Addf("V2", d.Path, final.Line, "single-stage build on %s: the image ships the Go toolchain", root.Base)
+		} else {
+			c.Addf("V2", d.Path, final.Line, "final stage is based on %s, a Go toolchain image", root.Base)
+		}
+	}
+	for _, cmd := range final.Start {
+		if b := buildsAtRunTime(strings.Join(cmd.Args, " ")); b != "" {
+			c.Addf("V1", d.Path, cmd.Line, "the start command runs %s", b)
+		}
+		if how := daemonizes(strings.Join(cmd.Args, " ")); how != "" {
+			c.Addf("VIII2", d.Path, cmd.Line, "the start command backgrounds the process with %s", how)
+		}
+	}
+	user, line := "", 0
+	for s, n := final, 0; s != nil && n <= len(d.Stages); s, n = names[strings.ToLower(s.Base)], n+1 {
+		if s.User != "" {
+			user, line = s.User, s.UserLine
+			break
+		}
+	}
+	uid, _, _ := strings.Cut(user, ":")
+	switch {
+	case strings.Contains(user, "$"):
+	case user == "":
+		if !strings.Contains(root.Base, "nonroot") && !root.FromArg {
+			c.Addf("V5", d.Path, final.Line, "the final stage sets no USER, so it runs as root")
+		}
+	case uid == "0" || uid == "root":
+		c.Addf("V5", d.Path, line, "the final stage runs as root (USER %s)", user)
+	case strings.Trim(uid, "0123456789") != "":
+		c.Addf("V5", d.Path, line, "USER %s is a name; use a numeric uid so runAsNonRoot can be verified", user)
+	}
+}
+
+// dockerCopies reports whether the final stage of any Dockerfile copies a
+// path under dir from the build context.
+func dockerCopies(ds []*dockerfile, dir string) bool {
+	for _, d := range ds {
+		for _, cp := range d.final().Copies {
+			if cp.From != "" {
+				continue
+			}
+			for _, src := range cp.Args {
+				src = path.Clean(strings.TrimPrefix(src, "./"))
+				if src == "." || src == dir || strings.HasPrefix(src, dir+"/") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

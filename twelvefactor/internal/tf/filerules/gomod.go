@@ -1,0 +1,111 @@
+package filerules
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
+)
+
+// modInfo is what the rules need from go.mod.
+type modInfo struct {
+	// Path is the module path.
+	Path string
+	// Go is the go directive, e.g. "1.26.0"; GoLine its line.
+	Go     string
+	GoLine int
+	// HerokuGo is the +heroku goVersion comment, e.g. "go1.26"; HerokuGoLine
+	// its line.
+	HerokuGo     string
+	HerokuGoLine int
+	// HerokuInstall are the package patterns of the +heroku install
+	// comment; nil when there is none.
+	HerokuInstall []string
+}
+
+// checkGoMod runs I1, I3, II1 and II2. It returns nil when there is no
+// root go.mod.
+func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
+	if _, err := os.Stat(filepath.Join(repo.Root, ".git")); err != nil {
+		c.Addf("I3", "", 0, "no .git at the repository root")
+	}
+	for _, f := range repo.Match(func(rel string) bool { return path.Base(rel) == "go.mod" && rel != "go.mod" }) {
+		line := 1
+		if mf, err := modfile.ParseLax(f, repo.Read(f), nil); err == nil && mf.Module != nil {
+			line = mf.Module.Syntax.Start.Line
+		}
+		c.Addf("I1", f, line, "nested module %s: one codebase is one module", path.Dir(f))
+	}
+	data := repo.Read("go.mod")
+	if data == nil {
+		c.Addf("I1", "", 0, "no go.mod at the repository root")
+		c.NotApplicable("no go.mod", "II1", "II2")
+		return nil
+	}
+	mf, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		c.Addf("II1", "go.mod", 0, "go.mod does not parse: %v", err)
+		return nil
+	}
+	info := &modInfo{}
+	if mf.Module != nil {
+		info.Path = mf.Module.Mod.Path
+	}
+	if mf.Go != nil {
+		info.Go, info.GoLine = mf.Go.Version, mf.Go.Syntax.Start.Line
+	}
+	for i, line := range lines(data) {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "//"))
+		if len(f) >= 3 && f[0] == "+heroku" && f[1] == "goVersion" {
+			info.HerokuGo, info.HerokuGoLine = f[2], i+1
+		}
+		if len(f) >= 3 && f[0] == "+heroku" && f[1] == "install" {
+			info.HerokuInstall = append(info.HerokuInstall, f[2:]...)
+		}
+	}
+	for _, r := range mf.Replace {
+		// A directory inside the repository builds wherever the
+		// repository is cloned (its nested module is I1's business);
+		// one outside it builds only on this machine.
+		p := r.New.Path
+		if r.New.Version == "" && (filepath.IsAbs(p) || path.Clean(p) == ".." || strings.HasPrefix(path.Clean(p), "../")) {
+			c.Addf("II2", "go.mod", r.Syntax.Start.Line, "replace %s => %s points at a directory outside the repository", r.Old.Path, p)
+		}
+	}
+	sum := repo.Read("go.sum")
+	switch {
+	case len(mf.Require) > 0 && sum == nil:
+		c.Addf("II1", "go.mod", 1, "go.mod requires modules but there is no go.sum")
+	case sum != nil:
+		have := make(map[string]bool)
+		for _, l := range lines(sum) {
+			if f := strings.Fields(l); len(f) == 3 {
+				have[f[0]+" "+strings.TrimSuffix(f[1], "/go.mod")] = true
+			}
+		}
+		for _, r := range mf.Require {
+			mod, ok := replaced(mf, r.Mod)
+			if ok && !have[mod.Path+" "+mod.Version] {
+				c.Addf("II1", "go.mod", r.Syntax.Start.Line, "go.sum has no checksum for %s %s", mod.Path, mod.Version)
+			}
+		}
+	}
+	return info
+}
+
+// replaced returns the module version that the build really uses for a
+// requirement, after replace directives; false for a directory, which has
+// no checksum.
+func replaced(mf *modfile.File, m module.Version) (module.Version, bool) {
+	for _, r := range mf.Replace {
+		if r.Old.Path == m.Path && (r.Old.Version == "" || r.Old.Version == m.Version) {
+			return r.New, r.New.Version != ""
+		}
+	}
+	return m, true
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
+	"github.com/dozen-go/dozen/twelvefactor/internal/tf/checklist"
+)
+
+// errThreshold is returned when a finding reaches the -fail-on severity.
+var errThreshold = errors.New("findings reach the failure threshold")
+
+// errFlags wraps flag parse errors, which the flag package has already
+// printed with the usage.
+var errFlags = errors.New("bad flags")
+
+// run parses the arguments, checks the repository and writes the report.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("twelvefactor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output `format`: text, json or sarif")
+	failOn := fs.String("fail-on", "error", "exit 1 when a finding has at least this `severity`: error, warning, info or never")
+	color := fs.String("color", "auto", "colour the text checklist: auto (on a terminal), always or never")
+	verbose := fs.Bool("v", false, "also say why each failing rule matters")
+	list := fs.Bool("rules", false, "list the rules and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: twelvefactor [flags] [dir]\n\nChecks the Go service repository in dir (default .) against the twelve factors.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errFlags, err)
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return errors.New("want at most one directory")
+	}
+	threshold := tf.Off
+	if *failOn != "never" {
+		sev, err := tf.ParseSeverity(*failOn)
+		if err != nil || sev == tf.Off {
+			return fmt.Errorf("-fail-on: want error, warning, info or never, not %q", *failOn)
+		}
+		threshold = sev
+	}
+	if *list {
+		return writeRules(stdout)
+	}
+	write, err := writer(*format, *color, *verbose, stdout)
+	if err != nil {
+		return err
+	}
+	dir := "."
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	rep, err := checklist.Run(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if err := write(rep); err != nil {
+		return err
+	}
+	if rep.Reaches(threshold) {
+		return errThreshold
+	}
+	return nil
+}
+
+// writer returns the function that writes a report in the format.
+func writer(format, color string, verbose bool, w io.Writer) (func(*tf.Report) error, error) {
+	switch format {
+	case "json":
+		return func(r *tf.Report) error { return r.WriteJSON(w) }, nil
+	case "sarif":
+		return func(r *tf.Report) error { return r.WriteSARIF(w) }, nil
+	case "text":
+	default:
+		return nil, fmt.Errorf("-format: want text, json or sarif, not %q", format)
+	}
+	opts := tf.TextOptions{Verbose: verbose}
+	switch color {
+	case "always":
+		opts.Color = true
+	case "auto":
+		opts.Color = isTerminal(w)
+	case "never":
+	default:
+		return nil, fmt.Errorf("-color: want auto, always or never, not %q", color)
+	}
+	return func(r *tf.Report) error { return r.WriteText(w, opts) }, nil
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// writeRules prints the rule table.
+func writeRules(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tFACTOR\tSEVERITY\tTITLE")
+	for _, r := range tf.Rules() {
+		f := tf.FactorOf(r.Factor)
+		fmt.Fprintf(tw, "%s\t%s. %s\t%s\t%s\n", r.ID, f.Numeral, f.Name, r.Severity, r.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write rules: %w", err)
+	}
+	return nil
+}
