@@ -33,8 +33,9 @@ func (PurgeExpiredArgs) Kind() string { return "purge_expired" }
 
 // LinkStore is what the link jobs do their work with.
 type LinkStore interface {
-	// FoldClicks adds the click log to the links' counts and empties the
-	// log, in one transaction, so that a retried run counts nothing twice.
+	// FoldClicks adds the click log to the links' counts and deletes what
+	// it added, in the same transaction, counting each click once however
+	// many folds run at once or are retried.
 	FoldClicks(ctx context.Context) (clicks int64, err error)
 	// PurgeExpired deletes what expired before now.
 	PurgeExpired(ctx context.Context, now time.Time) (links, keys int64, err error)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dozen-go/dozen/internal/links"
@@ -217,29 +218,89 @@ func (s *Store) AppendClicks(ctx context.Context, counts map[int64]int64, at tim
 	})
 }
 
-// FoldClicks adds the click log to the links' counts and deletes what it
-// added, in one transaction, so a retried run counts nothing twice.
+// foldBatch is how many log rows one fold transaction takes at most. It
+// bounds the transaction and its UPDATE's parameters (two per link).
+const foldBatch = 1000
+
+// FoldClicks adds the click log, as it stands when the call begins, to the
+// links' counts and deletes what it added, in transactions of up to
+// foldBatch rows. It returns the clicks it added.
+//
+// Each transaction adds exactly the rows its own DELETE removed and
+// returned. A row that another fold deletes first is not returned: Postgres
+// skips it once that fold commits, and SQLite runs one writer at a time. So
+// folds running at once, in any number of processes, and retried ones,
+// count each click once.
 func (s *Store) FoldClicks(ctx context.Context) (int64, error) {
-	var folded int64
-	err := s.inTx(ctx, "fold clicks", func(tx *sql.Tx) error {
-		var last sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil || !last.Valid {
+	var last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil {
+		return 0, classify("fold clicks", err)
+	}
+	if !last.Valid {
+		return 0, nil
+	}
+	var total int64
+	for {
+		clicks, rows, err := s.foldBatch(ctx, last.Int64)
+		total += clicks
+		// A short batch means the log up to last is empty, or that
+		// another fold is taking the rest.
+		if err != nil || rows < foldBatch {
+			return total, err
+		}
+	}
+}
+
+// foldBatch folds up to foldBatch log rows with ids up to last, in one
+// transaction, and returns the clicks added and the rows deleted.
+func (s *Store) foldBatch(ctx context.Context, last int64) (clicks int64, rows int, err error) {
+	err = s.inTx(ctx, "fold clicks", func(tx *sql.Tx) error {
+		clicks, rows = 0, 0
+		res, err := tx.QueryContext(ctx,
+			`DELETE FROM click_events WHERE id IN (
+			     SELECT id FROM click_events WHERE id <= $1 ORDER BY id LIMIT $2)
+			 RETURNING link_id, clicks`, last, foldBatch)
+		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx,
-			`SELECT coalesce(sum(clicks), 0) FROM click_events WHERE id <= $1`, last.Int64).Scan(&folded); err != nil {
+		defer res.Close()
+		perLink := map[int64]int64{}
+		for res.Next() {
+			var id, n int64
+			if err := res.Scan(&id, &n); err != nil {
+				return err
+			}
+			perLink[id] += n
+			clicks += n
+			rows++
+		}
+		if err := res.Err(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE links SET clicks = clicks + (
-			     SELECT coalesce(sum(e.clicks), 0) FROM click_events e WHERE e.link_id = links.id AND e.id <= $1)
-			 WHERE id IN (SELECT link_id FROM click_events WHERE id <= $1)`, last.Int64); err != nil {
-			return err
+		if len(perLink) == 0 {
+			return nil
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM click_events WHERE id <= $1`, last.Int64)
+		// One UPDATE for the batch. clicks = clicks + n adds to the row as
+		// committed when the update takes it, never to an older copy.
+		var values strings.Builder
+		args := make([]any, 0, 2*len(perLink))
+		for id, n := range perLink {
+			if len(args) > 0 {
+				values.WriteString(", ")
+			}
+			fmt.Fprintf(&values, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT))", len(args)+1, len(args)+2)
+			args = append(args, id, n)
+		}
+		_, err = tx.ExecContext(ctx,
+			`WITH folded (link_id, clicks) AS (VALUES `+values.String()+`)
+			 UPDATE links SET clicks = clicks + (SELECT f.clicks FROM folded f WHERE f.link_id = links.id)
+			 WHERE id IN (SELECT link_id FROM folded)`, args...)
 		return err
 	})
-	return folded, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return clicks, rows, nil
 }
 
 // PurgeExpired deletes the links and idempotency keys that expired before

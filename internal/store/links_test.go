@@ -16,12 +16,13 @@ import (
 
 // linkContract is the part of the contract suite that the link shortener
 // relies on. It runs on every database, from contract.
-func linkContract(t *testing.T, s *Store) {
+func linkContract(t *testing.T, s *Store, dialect string) {
 	t.Run("create and get", func(t *testing.T) { createAndGet(t, s) })
 	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
 	t.Run("idempotency keys", func(t *testing.T) { idempotencyKeys(t, s) })
 	t.Run("concurrent claims", func(t *testing.T) { concurrentClaims(t, s) })
 	t.Run("clicks", func(t *testing.T) { clicks(t, s) })
+	t.Run("concurrent folds", func(t *testing.T) { concurrentFolds(t, s, dialect) })
 	t.Run("purge", func(t *testing.T) { purge(t, s) })
 }
 
@@ -184,10 +185,70 @@ func clicks(t *testing.T, s *Store) {
 	if n, err := s2.FoldClicks(ctx); err != nil || n != 0 {
 		t.Errorf("FoldClicks() again = %d, %v; want 0: nothing counted twice", n, err)
 	}
-	for code, want := range map[string]int64{"clicka": 4, "clickb": 2} {
+	// A log longer than one fold transaction takes is folded whole.
+	if _, err := s.db.ExecContext(ctx,
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		 INSERT INTO click_events (link_id, clicks, clicked_at) SELECT $2, 1, $3 FROM n`,
+		foldBatch+500, b.ID, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s2.FoldClicks(ctx); err != nil || n != foldBatch+500 {
+		t.Errorf("FoldClicks() of %d rows = %d, %v", foldBatch+500, n, err)
+	}
+	for code, want := range map[string]int64{"clicka": 4, "clickb": 2 + foldBatch + 500} {
 		if l, _ := s.Link(ctx, code); l.Clicks != want {
 			t.Errorf("Link(%s).Clicks = %d, want %d", code, l.Clicks, want)
 		}
+	}
+}
+
+// concurrentFolds races two folds over the same log rows: a second
+// transaction holds the link's row (on SQLite, the write lock) until both
+// folds have started and wait for it, so both saw the same log. Each click
+// must still be counted once.
+func concurrentFolds(t *testing.T, s *Store, dialect string) {
+	ctx := t.Context()
+	l := mustCreate(t, s, "foldrace", nil)
+	if _, err := s.FoldClicks(ctx); err != nil { // start from an empty log
+		t.Fatal(err)
+	}
+	if err := s.AppendClicks(ctx, map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	hold, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback() }()
+	if _, err := hold.ExecContext(ctx, `UPDATE links SET clicks = clicks WHERE id = $1`, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	folded := make(chan int64, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			n, err := s.FoldClicks(ctx)
+			folded <- n
+			errs <- err
+		}()
+	}
+	waitForLockWaiters(t, s, dialect, 2)
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for range 2 {
+		total += <-folded
+		if err := <-errs; err != nil {
+			t.Errorf("FoldClicks() racing another = %v", err)
+		}
+	}
+	got, err := s.Link(ctx, "foldrace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Clicks != 7 || total != 7 {
+		t.Errorf("after two racing folds of 7 clicks: Link.Clicks = %d, folds reported %d; want 7 and 7", got.Clicks, total)
 	}
 }
 

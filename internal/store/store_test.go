@@ -50,7 +50,7 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		contract(t, New(db))
+		contract(t, New(db), migrations.SQLite)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		u := pgtest.NewDatabase(t)
@@ -59,20 +59,45 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		migrate(t, mdb, migrations.Postgres)
-		db, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
+		// Room for the concurrency cases: a transaction holding a lock
+		// and the ones it holds up.
+		db, err := postgres.Open(t.Context(), u, postgres.Options{MaxConns: 4, Attempts: 1, ConnectTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		contract(t, New(db.SQL))
+		contract(t, New(db.SQL), migrations.Postgres)
 	})
 }
 
-func contract(t *testing.T, s *Store) {
+func contract(t *testing.T, s *Store, dialect string) {
 	if err := s.Ping(t.Context()); err != nil {
 		t.Fatalf("Ping() = %v", err)
 	}
-	linkContract(t, s) // example
+	linkContract(t, s, dialect) // example
+}
+
+// waitForLockWaiters returns once n sessions wait for a lock. On Postgres
+// it asks the server; SQLite does not tell, so it gives them a moment.
+func waitForLockWaiters(t *testing.T, s *Store, dialect string, n int) {
+	t.Helper()
+	if dialect != migrations.Postgres {
+		time.Sleep(200 * time.Millisecond)
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions wait for a lock after 10s, want %d", waiting, n)
+		}
+	}
 }
 
 // TestUnavailableAndRecovery cuts the store's database off mid-traffic
