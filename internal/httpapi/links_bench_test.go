@@ -2,49 +2,38 @@ package httpapi
 
 import (
 	"context"
-	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/links"
-	"github.com/dozen-go/dozen/internal/logging"
 )
+
+// benchLinkDeps are the link routes' dependencies for benchmarks: an
+// in-memory store, and a warm in-process cache holding the link "benchx".
+func benchLinkDeps(b *testing.B, d Deps) LinkDeps {
+	b.Helper()
+	cache := NewMemoryLinkCache(time.Hour)
+	cache.Set(b.Context(), links.Link{ID: 1, Code: "benchx", URL: "https://example.com/target"})
+	return LinkDeps{Store: newMemStore(), Cache: cache, Clicks: links.NewClicks(discardClicks{}, d.Log, time.Hour),
+		CreateLimit: NewRateLimit(d.Log, 10, time.Minute, nil), Now: time.Now}
+}
 
 // BenchmarkRedirect measures the hot path through the whole stack with a
 // warm cache: GET /{code} answered from the in-process cache, the click
 // counted in memory.
 func BenchmarkRedirect(b *testing.B) {
-	var cfg config.Config
-	if err := config.Process(&cfg, func(string) (string, bool) { return "", false }); err != nil {
-		b.Fatal(err)
-	}
-	log, flush := logging.New(io.Discard, cfg.Log)
-	defer flush()
-	clicks := links.NewClicks(discardClicks{}, log, time.Hour)
-	cache := NewMemoryLinkCache(time.Hour)
-	cache.Set(b.Context(), links.Link{ID: 1, Code: "benchx", URL: "https://example.com/target"})
-	d := Deps{Config: cfg.HTTP, Log: log, Metrics: prometheus.NewRegistry(), Health: health.NewChecker(log, time.Second, time.Second),
-		Links: LinkDeps{Config: cfg.Links, Store: newMemStore(), Cache: cache, Clicks: clicks,
-			CreateLimit: NewRateLimit(log, 10, time.Minute, nil), Now: time.Now}}
+	d := benchDeps(b, slog.LevelInfo)
+	d.Links = benchLinkDeps(b, d)
 	h := NewServer(d)
-	req := httptest.NewRequest("GET", "/benchx", nil)
-	req.RemoteAddr = "192.0.2.1:1234"
 	w := &discardWriter{h: http.Header{}}
-	h.ServeHTTP(w, req)
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/benchx", nil))
 	if loc := w.h.Get("Location"); loc != "https://example.com/target" {
 		b.Fatalf("redirect Location = %q", loc)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(w.h)
-		h.ServeHTTP(w, req)
-	}
+	serveLoop(b, h, "GET", "/benchx")
 }
 
 type discardClicks struct{}
