@@ -135,7 +135,7 @@ func commands() map[string]command {
 		},
 		"migrate down": {
 			args: "N",
-			help: "Rolls back the last N migrations (N at least 1). Data in dropped tables is lost.",
+			help: "Rolls back the last N migrations (N at least 1). An N larger than the number\napplied is refused before anything is rolled back. Data in dropped tables is lost.",
 			run:  migrateDown,
 		},
 		"migrate status": {

@@ -69,6 +69,8 @@ func TestCommandsEmbedded(t *testing.T) {
 		{[]string{"migrate", "up", "extra"}, 2, "unexpected arguments"},
 		{[]string{"migrate", "down"}, 2, "migrate down needs N"},
 		{[]string{"migrate", "down", "0"}, 2, "at least 1"},
+		{[]string{"migrate", "down", "999"}, 1, fmt.Sprintf("asked to roll back 999 migrations, but only %d are applied", n)},
+		{[]string{"migrate", "status"}, 0, "pending:  none"},
 		{[]string{"migrate", "down", "1"}, 0, fmt.Sprintf("the schema is at version %d", prev.Version)},
 		{[]string{"migrate", "status"}, 0, fmt.Sprintf("pending:  %06d_%s", last.Version, last.Title)},
 		{[]string{"migrate", "force", "x"}, 2, "V must be a version number"},

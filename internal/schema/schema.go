@@ -183,7 +183,9 @@ func isLockTimeout(err error) bool {
 	return postgres.IsLockTimeout(err) || errors.Is(err, migrate.ErrLockTimeout) || errors.Is(err, database.ErrLocked)
 }
 
-// Down rolls back the last n applied migrations.
+// Down rolls back the last n applied migrations. It refuses, changing
+// nothing, an n larger than the number applied: golang-migrate would roll
+// back every migration before finding it short.
 func (m *Migrator) Down(ctx context.Context, n int) error {
 	if n < 1 {
 		return fmt.Errorf("migrate down: the number of migrations must be at least 1")
@@ -194,6 +196,9 @@ func (m *Migrator) Down(ctx context.Context, n int) error {
 	}
 	if s.Dirty && !s.Running {
 		return s.DirtyError()
+	}
+	if applied := len(m.list) - len(s.Pending); n > applied {
+		return fmt.Errorf("migrate down: asked to roll back %d migrations, but only %d are applied (the schema is at version %d); nothing was rolled back", n, applied, s.Version)
 	}
 	mm, err := m.instance()
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -130,6 +131,13 @@ func TestUpDownCheck(t *testing.T) {
 			t.Errorf("Check(migrated) = %v, want nil", err)
 		}
 
+		// More than is applied: refused before anything is rolled back.
+		if err := m.Down(ctx, n+1); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("roll back %d migrations, but only %d are applied", n+1, n)) {
+			t.Errorf("Down(%d) with %d applied = %v, want a refusal naming both numbers", n+1, n, err)
+		}
+		if s, _ := m.Status(ctx); s.Version != latest || s.Dirty {
+			t.Errorf("Status() after a refused Down = %+v, want version %d untouched", s, latest)
+		}
 		if err := m.Down(ctx, 1); err != nil {
 			t.Fatalf("Down(1) = %v", err)
 		}
