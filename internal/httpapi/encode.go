@@ -12,13 +12,19 @@ import (
 	"strings"
 )
 
-// encode writes v as JSON with the given status.
+// encode writes v as JSON with the given status. v is marshalled before
+// anything is written, so that a value that cannot be encoded is a 500
+// problem, not a success with an empty body.
 func encode(w http.ResponseWriter, log *slog.Logger, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		respondError(w, r, log, fmt.Errorf("encode response: %w", err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		log.LogAttrs(r.Context(), slog.LevelWarn, "write response", slog.String("error", err.Error()))
-	}
+	// The status is sent; a failed write means the client left.
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // decode reads a JSON request body into a T strictly; see readJSON and
@@ -32,18 +38,35 @@ func decode[T any](r *http.Request) (T, error) {
 	return decodeJSON[T](raw)
 }
 
-// readJSON checks that the request declares a JSON body and reads it,
-// within the size limit the route set with http.MaxBytesReader.
+// readJSON checks that the request declares a JSON body, not encoded, and
+// reads it, within the size limit the route set with http.MaxBytesReader.
 func readJSON(r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	}
+	if !identityEncoded(r.Header) {
+		return nil, errorf(http.StatusUnsupportedMediaType, "Content-Encoding must be identity: request bodies are not decompressed")
 	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, bodyError(err)
 	}
 	return raw, nil
+}
+
+// identityEncoded reports whether every Content-Encoding the request
+// names is identity: a body in any other coding would be read as JSON
+// that it is not (RFC 9110 §8.4).
+func identityEncoded(h http.Header) bool {
+	for _, v := range h.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // decodeJSON decodes raw into a T strictly: raw must be one JSON object,

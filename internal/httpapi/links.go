@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -230,6 +231,10 @@ func validIdempotencyKey(k string) bool {
 func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := chi.URLParam(r, "code")
+		if err := links.ValidateCode(code); err != nil {
+			respondError(w, r, log, validationProblem(err))
+			return
+		}
 		l, err := d.Store.Link(r.Context(), code)
 		if err != nil {
 			respondError(w, r, log, linkError(err, code))
@@ -250,7 +255,19 @@ type linkPage struct {
 // pagination: no OFFSET, so deep pages cost what the first one does).
 func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
+		// url.Values drops a pair it cannot decode, which would turn a
+		// mangled cursor into the first page: refuse instead.
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			respondError(w, r, log, errorf(http.StatusBadRequest, "query string is not valid URL encoding"))
+			return
+		}
+		for _, name := range []string{"limit", "cursor"} {
+			if len(q[name]) > 1 {
+				respondError(w, r, log, errorf(http.StatusBadRequest, "%s: given more than once", name))
+				return
+			}
+		}
 		limit := 20
 		if s := q.Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
@@ -311,6 +328,10 @@ func decodeCursor(s string) (int64, error) {
 func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := chi.URLParam(r, "code")
+		if err := links.ValidateCode(code); err != nil {
+			respondError(w, r, log, validationProblem(err))
+			return
+		}
 		if err := d.Store.DeleteLink(r.Context(), code); err != nil {
 			respondError(w, r, log, linkError(err, code))
 			return
@@ -371,10 +392,12 @@ type tokenKey struct{}
 func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || got == "" {
+			got, err := bearerToken(r.Header)
+			if err != nil {
+				var ce *clientError
+				errors.As(err, &ce)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="links"`)
-				writeProblem(w, r, http.StatusUnauthorized, "Authorization header must carry a bearer token")
+				writeProblem(w, r, ce.status, ce.detail)
 				return
 			}
 			match := -1
@@ -395,6 +418,23 @@ func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// bearerToken returns the token of the request's one Authorization header
+// with the Bearer scheme, which RFC 9110 §11.1 makes case-insensitive, or
+// a clientError: two headers are ambiguous (a proxy and a client may
+// disagree on which one counts), so they are refused.
+func bearerToken(h http.Header) (string, error) {
+	values := h.Values("Authorization")
+	if len(values) > 1 {
+		return "", errorf(http.StatusBadRequest, "send one Authorization header, not several")
+	}
+	scheme, token, _ := strings.Cut(strings.Join(values, ""), " ")
+	token = strings.TrimLeft(token, " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", errorf(http.StatusUnauthorized, "Authorization header must carry a bearer token")
+	}
+	return token, nil
 }
 
 // tokenScope names the caller's token without revealing it.

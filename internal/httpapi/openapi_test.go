@@ -63,8 +63,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	d, _, _ := testDeps(t)
-	var routed []string
+	var routed, gets, heads []string
 	err := chi.Walk(NewServer(d).(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		switch method {
+		case http.MethodHead:
+			// The spec says once, in its description, that HEAD is
+			// served wherever GET is.
+			heads = append(heads, route)
+			return nil
+		case http.MethodGet:
+			gets = append(gets, route)
+		}
 		routed = append(routed, method+" "+route)
 		return nil
 	})
@@ -75,6 +84,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(routed)
 	if diff := cmp.Diff(routed, inSpec); diff != "" {
 		t.Errorf("routes (-routes.go +openapi.yaml):\n%s", diff)
+	}
+	sort.Strings(gets)
+	sort.Strings(heads)
+	if diff := cmp.Diff(gets, heads); diff != "" {
+		t.Errorf("HEAD routes (-GET routes +HEAD routes):\n%s", diff)
 	}
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -11,37 +12,68 @@ import (
 func routes(r chi.Router, d Deps) {
 	// Probes bypass load shedding: an overloaded process is still alive,
 	// and restarting it would only make the overload worse.
-	r.Method(http.MethodGet, "/livez", handleLivez())
-	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Health))
+	get(r, "/livez", handleLivez())
+	get(r, "/readyz", handleReadyz(d.Health))
 
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
-		r.Method(http.MethodGet, "/version", handleVersion(d.Build))
-		r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI())
+		get(r, "/version", handleVersion(d.Build))
+		get(r, "/openapi.yaml", handleOpenAPI())
 		// example: the redirect, the hot path, sets its own deadline on a
 		// cache miss only.
-		r.Method(http.MethodGet, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
+		get(r, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
 		// end of example
 
-		// Routes that read a body or wait on a backing service go here.
-		r.Group(func(r chi.Router) {
-			r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
-			linkRoutes(r, d) // example
-		})
+		// Routes that read a body or wait on a backing service take
+		// bounded: the default body limit and deadline. A route that needs
+		// a smaller limit takes its own limits instead of these, never
+		// both, so that a 413 names the limit that applied.
+		bounded := limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)
+		linkRoutes(r, d, bounded) // example
 	})
+}
+
+// get routes GET and HEAD on pattern to h: net/http drops the body of a
+// response to HEAD, so one handler serves both (RFC 9110 §9.3.2).
+func get(r chi.Router, pattern string, h http.Handler) {
+	r.Method(http.MethodGet, pattern, h)
+	r.Method(http.MethodHead, pattern, h)
+}
+
+// methods are the methods the Allow header of a 405 may list.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// methodNotAllowed answers a method the resource does not serve, with the
+// Allow header that RFC 9110 §15.5.6 requires: the methods the router has
+// for the path.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.Routes != nil {
+		path := r.URL.RawPath // as chi routes it
+		if path == "" {
+			path = r.URL.Path
+		}
+		var allowed []string
+		for _, m := range methods {
+			if rctx.Routes.Match(chi.NewRouteContext(), m, path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	}
+	writeProblem(w, r, http.StatusMethodNotAllowed, "method not allowed on this resource")
 }
 
 // example: the link shortener's routes, down to "end of example".
 
 // linkRoutes are the example domain's routes.
-func linkRoutes(r chi.Router, d Deps) {
-	write := chi.Chain(requireToken(d.Links.Config.APITokens))
-	create := chi.Chain(d.Links.CreateLimit, requireToken(d.Links.Config.APITokens), limits(maxLinkBody, d.Config.RequestTimeout))
+func linkRoutes(r chi.Router, d Deps, bounded func(http.Handler) http.Handler) {
+	auth := requireToken(d.Links.Config.APITokens)
+	create := limits(maxLinkBody, d.Config.RequestTimeout)
 
-	r.With(create...).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links))
-	r.Method(http.MethodGet, "/v1/links", handleListLinks(d.Log, d.Links))
-	r.Method(http.MethodGet, "/v1/links/{code}", handleGetLink(d.Log, d.Links))
-	r.With(write...).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
+	r.With(d.Links.CreateLimit, auth, create).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links))
+	get(r.With(bounded), "/v1/links", handleListLinks(d.Log, d.Links))
+	get(r.With(bounded), "/v1/links/{code}", handleGetLink(d.Log, d.Links))
+	r.With(bounded, auth).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
 }
 
 // end of example

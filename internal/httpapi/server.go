@@ -46,7 +46,7 @@ func newRouter(d Deps) *chi.Mux {
 	r.Use(recoverer(d.Log))
 	r.Use(securityHeaders)
 	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))
-	r.MethodNotAllowed(problemHandler(http.StatusMethodNotAllowed, "method not allowed on this resource"))
+	r.MethodNotAllowed(methodNotAllowed)
 	return r
 }
 
