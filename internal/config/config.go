@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -144,6 +146,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	for _, p := range problems {
 		reported[p.Var] = true
 	}
+	// example: a space after a comma is not part of a token.
+	for i, tok := range c.Links.APITokens {
+		c.Links.APITokens[i] = Secret(strings.TrimSpace(tok.Reveal()))
+	}
+	// end of example
 	for _, p := range c.validate() {
 		if !reported[p.Var] {
 			problems = append(problems, p)
@@ -181,8 +188,8 @@ func (c Config) validate() []Problem {
 	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")         // example
 	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")    // example
 	check(c.Links.MaxPageSize >= 1, "MAX_PAGE_SIZE", "must be at least 1")                    // example
-	for _, tok := range c.Links.APITokens {                                                   // example
-		check(len(tok.Reveal()) >= 16, "API_TOKENS", "each token must be at least 16 characters") // example
+	if reason := shortTokens(c.Links.APITokens); reason != "" {                               // example
+		check(false, "API_TOKENS", reason) // example
 	} // example
 	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
 	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
@@ -206,6 +213,35 @@ func (c Config) validate() []Problem {
 	}
 	return problems
 }
+
+// example: the check of API_TOKENS.
+
+// minTokenLength is the shortest bearer token accepted: shorter ones are
+// guessable.
+const minTokenLength = 16
+
+// shortTokens says, in one reason, which tokens are empty or shorter than
+// minTokenLength, or returns "" when none is. It names positions, from 1,
+// never values: a token is a secret.
+func shortTokens(tokens []Secret) string {
+	var short []string
+	for i, tok := range tokens {
+		if len(tok.Reveal()) < minTokenLength {
+			short = append(short, strconv.Itoa(i+1))
+		}
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	entries := "entry " + short[0]
+	if len(short) > 1 {
+		entries = "entries " + strings.Join(short, ", ")
+	}
+	return fmt.Sprintf("%s of %d must be a token of at least %d characters (spaces around it do not count; an empty entry is a stray comma)",
+		entries, len(tokens), minTokenLength)
+}
+
+// end of example
 
 // LogFormat is how log lines are written: JSON for machines or a console
 // layout for people.

@@ -274,3 +274,47 @@ func TestLoadBackingServiceURLs(t *testing.T) {
 		})
 	}
 }
+
+func TestAPITokens(t *testing.T) {
+	const (
+		good  = "good-token-0123456789"
+		other = "other-token-0123456789"
+		short = "shortsecret"
+	)
+	tests := []struct {
+		name       string
+		value      string
+		want       []Secret
+		wantReason string // the one API_TOKENS problem, "" for none
+	}{
+		{"one", good, []Secret{good}, ""},
+		{"spaces after commas", good + ", " + other + " ", []Secret{good, other}, ""},
+		{"a short entry", good + "," + short, nil, "entry 2 of 2 must be a token of at least 16 characters"},
+		{"several bad entries", short + ",," + good + ", ", nil, "entries 1, 2, 4 of 4 must be a token of at least 16 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(map[string]string{"API_TOKENS": tt.value}))
+			if tt.wantReason == "" {
+				if err != nil {
+					t.Fatalf("Load(API_TOKENS=%q) = %v", tt.value, err)
+				}
+				if diff := cmp.Diff(tt.want, c.Links.APITokens); diff != "" {
+					t.Errorf("APITokens (-want +got):\n%s", diff)
+				}
+				return
+			}
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load(API_TOKENS=%q) error = %v, want *config.Error", tt.value, err)
+			}
+			if len(cerr.Problems) != 1 || cerr.Problems[0].Var != "API_TOKENS" ||
+				!strings.Contains(cerr.Problems[0].Reason, tt.wantReason) {
+				t.Errorf("Load(API_TOKENS=%q) problems = %+v, want one API_TOKENS problem saying %q", tt.value, cerr.Problems, tt.wantReason)
+			}
+			if strings.Contains(err.Error(), short) {
+				t.Errorf("Load() error = %q, shows a token", err)
+			}
+		})
+	}
+}
