@@ -29,6 +29,7 @@ import (
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/startup"
 	"github.com/dozen-go/dozen/internal/store"
 )
 
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	// Waiting for a database that is still coming up can take a while; a
 	// stop signal meanwhile ends the wait instead of being left for later.
-	startCtx, interrupted := interruptible(ctx, signals)
+	startCtx, interrupted := startup.Interruptible(ctx, signals)
 	db, err := database.OpenChecked(startCtx, cfg.Database, log)
 	if sig := interrupted(); sig != nil {
 		if err == nil {
@@ -206,30 +207,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	err = drain(log, cfg.Shutdown, sig, checker, public, admin, cancelBase)
 	serving.Wait()
 	return err
-}
-
-// interruptible returns a context that ends when a signal arrives on
-// signals, and a function that stops watching and returns the signal that
-// arrived, if one did. Call the function before reading signals again.
-func interruptible(ctx context.Context, signals <-chan os.Signal) (context.Context, func() os.Signal) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := make(chan struct{})
-	got := make(chan os.Signal, 1)
-	go func() {
-		select {
-		case sig := <-signals:
-			cancel()
-			got <- sig
-		case <-stop:
-			got <- nil
-		}
-	}()
-	return ctx, func() os.Signal {
-		close(stop)
-		sig := <-got
-		cancel()
-		return sig
-	}
 }
 
 // serve runs srv on ln until it is shut down.

@@ -23,6 +23,7 @@ import (
 	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/startup"
 	"github.com/dozen-go/dozen/internal/store"
 )
 
@@ -59,7 +60,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		collectors.NewBuildInfoCollector(),
 	)
 
-	db, err := database.OpenChecked(ctx, cfg.Database, log)
+	// See cmd/server: a stop signal ends the wait for the database.
+	startCtx, interrupted := startup.Interruptible(ctx, signals)
+	db, err := database.OpenChecked(startCtx, cfg.Database, log)
+	if sig := interrupted(); sig != nil {
+		if err == nil {
+			db.Close()
+		}
+		return fmt.Errorf("stopped by %s during start-up", sig)
+	}
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -73,5 +75,54 @@ func TestStopsOnSIGTERM(t *testing.T) {
 		t.Fatal("worker did not stop within 15s of SIGTERM")
 	}
 	for range msgs {
+	}
+}
+
+// TestStopDuringStartup stops the worker while it waits for a database
+// that does not answer (a closed port, and attempts enough for minutes):
+// a stop signal or the end of its context ends the wait at once.
+func TestStopDuringStartup(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{
+		"ADMIN_ADDR":                "127.0.0.1:0",
+		"LOG_FLUSH_INTERVAL":        "0s",
+		"DATABASE_URL":              "postgres://app@" + addr + "/app?sslmode=disable",
+		"DATABASE_CONNECT_ATTEMPTS": "100",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tests := []struct {
+		name string
+		stop func(cancel context.CancelFunc)
+		want string
+	}{
+		{"SIGTERM", func(context.CancelFunc) { syscall.Kill(syscall.Getpid(), syscall.SIGTERM) }, "stopped by terminated during start-up"},
+		{"context cancelled", func(cancel context.CancelFunc) { cancel() }, "context canceled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, nil, lookup, io.Discard) }()
+			time.Sleep(500 * time.Millisecond) // waiting for the database by now
+			sent := time.Now()
+			tt.stop(cancel)
+			select {
+			case err := <-done:
+				if took := time.Since(sent); took > time.Second {
+					t.Errorf("run returned %v after the stop, want within a second", took)
+				}
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("run() = %v, want an error containing %q", err, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("run still waiting for the database 10s after the stop")
+			}
+		})
 	}
 }
