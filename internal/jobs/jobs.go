@@ -97,14 +97,22 @@ func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, set *Set
 		FetchPollInterval: o.PollInterval,
 		// Without LISTEN/NOTIFY (database/sql and SQLite have none), the
 		// fetch cooldown is the floor of the poll interval.
-		FetchCooldown: min(o.PollInterval, 100*time.Millisecond),
-		PeriodicJobs:  set.periodic,
+		FetchCooldown:        min(o.PollInterval, 100*time.Millisecond),
+		PeriodicJobs:         set.periodic,
+		RescueStuckJobsAfter: rescueAfter(o.JobTimeout),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new worker: %w", err)
 	}
 	return c, nil
 }
+
+// rescueAfter is how long a job may stay marked running before River's
+// rescuer, on the elected leader, takes its worker for dead (killed, or
+// its machine lost) and queues it again: its timeout, then CancelGrace to
+// return and be recorded. A live worker has finished or cancelled it by
+// then. River's own default waits an hour longer.
+func rescueAfter(jobTimeout time.Duration) time.Duration { return jobTimeout + CancelGrace }
 
 // CancelGrace is how long cancelled jobs get to return and be recorded
 // for retry before a stopping worker gives up on them. Jobs it gives up

@@ -338,3 +338,77 @@ func TestCutOffJobIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestKilledWorkersJobIsRescued leaves a fold job as a killed worker
+// leaves it: marked running by a worker that is gone. Another worker
+// returns it to the queue and runs it, because it has been running for
+// longer than rescueAfter (the job timeout and CancelGrace), where River's
+// default would leave it for the job timeout and an hour more.
+func TestKilledWorkersJobIsRescued(t *testing.T) {
+	for _, d := range databases(t) {
+		t.Run(d.dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			o := options()
+			o.JobTimeout = time.Second
+			ins, err := NewInserter(d.db, d.dialect, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(ctx, links.Link{Code: "rescued", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := web.AppendClicks(ctx, map[int64]int64{l.ID: 3}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			// The worker that took the fold was killed a second after it
+			// became rescuable, and nothing recorded the end of its run.
+			diedAt := time.Now().Add(-rescueAfter(o.JobTimeout) - time.Second).UTC()
+			var at any = diedAt
+			if d.dialect == migrations.SQLite {
+				at = diedAt.Format("2006-01-02 15:04:05.000") // River's SQLite time format
+			}
+			res, err := d.db.ExecContext(ctx,
+				`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $1 WHERE kind = 'fold_clicks'`, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("%d fold jobs marked running, want 1", n)
+			}
+
+			w, err := newLinkWorker(d, store.New(d.db), o, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			started := time.Now()
+			if err := w.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := w.Stop(stopCtx); err != nil {
+					t.Errorf("Stop() = %v", err)
+				}
+			}()
+			// The rescuer runs as the worker becomes leader; the rescued job
+			// waits out its retry delay (1s) and the scheduler's next pass (5s).
+			for deadline := started.Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				got, err := web.Link(ctx, "rescued")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Clicks == 3 {
+					t.Logf("the killed worker's fold ran %v after a new worker started", time.Since(started).Round(time.Millisecond))
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("clicks = %d 20s after a new worker started, want 3: the killed worker's fold was not rescued", got.Clicks)
+				}
+			}
+		})
+	}
+}
