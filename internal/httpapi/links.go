@@ -43,12 +43,16 @@ type LinkStore interface {
 	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
 }
 
-// LinkCache holds links for the redirect path. Its errors are never fatal:
-// a cache that fails is a cache that misses.
+// LinkCache holds links for the redirect path. A cache that fails to read
+// or fill is a cache that misses; only Delete reports its failure.
 type LinkCache interface {
 	Get(ctx context.Context, code string) (links.Link, bool)
+	// Set caches l unless its code is cached or was deleted within the
+	// TTL, so that a redirect racing a delete cannot bring the link back.
 	Set(ctx context.Context, l links.Link)
-	Delete(ctx context.Context, code string)
+	// Delete keeps the code out of the cache for the TTL. An error means
+	// a cached entry may live on.
+	Delete(ctx context.Context, code string) error
 }
 
 // ClickCounter counts redirects without a database write per request.
@@ -324,7 +328,10 @@ func decodeCursor(s string) (int64, error) {
 	return id, nil
 }
 
-// handleDeleteLink deletes a link and drops it from the redirect cache.
+// handleDeleteLink deletes a link. The code is evicted from the redirect
+// cache first: when that fails (Redis unreachable), nothing is deleted and
+// the client gets 503, since a 204 while a cached entry lives on would be
+// a deleted link that still redirects.
 func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := chi.URLParam(r, "code")
@@ -332,11 +339,16 @@ func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 			respondError(w, r, log, validationProblem(err))
 			return
 		}
+		if err := d.Cache.Delete(r.Context(), code); err != nil {
+			log.LogAttrs(r.Context(), slog.LevelWarn, "link cache unavailable; delete refused", slog.String("error", err.Error()))
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, r, http.StatusServiceUnavailable, "the redirect cache is unavailable, so nothing was deleted; try again shortly")
+			return
+		}
 		if err := d.Store.DeleteLink(r.Context(), code); err != nil {
 			respondError(w, r, log, linkError(err, code))
 			return
 		}
-		d.Cache.Delete(r.Context(), code)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,6 +17,11 @@ import (
 
 // kvCache is a LinkCache over a KV. A failing KV is a missing cache: the
 // redirect reads the database instead, and the client never sees why.
+//
+// A deleted code is not removed but overwritten with a tombstone for the
+// TTL, and entries are only ever added, never overwritten: a redirect that
+// read the link from the database just before the delete cannot put it
+// back afterwards.
 type kvCache struct {
 	kv  KV
 	ttl time.Duration
@@ -48,6 +54,9 @@ func (c *kvCache) Get(ctx context.Context, code string) (links.Link, bool) {
 		return links.Link{}, false
 	}
 	c.brk.reset()
+	if string(b) == tombstone {
+		return links.Link{}, false
+	}
 	var l cachedLink
 	if err := json.Unmarshal(b, &l); err != nil {
 		return links.Link{}, false
@@ -60,10 +69,13 @@ func (c *kvCache) Set(ctx context.Context, l links.Link) {
 		return
 	}
 	b, _ := json.Marshal(cachedLink{ID: l.ID, URL: l.URL, ExpiresAt: l.ExpiresAt})
-	if err := c.kv.Set(ctx, "link:"+l.Code, b, c.ttl); err != nil {
+	if _, err := c.kv.Add(ctx, "link:"+l.Code, b, c.ttl); err != nil {
 		c.failed(ctx, err)
 	}
 }
+
+// tombstone marks a deleted code; it is not JSON, so no link reads as it.
+const tombstone = "deleted"
 
 // failed pauses the cache and logs the start of an outage once.
 func (c *kvCache) failed(ctx context.Context, err error) {
@@ -72,15 +84,14 @@ func (c *kvCache) failed(ctx context.Context, err error) {
 	}
 }
 
-// Delete is tried even while the cache is paused: a stale entry is worse
-// than a slow delete.
-func (c *kvCache) Delete(ctx context.Context, code string) {
-	if err := c.kv.Delete(ctx, "link:"+code); err != nil {
-		// A stale entry would keep redirecting a deleted link until its
-		// TTL ends; say so where operators look.
-		c.log.LogAttrs(ctx, slog.LevelWarn, "link cache delete; the entry lives until LINK_CACHE_TTL",
-			slog.String("code", code), slog.String("error", err.Error()))
+// Delete is tried even while the cache is paused, and its error is
+// returned: an entry left behind would redirect a deleted link on every
+// replica until its TTL ends, so the caller must not delete the link.
+func (c *kvCache) Delete(ctx context.Context, code string) error {
+	if err := c.kv.Set(ctx, "link:"+code, []byte(tombstone), c.ttl); err != nil {
+		return fmt.Errorf("evict link %q from the cache: %w", code, err)
 	}
+	return nil
 }
 
 // memoryCache is the in-process LinkCache, for a service without Redis:
@@ -91,8 +102,11 @@ type memoryCache struct {
 	m   map[string]memoryEntry
 }
 
+// memoryEntry is a cached link, or a tombstone (deleted set) that keeps a
+// deleted code out of the cache, as kvCache does.
 type memoryEntry struct {
 	link    links.Link
+	deleted bool
 	expires time.Time
 }
 
@@ -111,7 +125,7 @@ func (c *memoryCache) Get(_ context.Context, code string) (links.Link, bool) {
 	c.mu.RLock()
 	e, ok := c.m[code]
 	c.mu.RUnlock()
-	if !ok || time.Now().After(e.expires) {
+	if !ok || e.deleted || time.Now().After(e.expires) {
 		return links.Link{}, false
 	}
 	return e.link, true
@@ -120,14 +134,23 @@ func (c *memoryCache) Get(_ context.Context, code string) (links.Link, bool) {
 func (c *memoryCache) Set(_ context.Context, l links.Link) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e, ok := c.m[l.Code]; ok && time.Now().Before(e.expires) {
+		return
+	}
+	c.put(l.Code, memoryEntry{link: l, expires: time.Now().Add(c.ttl)})
+}
+
+func (c *memoryCache) Delete(_ context.Context, code string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.put(code, memoryEntry{deleted: true, expires: time.Now().Add(c.ttl)})
+	return nil
+}
+
+// put stores e under code; c.mu is held.
+func (c *memoryCache) put(code string, e memoryEntry) {
 	if len(c.m) >= maxMemoryLinks {
 		clear(c.m)
 	}
-	c.m[l.Code] = memoryEntry{link: l, expires: time.Now().Add(c.ttl)}
-}
-
-func (c *memoryCache) Delete(_ context.Context, code string) {
-	c.mu.Lock()
-	delete(c.m, code)
-	c.mu.Unlock()
+	c.m[code] = e
 }

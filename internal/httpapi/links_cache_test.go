@@ -5,10 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,9 +61,17 @@ func TestLinkCache(t *testing.T) {
 			if !ok || got.ID != 42 || got.URL != "https://example.com" || !got.ExpiresAt.Equal(exp) {
 				t.Errorf("Get() = %+v, %v; want the link set", got, ok)
 			}
-			c.Delete(ctx, code)
+			if err := c.Delete(ctx, code); err != nil {
+				t.Fatalf("Delete() = %v", err)
+			}
 			if _, ok := c.Get(ctx, code); ok {
 				t.Error("Get() after Delete hit")
+			}
+			// A redirect that read the link before the delete fills the
+			// cache after it: the deleted link must not come back.
+			c.Set(ctx, links.Link{ID: 42, Code: code, URL: "https://example.com"})
+			if got, ok := c.Get(ctx, code); ok {
+				t.Errorf("Get() after Delete and a late Set = %+v, want a miss", got)
 			}
 		})
 	}
@@ -70,10 +82,12 @@ type brokenKV struct{}
 
 var errDown = errors.New("dial tcp 10.0.0.9:6379: connection refused")
 
-func (brokenKV) Get(context.Context, string) ([]byte, error)                { return nil, errDown }
-func (brokenKV) Set(context.Context, string, []byte, time.Duration) error   { return errDown }
+func (brokenKV) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
+func (brokenKV) Set(context.Context, string, []byte, time.Duration) error { return errDown }
+func (brokenKV) Add(context.Context, string, []byte, time.Duration) (bool, error) {
+	return false, errDown
+}
 func (brokenKV) Incr(context.Context, string, time.Duration) (int64, error) { return 0, errDown }
-func (brokenKV) Delete(context.Context, string) error                       { return errDown }
 
 // TestRedisDownFallsBack checks that with the KV down, redirects and the
 // rate limit keep working, and no client sees the KV's error.
@@ -157,4 +171,128 @@ func (p prefixedKV) Get(ctx context.Context, k string) ([]byte, error) {
 }
 func (p prefixedKV) Incr(ctx context.Context, k string, ttl time.Duration) (int64, error) {
 	return p.KV.Incr(ctx, p.prefix+k, ttl)
+}
+
+// ownRedis is a redis-server this test starts on a port of its own, with
+// an append-only file in dir so that a restart brings its data back.
+type ownRedis struct {
+	t    *testing.T
+	dir  string
+	port int
+	cmd  *exec.Cmd
+}
+
+// startOwnRedis starts a redis-server, or skips when there is none to run.
+func startOwnRedis(t *testing.T) *ownRedis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15 with redis-server on PATH")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &ownRedis{t: t, dir: t.TempDir(), port: port}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *ownRedis) url() config.URL {
+	u, _ := config.ParseURL(fmt.Sprintf("redis://127.0.0.1:%d/0", r.port))
+	return u
+}
+
+func (r *ownRedis) start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	c, err := redis.Open(r.url(), false)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer c.Close()
+	for deadline := time.Now().Add(10 * time.Second); c.Ping(r.t.Context()) != nil; {
+		if time.Now().After(deadline) {
+			r.t.Fatal("own redis-server did not answer within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop shuts the server down as SIGTERM does: it writes its data and
+// exits.
+func (r *ownRedis) stop() {
+	if r.cmd == nil {
+		return
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// TestDeleteWhileRedisDown deletes a cached link while Redis is down, then
+// brings Redis back from its append-only file and asks another replica,
+// one that never saw the outage: a DELETE that answered 2xx never
+// redirects again; one that answered 503 changed nothing and succeeds once
+// Redis is back.
+func TestDeleteWhileRedisDown(t *testing.T) {
+	rds := startOwnRedis(t)
+	st := newMemStore()
+	replica := func() http.Handler {
+		d, _, _ := testDeps(t)
+		c, err := redis.Open(rds.url(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		d.Links.Config.APITokens = []config.Secret{tokenA}
+		d.Links.Store = st
+		d.Links.Cache = NewLinkCache(c, time.Hour, quietLog)
+		return NewServer(d)
+	}
+	first, second := replica(), replica()
+	do := func(h http.Handler, method, path string) int {
+		r := httptest.NewRequest(method, path, nil)
+		r.Header.Set("Authorization", "Bearer "+tokenA)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if _, err := st.CreateLink(t.Context(), links.Link{Code: "gone", URL: "https://example.com/gone"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := do(first, "GET", "/gone"); got != http.StatusFound {
+		t.Fatalf("redirect before the outage = %d, want 302", got)
+	}
+
+	rds.stop()
+	deleted := do(first, "DELETE", "/v1/links/gone")
+	rds.start()
+
+	switch deleted {
+	case http.StatusNoContent:
+		if got := do(second, "GET", "/gone"); got != http.StatusNotFound {
+			t.Errorf("redirect after a 204 DELETE during the outage, Redis back = %d, want 404", got)
+		}
+	case http.StatusServiceUnavailable:
+		if got := do(second, "GET", "/v1/links/gone"); got != http.StatusOK {
+			t.Errorf("GET after a 503 DELETE = %d, want 200: a refused delete changes nothing", got)
+		}
+		if got := do(second, "DELETE", "/v1/links/gone"); got != http.StatusNoContent {
+			t.Fatalf("DELETE with Redis back = %d, want 204", got)
+		}
+		for name, h := range map[string]http.Handler{"first": first, "second": second} {
+			if got := do(h, "GET", "/gone"); got != http.StatusNotFound {
+				t.Errorf("redirect on the %s replica after the DELETE = %d, want 404", name, got)
+			}
+		}
+	default:
+		t.Fatalf("DELETE with Redis down = %d, want 204 or 503", deleted)
+	}
 }

@@ -128,10 +128,11 @@ func (c *memCache) Get(_ context.Context, code string) (links.Link, bool) {
 	return l, ok
 }
 func (c *memCache) Set(_ context.Context, l links.Link) { c.mu.Lock(); c.m[l.Code] = l; c.mu.Unlock() }
-func (c *memCache) Delete(_ context.Context, code string) {
+func (c *memCache) Delete(_ context.Context, code string) error {
 	c.mu.Lock()
 	delete(c.m, code)
 	c.mu.Unlock()
+	return nil
 }
 
 // clickLog is a ClickCounter that remembers the ids.

@@ -52,8 +52,8 @@ func NewRateLimit(log *slog.Logger, limit int, window time.Duration, counter htt
 type KV interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
-	Delete(ctx context.Context, key string) error
 }
 
 // breaker skips a failing KV for a while, so that an outage costs one

@@ -54,6 +54,18 @@ func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Durat
 	return nil
 }
 
+// Add stores value under key for ttl unless key holds a live value, and
+// reports whether it stored it.
+func (m *Memory) Add(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if it, ok := m.live(key); ok && it.value != nil {
+		return false, nil
+	}
+	m.write(key, item{value: append([]byte{}, value...), expires: m.expiry(ttl)})
+	return true, nil
+}
+
 // Incr adds one to the counter at key and returns the new count. The first
 // increment starts the counter's ttl; later ones do not extend it.
 func (m *Memory) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {

@@ -77,6 +77,16 @@ func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 	return nil
 }
 
+// Add stores value under key for ttl unless key holds a value already,
+// and reports whether it stored it (Redis SET NX).
+func (c *Client) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	ok, err := c.rdb.SetNX(ctx, key, value, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis set nx: %w", err)
+	}
+	return ok, nil
+}
+
 // incrScript increments a counter and starts its expiry on the first
 // increment only, atomically, so a window's counter cannot lose its TTL.
 var incrScript = goredis.NewScript(`

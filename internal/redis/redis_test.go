@@ -26,6 +26,7 @@ type store interface {
 	Ping(context.Context) error
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
 	Delete(ctx context.Context, key string) error
 }
@@ -77,6 +78,25 @@ func contract(t *testing.T, s store, prefix string) {
 		}
 		if _, err := s.Get(ctx, key); !errors.Is(err, ErrMiss) {
 			t.Errorf("Get(deleted) error = %v, want ErrMiss", err)
+		}
+	})
+	t.Run("add stores only what is absent", func(t *testing.T) {
+		key := k("add")
+		if ok, err := s.Add(ctx, key, []byte("first"), time.Minute); err != nil || !ok {
+			t.Fatalf("Add(absent) = %v, %v; want true", ok, err)
+		}
+		if ok, err := s.Add(ctx, key, []byte("second"), time.Minute); err != nil || ok {
+			t.Errorf("Add(present) = %v, %v; want false", ok, err)
+		}
+		if got, err := s.Get(ctx, key); err != nil || string(got) != "first" {
+			t.Errorf("Get() after two Adds = %q, %v; want first", got, err)
+		}
+		if err := s.Set(ctx, key, []byte("third"), 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if ok, err := s.Add(ctx, key, []byte("fourth"), time.Minute); err != nil || !ok {
+			t.Errorf("Add(expired) = %v, %v; want true", ok, err)
 		}
 	})
 	t.Run("values expire", func(t *testing.T) {
