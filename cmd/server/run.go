@@ -31,6 +31,7 @@ import (
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/startup"
 	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/internal/tracing"
 )
 
 // run wires the web process together, serves until ctx ends or a stop
@@ -62,6 +63,23 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	build := buildinfo.Read()
 	log.Info("starting", "version", build.Version, "revision", build.Revision, "go", build.GoVersion,
 		"config", config.Effective(&cfg))
+
+	tracer, stopTracing, err := tracing.Start(ctx, lookupEnv, log, "server")
+	if err != nil {
+		return err
+	}
+	// The spans still held are exported last, by the end of the stop's
+	// budget: DRAIN_DELAY plus SHUTDOWN_TIMEOUT from the stop signal, or
+	// SHUTDOWN_TIMEOUT from a failed start. A collector that is down then
+	// costs nothing past the budget.
+	flushBy := time.Now().Add(cfg.Shutdown.Timeout)
+	defer func() {
+		ctx, cancel := context.WithDeadline(context.Background(), flushBy)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("tracing: spans left unexported at exit", "error", err.Error())
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -151,7 +169,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build,
+			Config: cfg.HTTP, Log: log, Metrics: reg, Health: checker, Build: build, Tracer: tracer,
 			Links: linkDeps, // example
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
@@ -203,6 +221,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return fmt.Errorf("serve: %w", err)
 	}
 	go ignoreRepeats(log, signals)
+	flushBy = time.Now().Add(cfg.Shutdown.Timeout)
+	if sig != os.Interrupt {
+		flushBy = flushBy.Add(cfg.Shutdown.DrainDelay) // see drain
+	}
 
 	err = drain(log, cfg.Shutdown, sig, checker, public, admin, cancelBase)
 	serving.Wait()

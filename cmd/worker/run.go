@@ -25,6 +25,7 @@ import (
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/startup"
 	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/internal/tracing"
 )
 
 // run wires the worker together, works jobs until ctx ends or a stop signal
@@ -52,6 +53,22 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer func() { _ = flush() }() // a failed last write to stdout has nowhere to go
 	build := buildinfo.Read()
 	log.Info("starting worker", "version", build.Version, "revision", build.Revision, "go", build.GoVersion)
+
+	_, stopTracing, err := tracing.Start(ctx, lookupEnv, log, "worker")
+	if err != nil {
+		return err
+	}
+	// The spans still held are exported last, by the end of the stop's
+	// budget: SHUTDOWN_TIMEOUT from the stop signal, or from a failed
+	// start. A collector that is down then costs nothing past the budget.
+	flushBy := time.Now().Add(cfg.Shutdown.Timeout)
+	defer func() {
+		ctx, cancel := context.WithDeadline(context.Background(), flushBy)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("tracing: spans left unexported at exit", "error", err.Error())
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -153,6 +170,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}()
 	checker.Shutdown()
+	flushBy = time.Now().Add(cfg.Shutdown.Timeout)
 
 	if client == nil {
 		log.Info("stopped")

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,9 +14,12 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	// exemplars says whether requests are traced, so that durations
+	// carry the trace id as an exemplar.
+	exemplars bool
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
 	labels := []string{"method", "route", "status"}
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -31,15 +35,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
+		exemplars: exemplars,
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight)
 	return m
 }
 
-func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
+func (m *metrics) observe(ctx context.Context, method, route string, status int, elapsed time.Duration) {
 	code := statusText(status)
 	m.requests.WithLabelValues(method, route, code).Inc()
-	m.duration.WithLabelValues(method, route, code).Observe(elapsed.Seconds())
+	d := m.duration.WithLabelValues(method, route, code)
+	if m.exemplars {
+		if ex := exemplar(ctx); ex != nil {
+			d.(prometheus.ExemplarObserver).ObserveWithExemplar(elapsed.Seconds(), ex)
+			return
+		}
+	}
+	d.Observe(elapsed.Seconds())
 }
 
 // statusText formats a status code without allocating for common codes.

@@ -126,7 +126,7 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				rw.status = http.StatusOK
 			}
 			method := metricMethod(r.Method)
-			m.observe(method, route, rw.status, elapsed)
+			m.observe(r.Context(), method, route, rw.status, elapsed)
 
 			level := slog.LevelInfo
 			if quiet[route] && rw.status < 500 {

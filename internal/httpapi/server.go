@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
@@ -24,7 +25,9 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Health  *health.Checker
 	Build   buildinfo.Info
-	Links   LinkDeps // example
+	// Tracer traces each request; nil when tracing is off.
+	Tracer trace.TracerProvider
+	Links  LinkDeps // example
 }
 
 // NewServer returns the public HTTP handler with every route of routes.go
@@ -42,7 +45,12 @@ func newRouter(d Deps) *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(clientIP(d.Config.TrustedProxies))
 	r.Use(requestID)
-	r.Use(observe(d.Log, newMetrics(d.Metrics)))
+	if d.Tracer != nil {
+		// Outside the access log and the metrics, which take the trace
+		// id from the span it starts.
+		r.Use(traced(d.Tracer))
+	}
+	r.Use(observe(d.Log, newMetrics(d.Metrics, d.Tracer != nil)))
 	r.Use(recoverer(d.Log))
 	r.Use(securityHeaders)
 	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))

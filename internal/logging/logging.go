@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
@@ -108,7 +109,29 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if attrs, ok := ctx.Value(ctxKey{}).([]slog.Attr); ok {
 		r.AddAttrs(attrs...)
 	}
+	if traceID, spanID, ok := TraceIDs(ctx); ok {
+		r.AddAttrs(slog.String(TraceIDKey, traceID), slog.String(SpanIDKey, spanID))
+	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// The keys under which a log line carries the trace and span it was
+// written in, as OpenTelemetry's log data model names them.
+const (
+	TraceIDKey = "trace_id"
+	SpanIDKey  = "span_id"
+)
+
+// TraceIDs returns, in hex, the ids of the trace and the span that ctx
+// carries, and whether it carries one. Lines written with the logger New
+// returns get them by themselves; code that writes lines another way,
+// such as the access log, adds them with this.
+func TraceIDs(ctx context.Context) (traceID, spanID string, ok bool) {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return "", "", false
+	}
+	return sc.TraceID().String(), sc.SpanID().String(), true
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

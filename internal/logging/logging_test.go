@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dozen-go/dozen/internal/config"
 )
 
@@ -98,5 +100,44 @@ func TestBufferedFlush(t *testing.T) {
 			t.Fatal("line not written by the flush timer")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestTraceIDs(t *testing.T) {
+	var out syncBuffer
+	log, flush := New(&out, config.Log{Level: slog.LevelInfo, Format: config.LogJSON})
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+		TraceFlags: trace.FlagsSampled,
+	})
+	ctx := trace.ContextWithSpanContext(context.Background(), sc)
+	log.InfoContext(ctx, "in a span")
+	log.InfoContext(context.Background(), "outside")
+	if err := flush(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines, want 2: %q", len(lines), out.String())
+	}
+	var in, outside map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &in); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &outside); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := in[TraceIDKey], "4bf92f3577b34da6a3ce929d0e0e4736"; got != want {
+		t.Errorf("trace_id = %v, want %v", got, want)
+	}
+	if got, want := in[SpanIDKey], "00f067aa0ba902b7"; got != want {
+		t.Errorf("span_id = %v, want %v", got, want)
+	}
+	if _, ok := outside[TraceIDKey]; ok {
+		t.Errorf("line outside a span has a trace_id: %v", outside)
+	}
+	if _, _, ok := TraceIDs(context.Background()); ok {
+		t.Error("TraceIDs(no span) reported ok")
 	}
 }

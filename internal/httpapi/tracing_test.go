@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func TestTracing(t *testing.T) {
+	d, reg, logs := testDeps(t)
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	d.Tracer = tp
+	h := NewServer(d)
+
+	const (
+		callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+		callerSpan  = "00f067aa0ba902b7"
+	)
+	req := httptest.NewRequest("GET", "/version", nil)
+	req.Header.Set("Traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/no/such/route", nil))
+
+	got := spans.GetSpans()
+	if len(got) != 2 {
+		t.Fatalf("got %d spans, want 2", len(got))
+	}
+	version, unmatched := got[0], got[1]
+	if version.Name != "GET /version" {
+		t.Errorf("span name = %q, want %q", version.Name, "GET /version")
+	}
+	if version.SpanKind != trace.SpanKindServer {
+		t.Errorf("span kind = %v, want server", version.SpanKind)
+	}
+	if id := version.SpanContext.TraceID().String(); id != callerTrace {
+		t.Errorf("trace id = %s, want the caller's %s", id, callerTrace)
+	}
+	if id := version.Parent.SpanID().String(); id != callerSpan {
+		t.Errorf("parent span id = %s, want the caller's %s", id, callerSpan)
+	}
+	if !version.Parent.IsRemote() {
+		t.Error("parent is not marked remote")
+	}
+	attrs := map[string]string{}
+	for _, kv := range version.Attributes {
+		attrs[string(kv.Key)] = kv.Value.Emit()
+	}
+	for k, v := range map[string]string{"http.route": "/version", "http.response.status_code": "200", "http.request.method": "GET"} {
+		if attrs[k] != v {
+			t.Errorf("attribute %s = %q, want %q", k, attrs[k], v)
+		}
+	}
+	if unmatched.Name != "GET" {
+		t.Errorf("unmatched route's span name = %q, want %q: paths must not become span names", unmatched.Name, "GET")
+	}
+	if unmatched.Parent.IsValid() {
+		t.Error("a request without traceparent got a parent span")
+	}
+
+	// The access log line carries the ids of the request's span.
+	var logged bool
+	for _, l := range logs.lines(t) {
+		if l["msg"] == "request" && l["route"] == "/version" {
+			logged = true
+			if l["trace_id"] != callerTrace || l["span_id"] != version.SpanContext.SpanID().String() {
+				t.Errorf("access log trace_id, span_id = %v, %v, want %s, %s",
+					l["trace_id"], l["span_id"], callerTrace, version.SpanContext.SpanID())
+			}
+		}
+	}
+	if !logged {
+		t.Error("no access log line for /version")
+	}
+
+	// The duration histogram points at the trace.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exemplar string
+	for _, mf := range mfs {
+		if mf.GetName() != "http_request_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if !hasLabel(m.GetLabel(), "route", "/version") {
+				continue
+			}
+			for _, b := range m.GetHistogram().GetBucket() {
+				for _, l := range b.GetExemplar().GetLabel() {
+					if l.GetName() == "trace_id" {
+						exemplar = l.GetValue()
+					}
+				}
+			}
+		}
+	}
+	if exemplar != callerTrace {
+		t.Errorf("exemplar trace_id = %q, want %q", exemplar, callerTrace)
+	}
+}
+
+func TestTracingOffAddsNothing(t *testing.T) {
+	d, reg, logs := testDeps(t)
+	h := NewServer(d)
+	req := httptest.NewRequest("GET", "/version", nil)
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	for _, l := range logs.lines(t) {
+		if _, ok := l["trace_id"]; ok {
+			t.Errorf("log line has a trace_id with tracing off: %v", l)
+		}
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, b := range m.GetHistogram().GetBucket() {
+				if b.GetExemplar() != nil {
+					t.Errorf("%s has an exemplar with tracing off", mf.GetName())
+				}
+			}
+		}
+	}
+}
+
+func hasLabel(labels []*dto.LabelPair, name, value string) bool {
+	for _, l := range labels {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
+}
