@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
@@ -44,7 +45,9 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"clientIP", clientIP(0)},
 		{"clientIP-xff", clientIP(1)},
 		{"requestID", requestID},
-		{"observe", observe(d.Log, newMetrics(prometheus.NewRegistry()))},
+		{"observe", observe(d.Log, newMetrics(prometheus.NewRegistry(), false))},
+		// With tracing on (sampled, no exporter): what a span per request costs.
+		{"traced", traced(sdktrace.NewTracerProvider())},
 		{"recoverer", recoverer(d.Log)},
 		{"securityHeaders", securityHeaders},
 		{"shed", shed(d.Config.MaxInFlight)},
