@@ -75,6 +75,7 @@ func TestRunArgs(t *testing.T) {
 		{"bad threshold", []string{"-fail-on", "fatal", clean}, errUsage, ""},
 		{"two directories", []string{clean, clean}, errUsage, ""},
 		{"missing directory", []string{filepath.Join(clean, "missing")}, errUsage, ""},
+		{"empty directory argument", []string{""}, errUsage, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

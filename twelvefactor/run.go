@@ -29,6 +29,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	color := fs.String("color", "auto", "colour the text checklist: auto (on a terminal), always or never")
 	verbose := fs.Bool("v", false, "also say why each failing rule matters")
 	list := fs.Bool("rules", false, "list the rules and exit")
+	loadTimeout := fs.Duration("load-timeout", checklist.DefaultLoadTimeout, "give up loading the Go packages after this `duration`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: twelvefactor [flags] [dir]\n\nChecks the Go service repository in dir (default .) against the twelve factors.\n\n")
 		fs.PrintDefaults()
@@ -60,9 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	dir := "."
 	if fs.NArg() == 1 {
-		dir = fs.Arg(0)
+		// An empty argument is a script's unset variable, not a request
+		// to check the current directory.
+		if dir = fs.Arg(0); dir == "" {
+			return errors.New("the directory argument is empty; name a directory or leave the argument out")
+		}
 	}
-	rep, err := checklist.Run(ctx, dir)
+	rep, err := checklist.Run(ctx, dir, checklist.Options{LoadTimeout: *loadTimeout})
 	if err != nil {
 		return err
 	}

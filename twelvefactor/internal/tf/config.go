@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -23,6 +22,7 @@ const ConfigFile = ".twelvefactor.yaml"
 //	  XI2: {severity: off, reason: "this repository is a CLI"}
 //	  VI1: {severity: info}
 //	config-packages: [internal/settings]
+//	programs: [cmd/api, cmd/worker]
 //	exclude: [tools/demo]
 //	ignore:
 //	  - {rule: XII2, path: migrations/legacy/*, reason: "applied by hand in 2019"}
@@ -33,6 +33,10 @@ type Config struct {
 	// the environment (rule III1), in addition to packages ending in
 	// /config.
 	ConfigPackages []string `yaml:"config-packages"`
+	// Programs names the directories of the main packages that are the
+	// service, when the checklist's choice (programs that serve and are
+	// deployed) is wrong; "..." judges every package as service code.
+	Programs []string `yaml:"programs"`
 	// Exclude lists paths (path.Match patterns, or directories) that are
 	// not part of the service, e.g. a demo; no rule reports on them.
 	Exclude []string `yaml:"exclude"`
@@ -98,7 +102,7 @@ type RuleConfig struct {
 // LoadConfig reads ConfigFile from the repository root. A missing file is an
 // empty config; an unknown rule, severity or key is an error.
 func LoadConfig(root string) (*Config, error) {
-	data, err := os.ReadFile(filepath.Join(root, ConfigFile))
+	data, err := ReadRegular(filepath.Join(root, ConfigFile), MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}

@@ -24,6 +24,10 @@ type Finding struct {
 	// finding; Reason is the comment's reason.
 	Suppressed bool   `json:"suppressed,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// Hardening marks a finding that is advice rather than a broken
+	// factor (a liveness probe that is missing beside a readiness
+	// probe): it is reported at info whatever the rule's severity.
+	Hardening bool `json:"-"`
 }
 
 // Location returns "file:line:col", "file:line", "file" or "(repository)".
@@ -164,8 +168,15 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 			return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 		})
 		fs = slices.Compact(fs)
+		worst := Off // the highest severity of an active finding
 		for i := range fs {
 			fs[i].Severity = r.Severity
+			if fs[i].Hardening && r.Severity > Info {
+				fs[i].Severity = Info
+			}
+			if !fs[i].Suppressed && fs[i].Severity > worst {
+				worst = fs[i].Severity
+			}
 		}
 		o.Findings = fs
 		active, _ := o.Counts()
@@ -173,7 +184,7 @@ func BuildReport(c *Collector, cfg *Config, sups []Suppression, notes []string) 
 		case r.Severity == Off:
 			o.Status, o.Reason, o.Findings = Disabled, rc.Reason, nil
 		case active > 0:
-			o.Status = map[Severity]Status{Error: Fail, Warning: Warn, Info: Note}[r.Severity]
+			o.Status = map[Severity]Status{Error: Fail, Warning: Warn, Info: Note}[worst]
 		case len(fs) == 0 && c.na[r.ID] != "":
 			o.Status, o.Reason = NotApplicable, c.na[r.ID]
 		default:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TextOptions controls the human checklist.
@@ -29,7 +31,7 @@ var statusColor = map[Status]string{
 func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	p := &printer{w: w}
 	for _, n := range r.Notes {
-		p.printf("note: %s\n", n)
+		p.printf("note: %s\n", Printable(n))
 	}
 	if len(r.Notes) > 0 {
 		p.printf("\n")
@@ -52,7 +54,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 			}
 			line := fmt.Sprintf("  %s  %-5s %s", status, o.Rule.ID, o.Rule.Title)
 			if o.Reason != "" {
-				line += " (" + o.Reason + ")"
+				line += " (" + Printable(o.Reason) + ")"
 			}
 			p.printf("%s\n", strings.TrimRight(line, " "))
 			active, _ := o.Counts()
@@ -60,7 +62,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 				if f.Suppressed {
 					continue
 				}
-				p.printf("        %s: %s\n", f.Location(), f.Message)
+				p.printf("        %s: %s\n", Printable(f.Location()), Printable(f.Message))
 			}
 			if active > 0 {
 				if opts.Verbose {
@@ -70,7 +72,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 			}
 			for _, f := range o.Findings {
 				if f.Suppressed {
-					p.printf("        suppressed %s: %s (%s)\n", f.Location(), f.Message, f.Reason)
+					p.printf("        suppressed %s: %s (%s)\n", Printable(f.Location()), Printable(f.Message), Printable(f.Reason))
 				}
 			}
 		}
@@ -81,6 +83,40 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		s.Rules, s.ByStatus[Pass], s.ByStatus[Fail], s.ByStatus[Warn], s.ByStatus[Note],
 		s.ByStatus[NotApplicable], s.ByStatus[Disabled], s.Findings, s.Suppressed)
 	return p.err
+}
+
+// Printable escapes the control characters of text taken from the
+// repository (file names, manifest names, reasons), so that a name holding
+// terminal escape sequences or bidirectional overrides is shown, not
+// obeyed: ESC becomes \x1b, a newline \n.
+func Printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\n':
+			b.WriteString("\\n")
+		case r == '\t':
+			b.WriteString("\\t")
+		case r < 0x100 && unprintable(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unprintable(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// unprintable reports whether a rune is a control character (C0, DEL, C1)
+// or a bidirectional formatting character.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // printer remembers the first write error.

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 )
-
-// maxFileSize bounds the files that are read; larger files are skipped.
-const maxFileSize = 1 << 20
 
 // Repo is the set of files of the repository being checked, with vendor/,
 // testdata/, version control and editor directories left out.
@@ -82,15 +78,15 @@ func (r *Repo) Match(keep func(rel string) bool) []string {
 	return out
 }
 
-// Read returns a file's content, or nil for a file that is missing, too
-// large or binary.
+// Read returns a file's content, or nil for a file that is not in the
+// listing (missing, or not a regular file), too large or binary.
 func (r *Repo) Read(rel string) []byte {
 	if b, ok := r.cache[rel]; ok {
 		return b
 	}
 	var b []byte
-	if fi, err := os.Stat(filepath.Join(r.Root, rel)); err == nil && fi.Size() <= maxFileSize {
-		b, _ = os.ReadFile(filepath.Join(r.Root, rel))
+	if r.Has(rel) {
+		b, _ = ReadRegular(filepath.Join(r.Root, filepath.FromSlash(rel)), MaxFileSize)
 		if bytes.IndexByte(b, 0) >= 0 {
 			b = nil
 		}

@@ -1,6 +1,7 @@
 package tf
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -142,6 +143,28 @@ func TestIgnoreCovers(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.ig.covers(Finding{Rule: tt.ig.Rule, File: tt.file}); got != tt.want {
 			t.Errorf("Ignore{Path: %q}.covers(%q) = %v, want %v", tt.ig.Path, tt.file, got, tt.want)
+		}
+	}
+}
+
+// TestWriteTextEscapes checks that names from the repository cannot drive
+// the terminal: control characters are shown escaped, even without
+// colour.
+func TestWriteTextEscapes(t *testing.T) {
+	c := &Collector{}
+	c.Addf("VI3", "deploy/\x1b[2Japp.yaml", 3, "Deployment \x1b]0;owned\x07x: container web has a writable root filesystem")
+	c.Notef("skipped \u202eevil\u202c\nnext")
+	var b strings.Builder
+	if err := BuildReport(c, nil, nil, nil).WriteText(&b, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07\u202e\u202c") {
+		t.Errorf("WriteText() output holds raw control characters: %q", out)
+	}
+	for _, want := range []string{`deploy/\x1b[2Japp.yaml:3`, `Deployment \x1b]0;owned\x07x`, `skipped \u202eevil\u202c\nnext`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("WriteText() output lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -23,6 +23,10 @@ type Options struct {
 	// depth, imports os/signal. The driver knows the whole import graph;
 	// nil turns off IX1's check for servers that never handle signals.
 	HandlesSignals func(pkgPath string) bool
+	// ShutsDown reports whether a package belongs to a program in which
+	// some package stops a server gracefully; nil limits IX2 to the
+	// package's own calls.
+	ShutsDown func(pkgPath string) bool
 }
 
 // All returns every analyzer, configured.
@@ -36,7 +40,7 @@ func All(opts Options) []*analysis.Analyzer {
 		LocalWrite,
 		ListenAddr,
 		Signals(opts.HandlesSignals),
-		Shutdown,
+		Shutdown(opts.ShutsDown),
 		Exit,
 		LogFiles,
 		StrayPrint,

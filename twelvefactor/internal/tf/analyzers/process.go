@@ -5,6 +5,7 @@ import (
 	"go/types"
 	"net"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -148,9 +149,7 @@ func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 		Run: func(pass *analysis.Pass) (any, error) {
 			var serve *ast.CallExpr
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
-				if serve == nil && (isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
-					isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
-					isMethod(fn, "google.golang.org/grpc.Server", "Serve")) {
+				if _, serves, _ := serverCall(fn); serve == nil && (serves || unstoppable(fn)) {
 					serve = call
 				}
 				if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
@@ -199,41 +198,116 @@ func signalName(pass *analysis.Pass, e ast.Expr) string {
 	return ""
 }
 
-// Shutdown is the IX2 analyzer: servers that cannot shut down gracefully:
-// http.ListenAndServe, and an http.Server or grpc.Server started in a
-// package that never calls its Shutdown or GracefulStop.
-var Shutdown = &analysis.Analyzer{
-	Name: "shutdown",
-	Doc:  "IX2: report http.ListenAndServe and servers never shut down",
-	Run: func(pass *analysis.Pass) (any, error) {
-		var httpServes, grpcServes []*ast.CallExpr
-		httpShutdown, grpcShutdown := false, false
-		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
-			switch {
-			case isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
-				report(pass, "IX2", call, "http.%s cannot be shut down gracefully", fn.Name())
-			case isMethod(fn, "net/http.Server", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"):
-				httpServes = append(httpServes, call)
-			case isMethod(fn, "net/http.Server", "Shutdown"):
-				httpShutdown = true
-			case isMethod(fn, "google.golang.org/grpc.Server", "Serve"):
-				grpcServes = append(grpcServes, call)
-			case isMethod(fn, "google.golang.org/grpc.Server", "GracefulStop"):
-				grpcShutdown = true
-			}
-		})
-		if !httpShutdown {
-			for _, call := range httpServes {
-				report(pass, "IX2", call, "this package starts an http.Server but never calls its Shutdown")
+// server is a server type: the methods that serve and those that stop it
+// gracefully.
+type server struct {
+	typ         string // "pkgpath.Type"
+	serve, stop []string
+}
+
+// servers are the server types IX2 and IX1 know.
+var servers = []server{
+	{"net/http.Server", []string{"ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"}, []string{"Shutdown"}},
+	{"google.golang.org/grpc.Server", []string{"Serve"}, []string{"GracefulStop"}},
+	{"github.com/labstack/echo/v4.Echo", []string{"Start", "StartTLS", "StartAutoTLS", "StartServer", "StartH2CServer"}, []string{"Shutdown"}},
+	{"github.com/labstack/echo.Echo", []string{"Start", "StartTLS", "StartServer"}, []string{"Shutdown"}},
+	{"github.com/gofiber/fiber/v2.App", []string{"Listen", "ListenTLS", "Listener"}, []string{"Shutdown", "ShutdownWithContext", "ShutdownWithTimeout"}},
+	{"github.com/gofiber/fiber/v3.App", []string{"Listen", "Listener"}, []string{"Shutdown", "ShutdownWithContext", "ShutdownWithTimeout"}},
+	// An HTTP/2 connection served on its own is drained only by the
+	// http.Server it was configured with.
+	{"golang.org/x/net/http2.Server", []string{"ServeConn"}, nil},
+}
+
+// serverCall says whether fn serves or stops one of the servers.
+func serverCall(fn *types.Func) (srv *server, serves, stops bool) {
+	t := recvType(fn)
+	for i := range servers {
+		if servers[i].typ != t {
+			continue
+		}
+		return &servers[i], slices.Contains(servers[i].serve, fn.Name()), slices.Contains(servers[i].stop, fn.Name())
+	}
+	return nil, false, false
+}
+
+// recvName returns a method's receiver type as code names it: http.Server.
+func recvName(fn *types.Func) string {
+	t := fn.Signature().Recv().Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil {
+		return n.Obj().Pkg().Name() + "." + n.Obj().Name()
+	}
+	return t.String()
+}
+
+// unstoppable reports whether fn serves in a way that no method can stop:
+// http.ListenAndServe and gin's Run.
+func unstoppable(fn *types.Func) bool {
+	return isFunc(fn, "net/http", "ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") ||
+		isMethod(fn, "github.com/gin-gonic/gin.Engine", "Run", "RunTLS", "RunUnix", "RunFd", "RunListener")
+}
+
+// StopsServers reports whether the type-checked code stops any server
+// gracefully (http.Server.Shutdown, grpc's GracefulStop, echo's and
+// fiber's Shutdown), for the program-wide view of IX2.
+func StopsServers(info *types.Info) bool {
+	for _, obj := range info.Uses {
+		if fn, ok := obj.(*types.Func); ok {
+			if _, _, stops := serverCall(fn); stops {
+				return true
 			}
 		}
-		if !grpcShutdown {
-			for _, call := range grpcServes {
-				report(pass, "IX2", call, "this package starts a grpc.Server but never calls its GracefulStop")
+	}
+	return false
+}
+
+// Shutdown returns the IX2 analyzer: servers that cannot shut down
+// gracefully: http.ListenAndServe and gin's Run, and an http.Server,
+// grpc.Server, echo or fiber server started where nothing stops it. A
+// server stopped by another package of the same program (shutsDown says
+// so; nil means no program-wide view) is stopped.
+func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "shutdown",
+		Doc:  "IX2: report http.ListenAndServe and servers never shut down",
+		Run: func(pass *analysis.Pass) (any, error) {
+			type start struct {
+				call *ast.CallExpr
+				srv  *server
+				name string // http.Server
 			}
-		}
-		return nil, nil
-	},
+			var starts []start
+			stopped := make(map[string]bool)
+			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+				if unstoppable(fn) {
+					report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
+					return
+				}
+				srv, serves, stops := serverCall(fn)
+				switch {
+				case serves:
+					starts = append(starts, start{call, srv, recvName(fn)})
+				case stops:
+					stopped[srv.typ] = true
+				}
+			})
+			program := shutsDown != nil && shutsDown(pass.Pkg.Path())
+			for _, s := range starts {
+				if stopped[s.srv.typ] || program {
+					continue
+				}
+				name := s.name
+				if len(s.srv.stop) == 0 {
+					report(pass, "IX2", s.call, "%s serves connections that no Shutdown in this program drains", name)
+					continue
+				}
+				report(pass, "IX2", s.call, "%s is started but nothing in this program calls its %s", name, s.srv.stop[0])
+			}
+			return nil, nil
+		},
+	}
 }
 
 // isExit reports whether fn ends the process.

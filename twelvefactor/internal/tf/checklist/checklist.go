@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/checker"
@@ -21,10 +22,25 @@ import (
 	"github.com/dozen-go/dozen/twelvefactor/internal/tf/filerules"
 )
 
+// Options tune a run.
+type Options struct {
+	// LoadTimeout bounds the loading and type checking of the Go
+	// packages, which runs the go command: a FIFO named like a .go file
+	// or a hung module download would otherwise block the run. Zero
+	// means DefaultLoadTimeout.
+	LoadTimeout time.Duration
+}
+
+// DefaultLoadTimeout is the package load budget when none is given.
+const DefaultLoadTimeout = 5 * time.Minute
+
 // Run checks the repository at dir and returns the report. It fails only
-// when the repository or its config cannot be read; code that does not
-// compile turns the code rules into a note.
-func Run(ctx context.Context, dir string) (*tf.Report, error) {
+// when the repository or its config cannot be read, or ctx ends; code that
+// does not compile turns the code rules into a note.
+func Run(ctx context.Context, dir string, opts Options) (*tf.Report, error) {
+	if dir == "" {
+		return nil, errors.New("open repository: the directory is an empty string")
+	}
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", dir, err)
@@ -43,57 +59,166 @@ func Run(ctx context.Context, dir string) (*tf.Report, error) {
 		return nil, err
 	}
 	c := &tf.Collector{}
-	filerules.Check(repo, c)
-	var notes []string
-	if note := checkCode(ctx, repo, cfg, c); note != "" {
-		notes = append(notes, note)
+	scope := filerules.Check(repo, c)
+	if len(cfg.Programs) > 0 {
+		scope.Choose(cfg.Programs)
+	}
+	if opts.LoadTimeout <= 0 {
+		opts.LoadTimeout = DefaultLoadTimeout
+	}
+	notes := checkCode(ctx, repo, cfg, scope, opts, c)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("check %s: %w", dir, context.Cause(ctx))
 	}
 	return tf.BuildReport(c, cfg, repo.Suppressions(), notes), nil
 }
 
-// checkCode runs the analyzers and returns a note when they could not run.
-func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, c *tf.Collector) string {
+// checkCode runs the analyzers over the service's packages, module by
+// module, and returns notes about what it could not check or left out.
+func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, opts Options, c *tf.Collector) []string {
 	var ids []string
 	for _, a := range analyzers.All(analyzers.Options{}) {
 		ids = append(ids, analyzers.RuleOf(a))
 	}
-	if !repo.Has("go.mod") {
+	if len(scope.Modules) == 0 {
 		c.NotApplicable("no go.mod", ids...)
-		return ""
+		return nil
 	}
-	pkgs, err := Load(ctx, repo.Root)
+	var notes []string
+	if !scope.All && len(scope.Others) > 0 && len(scope.Mains) > 0 {
+		notes = append(notes, fmt.Sprintf("service rules judge the programs that serve and are deployed (%s) and the packages they import; left out %s",
+			list(scope.Mains), list(scope.Others)))
+	}
+	loadCtx, cancel := context.WithTimeoutCause(ctx, opts.LoadTimeout,
+		fmt.Errorf("loading the Go packages took longer than %v", opts.LoadTimeout))
+	defer cancel()
+	analyzed, failed := 0, 0
+	for _, m := range scope.Modules {
+		switch {
+		case m.Tooling:
+			notes = append(notes, fmt.Sprintf("module %s (%s) not checked: it builds against the module that encloses it, so it is that module's tooling", m.Dir, m.Path))
+			continue
+		case !scope.All && !scope.InModule(m):
+			notes = append(notes, fmt.Sprintf("module %s (%s) not checked: none of its programs serves or is deployed", m.Dir, m.Path))
+			continue
+		}
+		n, note := checkModule(loadCtx, repo, cfg, scope, m, c)
+		analyzed += n
+		if note != "" {
+			notes = append(notes, note)
+			if n == 0 {
+				failed++
+			}
+		}
+	}
+	switch {
+	case analyzed > 0:
+	case failed > 0:
+		c.NotApplicable("not run: the code does not load or compile", ids...)
+	case !scope.All && len(scope.Mains) == 0:
+		c.NotApplicable("no program serves requests or is deployed", ids...)
+	default:
+		c.NotApplicable("no Go packages", ids...)
+	}
+	return notes
+}
+
+// list names up to five directories.
+func list(dirs []string) string {
+	if len(dirs) > 5 {
+		return fmt.Sprintf("%s and %d more", strings.Join(dirs[:5], ", "), len(dirs)-5)
+	}
+	return strings.Join(dirs, ", ")
+}
+
+// checkModule loads one module and runs the analyzers over its service
+// packages. It returns how many packages it analyzed and a note when some
+// or all could not be checked.
+func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, m filerules.Module, c *tf.Collector) (int, string) {
+	where := ""
+	if m.Dir != "." {
+		where = " in module " + m.Dir
+	}
+	pkgs, err := Load(ctx, filepath.Join(repo.Root, filepath.FromSlash(m.Dir)), scope.Tags)
 	if err != nil {
-		c.NotApplicable("not run: the code does not load", ids...)
-		return "Go code rules not run: " + err.Error()
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
+		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err)
 	}
 	pkgs = withoutTestHelpers(pkgs)
-	good, bad := wellTyped(pkgs)
+	var service []*packages.Package
+	for _, p := range pkgs {
+		if dir, ok := pkgDir(repo.Root, p); ok && scope.Has(dir) {
+			service = append(service, p)
+		}
+	}
+	good, bad := wellTyped(service)
 	if len(good) == 0 && len(bad) > 0 {
-		c.NotApplicable("not run: the code does not compile", ids...)
-		return "Go code rules not run: " + loadErrors(bad).Error()
+		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, loadErrors(bad))
 	}
 	if len(good) == 0 {
-		c.NotApplicable("no Go packages", ids...)
-		return ""
+		return 0, ""
 	}
 	var note string
 	if len(bad) > 0 {
-		note = fmt.Sprintf("Go code rules skipped %d of %d packages that do not compile: %v", len(bad), len(bad)+len(good), loadErrors(bad))
+		note = fmt.Sprintf("Go code rules skipped %d of %d packages%s that do not compile: %v", len(bad), len(bad)+len(good), where, loadErrors(bad))
 	}
 	signals := signalReach(pkgs)
+	shutdown := shutdownReach(pkgs)
 	as := analyzers.All(analyzers.Options{
 		ConfigPackages: cfg.ConfigPackages,
 		HandlesSignals: func(path string) bool { return signals[path] },
+		ShutsDown:      func(path string) bool { return shutdown[path] },
 	})
 	findings, err := Analyze(repo.Root, as, good)
 	if err != nil {
-		c.NotApplicable("not run: analysis failed", ids...)
-		return "Go code rules not run: " + err.Error()
+		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err)
 	}
 	for _, f := range findings {
 		c.Add(f)
 	}
-	return note
+	return len(good), note
+}
+
+// pkgDir returns the directory of a package's files relative to root.
+func pkgDir(root string, p *packages.Package) (string, bool) {
+	if len(p.GoFiles) == 0 {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, filepath.Dir(p.GoFiles[0]))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// shutdownReach returns the paths of the packages that belong to a main
+// program in which some package shuts a server down gracefully: a helper
+// package may stop the server that another package starts.
+func shutdownReach(pkgs []*packages.Package) map[string]bool {
+	stops := make(map[*packages.Package]bool)
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		stops[p] = p.TypesInfo != nil && analyzers.StopsServers(p.TypesInfo)
+	})
+	reach := make(map[string]bool)
+	for _, p := range pkgs {
+		if p.Name != "main" {
+			continue
+		}
+		var deps []*packages.Package
+		program := false
+		packages.Visit([]*packages.Package{p}, nil, func(d *packages.Package) {
+			deps = append(deps, d)
+			program = program || stops[d]
+		})
+		if program {
+			for _, d := range deps {
+				reach[d.PkgPath] = true
+			}
+		}
+	}
+	return reach
 }
 
 // withoutTestHelpers leaves out the packages that import "testing": test
@@ -143,13 +268,17 @@ func wellTyped(pkgs []*packages.Package) (good, bad []*packages.Package) {
 	return good, bad
 }
 
-// Load loads the packages of the module at root, without tests.
-func Load(ctx context.Context, root string) ([]*packages.Package, error) {
+// Load loads the packages of the module at root, without tests, with the
+// build tags the service is built with.
+func Load(ctx context.Context, root string, tags []string) ([]*packages.Package, error) {
 	pcfg := &packages.Config{
 		Context: ctx,
 		Dir:     root,
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
 			packages.NeedTypesInfo | packages.NeedTypesSizes | packages.NeedImports | packages.NeedModule,
+	}
+	if len(tags) > 0 {
+		pcfg.BuildFlags = []string{"-tags=" + strings.Join(tags, ",")}
 	}
 	pkgs, err := packages.Load(pcfg, "./...")
 	if err != nil {

@@ -51,8 +51,14 @@ func runCodeFixtures(t *testing.T) *tf.Report {
 			codeErr = err
 			return
 		}
+		// The fixtures are library packages and small programs, not one
+		// service: every package is judged.
+		if err := os.WriteFile(filepath.Join(root, tf.ConfigFile), []byte("programs: [\"...\"]\n"), 0o644); err != nil {
+			codeErr = err
+			return
+		}
 		rewriteImports(root)
-		codeReport, codeErr = checklist.Run(context.Background(), root)
+		codeReport, codeErr = checklist.Run(context.Background(), root, checklist.Options{})
 	})
 	if codeErr != nil {
 		t.Fatal(codeErr)
@@ -174,7 +180,7 @@ func TestRunRepositories(t *testing.T) {
 				"fine/fine.go": "package fine\n\nimport \"os\"\n\nfunc Port() string { return os.Getenv(\"PORT\") }\n",
 			},
 			notes:  true,
-			status: map[string]tf.Status{"III1": tf.Warn},
+			status: map[string]tf.Status{"III1": tf.Note},
 		},
 		{
 			name:   "not a Go module",
@@ -216,7 +222,7 @@ func TestRunRepositories(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			write(t, root, tt.files)
-			rep, err := checklist.Run(context.Background(), root)
+			rep, err := checklist.Run(context.Background(), root, checklist.Options{})
 			if err != nil {
 				t.Fatalf("Run() error = %v", err)
 			}
@@ -249,7 +255,7 @@ func TestRunErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := checklist.Run(context.Background(), tt.dir); err == nil {
+			if _, err := checklist.Run(context.Background(), tt.dir, checklist.Options{}); err == nil {
 				t.Errorf("Run(%s) error = nil, want an error", tt.name)
 			}
 		})
@@ -262,7 +268,7 @@ func TestRunErrors(t *testing.T) {
 // its own checklist.
 func TestDozenShape(t *testing.T) {
 	root := fixture.Copy(t, filepath.Join("testdata", "dozen"))
-	rep, err := checklist.Run(context.Background(), root)
+	rep, err := checklist.Run(context.Background(), root, checklist.Options{})
 	if err != nil {
 		t.Fatalf("Run(dozen) error = %v", err)
 	}

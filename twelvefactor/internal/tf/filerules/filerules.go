@@ -12,19 +12,23 @@ import (
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
 
-// Check runs every file rule over the repository.
-func Check(repo *tf.Repo, c *tf.Collector) {
+// Check runs every file rule over the repository and returns the scope of
+// the service, which the code rules use too.
+func Check(repo *tf.Repo, c *tf.Collector) *Scope {
 	src := parseGo(repo)
 	mod := checkGoMod(repo, c)
 	docker := checkDockerfiles(repo, c)
-	kube := checkKube(repo, c)
+	kube := checkKube(repo, c, src)
 	proc := checkProcfile(repo, c, src, mod)
+	scope := computeScope(repo, src, docker, kube, proc)
+	src.restrict(scope)
 	checkMigrations(repo, c, src, docker, kube, proc)
 	checkEnvContract(repo, c, src, kube)
 	checkPorts(repo, c, src, docker, kube, proc)
 	checkGoVersion(repo, c, mod, docker)
 	checkSecrets(repo, c)
 	checkFiles(repo, c)
+	return scope
 }
 
 // lines returns a file's lines without their newlines.

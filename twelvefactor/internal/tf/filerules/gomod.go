@@ -28,23 +28,24 @@ type modInfo struct {
 	HerokuInstall []string
 }
 
-// checkGoMod runs I1, I3, II1 and II2. It returns nil when there is no
+// checkGoMod runs I1, I3, II1 and II2. I1 reports a repository without a
+// go.mod and a service built from nested modules (a replace into a
+// subdirectory); nested modules the root does not use (tools, a linter,
+// samples) are codebases of their own. It returns nil when there is no
 // root go.mod.
 func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
-	if _, err := os.Stat(filepath.Join(repo.Root, ".git")); err != nil {
-		c.Addf("I3", "", 0, "no .git at the repository root")
+	if !underGit(repo.Root) {
+		c.Addf("I3", "", 0, "no .git in the repository root or a directory above it")
 	}
-	for _, f := range repo.Match(func(rel string) bool { return path.Base(rel) == "go.mod" && rel != "go.mod" }) {
-		line := 1
-		if mf, err := modfile.ParseLax(f, repo.Read(f), nil); err == nil && mf.Module != nil {
-			line = mf.Module.Syntax.Start.Line
-		}
-		c.Addf("I1", f, line, "nested module %s: one codebase is one module", path.Dir(f))
-	}
+	nested := repo.Match(func(rel string) bool { return path.Base(rel) == "go.mod" && rel != "go.mod" })
 	data := repo.Read("go.mod")
 	if data == nil {
-		c.Addf("I1", "", 0, "no go.mod at the repository root")
-		c.NotApplicable("no go.mod", "II1", "II2")
+		if len(nested) == 0 {
+			c.Addf("I1", "", 0, "no go.mod in the repository")
+		}
+		// Without a root module each nested module is a codebase of its
+		// own, as in a repository of samples.
+		c.NotApplicable("no go.mod at the root", "II1", "II2")
 		return nil
 	}
 	mf, err := modfile.Parse("go.mod", data, nil)
@@ -70,9 +71,14 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 	}
 	for _, r := range mf.Replace {
 		// A directory inside the repository builds wherever the
-		// repository is cloned (its nested module is I1's business);
-		// one outside it builds only on this machine.
+		// repository is cloned, but then the service is built from more
+		// than one module (I1); one outside it builds only on this
+		// machine (II2). A nested module the root does not build with,
+		// such as tools/ or a linter, is a codebase of its own.
 		p := r.New.Path
+		if inner := path.Clean(p); r.New.Version == "" && !filepath.IsAbs(p) && inner != "." && inner != ".." && !strings.HasPrefix(inner, "../") && repo.Has(path.Join(inner, "go.mod")) {
+			c.Addf("I1", "go.mod", r.Syntax.Start.Line, "the service builds with the nested module %s (replace %s => %s); one codebase is one module", inner, r.Old.Path, p)
+		}
 		if r.New.Version == "" && (filepath.IsAbs(p) || path.Clean(p) == ".." || strings.HasPrefix(path.Clean(p), "../")) {
 			c.Addf("II2", "go.mod", r.Syntax.Start.Line, "replace %s => %s points at a directory outside the repository", r.Old.Path, p)
 		}
@@ -96,6 +102,21 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 		}
 	}
 	return info
+}
+
+// underGit reports whether dir or a directory above it holds .git: the
+// repository checked may be a directory of a larger one.
+func underGit(dir string) bool {
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
 }
 
 // replaced returns the module version that the build really uses for a

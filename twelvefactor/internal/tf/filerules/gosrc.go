@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"path"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -26,7 +27,8 @@ type envVar struct {
 // without type checking, so that they work on code that does not compile.
 type goSource struct {
 	// Env lists the variables read through struct tags (envconfig:"NAME",
-	// env:"NAME") and os.Getenv/os.LookupEnv with a constant name.
+	// env:"NAME") and os.Getenv/os.LookupEnv with a constant name. Once
+	// the scope is known, only the service's reads are kept.
 	Env []envVar
 	// MainDirs are the directories holding a main package.
 	MainDirs map[string]bool
@@ -34,12 +36,23 @@ type goSource struct {
 	Listens bool
 	// Embeds lists the //go:embed patterns, by directory.
 	Embeds map[string][]string
-	// Derived are the names envconfig derives from untagged fields of
-	// structs that use envconfig tags (Port → PORT, DatabaseURL →
-	// DATABASE_URL with split_words), without the prefix Process may add.
-	// They only excuse variables set in files; the code is not required
-	// to list them.
+	// Derived are the names config libraries derive from untagged fields
+	// of structs that use config tags (Port → PORT, DatabaseURL →
+	// DATABASE_URL, DisableTLS → DISABLE_TLS), without the prefixes that
+	// nesting and the library add. They only excuse variables set in
+	// files; the code is not required to list them.
 	Derived map[string]bool
+	// Pkgs are the package directories with their imports and what they
+	// do, for the scope.
+	Pkgs map[string]*goPkg
+}
+
+// goPkg is what one package directory's files show.
+type goPkg struct {
+	Name    string
+	Imports map[string]bool
+	// Listens is set when the package opens a listener or starts a server.
+	Listens bool
 }
 
 // env returns the variable with the name, if the code reads it.
@@ -52,9 +65,23 @@ func (s *goSource) env(name string) (envVar, bool) {
 	return envVar{}, false
 }
 
+// listenCalls are the calls that open a listener, by the import that makes
+// the method name mean it ("" for any file).
+var listenCalls = map[string][]string{
+	"":                               {"ListenAndServe", "ListenAndServeTLS", "Listen", "Serve", "ServeTLS"},
+	"github.com/gin-gonic/gin":       {"Run", "RunTLS", "RunUnix", "RunListener"},
+	"github.com/labstack/echo/v4":    {"Start", "StartTLS", "StartAutoTLS", "StartServer", "StartH2CServer"},
+	"github.com/labstack/echo":       {"Start", "StartTLS", "StartServer"},
+	"golang.org/x/net/http2":         {"ServeConn"},
+	"github.com/gofiber/fiber/v2":    {"Listen", "ListenTLS", "Listener"},
+	"github.com/gofiber/fiber/v3":    {"Listen", "Listener"},
+	"github.com/valyala/fasthttp":    {"ListenAndServe", "Serve"},
+	"github.com/go-kratos/kratos/v2": {"Run"},
+}
+
 // parseGo parses the non-test, non-generated Go files of the repository.
 func parseGo(repo *tf.Repo) *goSource {
-	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool)}
+	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool), Pkgs: make(map[string]*goPkg)}
 	fset := token.NewFileSet()
 	for _, rel := range repo.Match(func(rel string) bool {
 		return strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
@@ -63,13 +90,30 @@ func parseGo(repo *tf.Repo) *goSource {
 		if err != nil || ast.IsGenerated(f) || tf.OutsideService(rel) || importsTesting(f) {
 			continue // not the service's code: generated, tests, examples
 		}
+		dir := path.Dir(rel)
+		pkg := s.Pkgs[dir]
+		if pkg == nil {
+			pkg = &goPkg{Name: f.Name.Name, Imports: make(map[string]bool)}
+			s.Pkgs[dir] = pkg
+		}
+		methods := make(map[string]bool)
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			pkg.Imports[p] = true
+			for _, m := range listenCalls[p] {
+				methods[m] = true
+			}
+		}
+		for _, m := range listenCalls[""] {
+			methods[m] = true
+		}
 		if f.Name.Name == "main" {
-			s.MainDirs[path.Dir(rel)] = true
+			s.MainDirs[dir] = true
 		}
 		for _, cg := range f.Comments {
 			for _, c := range cg.List {
 				if rest, ok := strings.CutPrefix(c.Text, "//go:embed "); ok {
-					s.Embeds[path.Dir(rel)] = append(s.Embeds[path.Dir(rel)], strings.Fields(rest)...)
+					s.Embeds[dir] = append(s.Embeds[dir], strings.Fields(rest)...)
 				}
 			}
 		}
@@ -85,6 +129,14 @@ func parseGo(repo *tf.Repo) *goSource {
 				sel, ok := n.Fun.(*ast.SelectorExpr)
 				if !ok {
 					return true
+				}
+				if methods[sel.Sel.Name] {
+					// Serve and Listen are common method names; on
+					// their own they count only with an argument, as
+					// net.Listen("tcp", addr) and srv.Serve(lis) have.
+					if (sel.Sel.Name != "Serve" && sel.Sel.Name != "Listen") || len(n.Args) > 0 {
+						pkg.Listens = true
+					}
 				}
 				switch sel.Sel.Name {
 				case "ListenAndServe", "ListenAndServeTLS", "Listen":
@@ -150,12 +202,19 @@ func importsTesting(f *ast.File) bool {
 	return false
 }
 
-// deriveNames records the names envconfig gives the untagged fields of a
-// struct that has envconfig tags.
+// configTag matches the struct tags of config libraries: envconfig,
+// caarlos0/env, ardanlabs/conf, viper's mapstructure and their defaults.
+var configTag = regexp.MustCompile(`\b(envconfig|env|conf|default|envDefault|split_words|mapstructure|koanf):"`)
+
+// deriveNames records the names config libraries give the fields of a
+// struct that has config tags: envconfig and ardanlabs/conf derive a name
+// from every untagged field (DisableTLS → DISABLE_TLS) and prefix it with
+// the names of the structs it is nested in, which the suffix match in the
+// env rules allows for.
 func (s *goSource) deriveNames(st *ast.StructType) {
 	uses := false
 	for _, f := range st.Fields.List {
-		if f.Tag != nil && (strings.Contains(f.Tag.Value, "envconfig:") || strings.Contains(f.Tag.Value, "split_words:") || strings.Contains(f.Tag.Value, "default:")) {
+		if f.Tag != nil && configTag.MatchString(f.Tag.Value) {
 			uses = true
 		}
 	}
@@ -166,13 +225,10 @@ func (s *goSource) deriveNames(st *ast.StructType) {
 		if f.Tag != nil && strings.Contains(f.Tag.Value, "envconfig:") {
 			continue
 		}
-		split := f.Tag != nil && strings.Contains(f.Tag.Value, `split_words:"true"`)
 		for _, n := range f.Names {
 			if n.IsExported() {
 				s.Derived[strings.ToUpper(n.Name)] = true
-				if split {
-					s.Derived[upperSnake(n.Name)] = true
-				}
+				s.Derived[upperSnake(n.Name)] = true
 			}
 		}
 	}

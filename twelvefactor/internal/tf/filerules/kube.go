@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,8 +69,16 @@ type container struct {
 	Command []string `yaml:"command"`
 	Args    []string `yaml:"args"`
 	Env     []struct {
-		Name string `yaml:"name"`
+		Name      string `yaml:"name"`
+		ValueFrom *struct {
+			ConfigMapKeyRef *objRef `yaml:"configMapKeyRef"`
+			SecretKeyRef    *objRef `yaml:"secretKeyRef"`
+		} `yaml:"valueFrom"`
 	} `yaml:"env"`
+	EnvFrom []struct {
+		ConfigMapRef *objRef `yaml:"configMapRef"`
+		SecretRef    *objRef `yaml:"secretRef"`
+	} `yaml:"envFrom"`
 	Ports []struct {
 		Name          string `yaml:"name"`
 		ContainerPort int    `yaml:"containerPort"`
@@ -79,6 +88,35 @@ type container struct {
 	SecurityContext *struct {
 		ReadOnlyRootFilesystem *bool `yaml:"readOnlyRootFilesystem"`
 	} `yaml:"securityContext"`
+}
+
+// objRef names a ConfigMap or Secret.
+type objRef struct {
+	Name string `yaml:"name"`
+}
+
+// refs returns the ConfigMaps and Secrets a container reads its
+// environment from.
+func (c *container) refs() []string {
+	var out []string
+	for _, e := range c.EnvFrom {
+		for _, r := range []*objRef{e.ConfigMapRef, e.SecretRef} {
+			if r != nil {
+				out = append(out, r.Name)
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			continue
+		}
+		for _, r := range []*objRef{e.ValueFrom.ConfigMapKeyRef, e.ValueFrom.SecretKeyRef} {
+			if r != nil {
+				out = append(out, r.Name)
+			}
+		}
+	}
+	return out
 }
 
 // UnmarshalYAML decodes a container and remembers its line.
@@ -181,6 +219,10 @@ type kube struct {
 	Keys []envVar
 	// HasJob is set when a Job or a Helm or Argo CD hook exists.
 	HasJob bool
+	// ours reports whether the repository builds an image; the manifest
+	// rules judge only the containers that run one. Grafana, a dev
+	// Postgres or Loki in a local stack are someone else's images.
+	ours func(image string) bool
 
 	generatesConfigMap bool // a kustomization has a configMapGenerator
 }
@@ -344,8 +386,25 @@ func labelsMatch(sel *yaml.Node, labels map[string]string) bool {
 
 // checkKube runs V1 and VIII2 (container commands), V3, VI3, VIII3, IX4
 // and III5 over the manifests.
-func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
+func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 	k, pinned := loadKube(repo, c)
+	k.ours = builtImages(repo, src, pinned)
+	// ConfigMaps and Secrets that only other images read are not the
+	// service's config.
+	foreignRefs, ownRefs := make(map[string]bool), make(map[string]bool)
+	for _, o := range k.Objects {
+		if p := o.pod(); p != nil {
+			for _, ct := range slices.Concat(p.Spec.Containers, p.Spec.InitContainers) {
+				for _, r := range ct.refs() {
+					if k.ours(ct.Image) {
+						ownRefs[r] = true
+					} else {
+						foreignRefs[r] = true
+					}
+				}
+			}
+		}
+	}
 	if len(k.Objects) == 0 && !k.generatesConfigMap {
 		c.NotApplicable("no Kubernetes manifests", "V3", "VI3", "VIII3", "IX4", "III5")
 		return k
@@ -363,6 +422,9 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 		case "Job", "CronJob":
 			k.HasJob = true
 		case "ConfigMap", "Secret":
+			if foreignRefs[o.Metadata.Name] && !ownRefs[o.Metadata.Name] {
+				continue
+			}
 			for _, key := range append(mapKeys(&o.Data), mapKeys(&o.StringData)...) {
 				if envName.MatchString(key.Value) {
 					// Other keys are files mounted from the object.
@@ -388,9 +450,12 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 		if p == nil {
 			continue
 		}
-		workloads++
-		serving := false
+		serving, own := false, false
 		for _, ct := range slices.Concat(p.Spec.Containers, p.Spec.InitContainers) {
+			if !k.ours(ct.Image) {
+				continue
+			}
+			own = true
 			checkImage(c, o, ct, pinned)
 			cmd := strings.Join(slices.Concat(ct.Command, ct.Args), " ")
 			if b := buildsAtRunTime(cmd); b != "" {
@@ -403,7 +468,13 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 				k.Keys = append(k.Keys, envVar{Name: e.Name, File: o.File, Line: ct.Line})
 			}
 		}
+		if own {
+			workloads++
+		}
 		for _, ct := range p.Spec.Containers {
+			if !k.ours(ct.Image) {
+				continue
+			}
 			if ct.SecurityContext == nil || ct.SecurityContext.ReadOnlyRootFilesystem == nil || !*ct.SecurityContext.ReadOnlyRootFilesystem {
 				c.Addf("VI3", o.File, ct.Line, "%s %s: container %s has a writable root filesystem", o.Kind, o.Metadata.Name, ct.Name)
 			}
@@ -411,13 +482,17 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 				continue
 			}
 			serving = true
+			// A missing readiness probe sends traffic to pods that are not
+			// ready; the liveness probe's absence or likeness is hardening.
 			switch {
 			case ct.ReadinessProbe == nil:
 				c.Addf("IX4", o.File, ct.Line, "%s %s: container %s has no readinessProbe", o.Kind, o.Metadata.Name, ct.Name)
 			case ct.LivenessProbe == nil:
-				c.Addf("IX4", o.File, ct.Line, "%s %s: container %s has no livenessProbe", o.Kind, o.Metadata.Name, ct.Name)
+				c.Add(tf.Finding{Rule: "IX4", File: o.File, Line: ct.Line, Hardening: true,
+					Message: fmt.Sprintf("%s %s: container %s has no livenessProbe", o.Kind, o.Metadata.Name, ct.Name)})
 			case ct.ReadinessProbe.key() == ct.LivenessProbe.key():
-				c.Addf("IX4", o.File, ct.Line, "%s %s: container %s checks readiness and liveness the same way (%s)", o.Kind, o.Metadata.Name, ct.Name, ct.LivenessProbe.key())
+				c.Add(tf.Finding{Rule: "IX4", File: o.File, Line: ct.Line, Hardening: true,
+					Message: fmt.Sprintf("%s %s: container %s checks readiness and liveness the same way (%s)", o.Kind, o.Metadata.Name, ct.Name, ct.LivenessProbe.key())})
 			}
 		}
 		if serving {
@@ -438,7 +513,7 @@ func checkKube(repo *tf.Repo, c *tf.Collector) *kube {
 		}
 	}
 	if workloads == 0 {
-		c.NotApplicable("no workloads in the manifests", "V3", "VI3")
+		c.NotApplicable("no workload in the manifests runs an image this repository builds", "V3", "VI3")
 	}
 	if servers == 0 {
 		c.NotApplicable("no Deployment serves on a port", "VIII3", "IX4")
@@ -463,5 +538,74 @@ func checkImage(c *tf.Collector, o *kobject, ct container, pinned map[string]boo
 		c.Addf("V3", o.File, ct.Line, "container %s: image %s has no tag", ct.Name, ct.Image)
 	case "latest":
 		c.Addf("V3", o.File, ct.Line, "container %s: image %s uses the latest tag", ct.Name, ct.Image)
+	}
+}
+
+// imageTag matches the image names that scripts and CI build:
+// docker build -t NAME, --tag NAME, image_templates entries.
+var imageTag = regexp.MustCompile(`(?:\s-t|--tag)[ =]+["']?([^\s"':]+)`)
+
+// builtImages returns a test for the images the repository builds: those
+// named after one of its programs or the module, a compose service with a
+// build section, a Skaffold artifact, a kustomize images entry, an image
+// that docker build -t names in a script, Makefile or CI file, ko:// and
+// templated references.
+func builtImages(repo *tf.Repo, src *goSource, pinned map[string]bool) func(string) bool {
+	names := make(map[string]bool)
+	add := func(ref string) {
+		n, _, _ := imageRef(strings.ToLower(ref))
+		names[path.Base(n)] = true
+	}
+	for d := range src.MainDirs {
+		if d != "." {
+			add(path.Base(d))
+		}
+	}
+	for _, m := range modules(repo) {
+		add(path.Base(m.Path))
+		if m.Dir != "." {
+			add(path.Base(m.Dir))
+		}
+	}
+	add(filepath.Base(repo.Root))
+	for ref := range pinned {
+		add(ref)
+	}
+	for _, f := range repo.Match(isCompose) {
+		var cf struct {
+			Services map[string]struct {
+				Build any    `yaml:"build"`
+				Image string `yaml:"image"`
+			} `yaml:"services"`
+		}
+		if yaml.Unmarshal(repo.Read(f), &cf) != nil {
+			continue
+		}
+		for name, svc := range cf.Services {
+			if svc.Build != nil {
+				add(name)
+				if svc.Image != "" {
+					add(svc.Image)
+				}
+			}
+		}
+	}
+	for _, f := range repo.Match(func(rel string) bool {
+		b := tf.Base(rel)
+		return b == "makefile" || strings.HasSuffix(b, ".mk") || strings.HasSuffix(b, ".sh") || strings.HasPrefix(b, ".goreleaser") ||
+			(strings.HasPrefix(rel, ".github/") && (strings.HasSuffix(b, ".yml") || strings.HasSuffix(b, ".yaml")))
+	}) {
+		for _, m := range imageTag.FindAllStringSubmatch(string(repo.Read(f)), -1) {
+			if !strings.Contains(m[1], "$") {
+				add(m[1])
+			}
+		}
+	}
+	return func(image string) bool {
+		if image == "" || strings.ContainsAny(image, "${") || strings.HasPrefix(image, "ko://") {
+			return true // set by a template or a build tool
+		}
+		n, _, _ := imageRef(strings.ToLower(image))
+		return names[path.Base(n)]
 	}
 }

@@ -70,6 +70,9 @@ func checkKubePorts(c *tf.Collector, k *kube, def int) {
 			continue
 		}
 		for _, ct := range p.Spec.Containers {
+			if !k.ours(ct.Image) {
+				continue
+			}
 			own := make(map[string]bool)
 			for _, cp := range ct.Ports {
 				own[strconv.Itoa(cp.ContainerPort)] = true

@@ -7,5 +7,5 @@ func Serve(h http.Handler) error {
 }
 
 func Server(srv *http.Server) error {
-	return srv.ListenAndServe() // want `starts an http.Server but never calls its Shutdown`
+	return srv.ListenAndServe() // want `http.Server is started but nothing in this program calls its Shutdown`
 }

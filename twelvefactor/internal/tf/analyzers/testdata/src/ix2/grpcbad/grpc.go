@@ -7,5 +7,5 @@ import (
 )
 
 func ServeGRPC(l net.Listener) error {
-	return grpc.NewServer().Serve(l) // want `starts a grpc.Server but never calls its GracefulStop`
+	return grpc.NewServer().Serve(l) // want `grpc.Server is started but nothing in this program calls its GracefulStop`
 }
