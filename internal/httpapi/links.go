@@ -162,7 +162,13 @@ func handleCreateLink(log *slog.Logger, d LinkDeps) http.Handler {
 // insert so that it is stored with the idempotency key in one transaction.
 func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *links.Completion) (links.Link, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		l := links.Link{Code: req.Code, URL: req.URL, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: req.ExpiresAt}
+		// The link as it will be stored, so that the response shows what
+		// a read will return.
+		l := links.Link{Code: req.Code, URL: links.NormalizeURL(req.URL), CreatedAt: links.StoredTime(now)}
+		if req.ExpiresAt != nil {
+			exp := links.StoredTime(*req.ExpiresAt)
+			l.ExpiresAt = &exp
+		}
 		if l.Code == "" {
 			l.Code = links.NewCode()
 		}
@@ -196,8 +202,10 @@ func validateCreate(req createLinkRequest, now time.Time) error {
 			return validationProblem(err)
 		}
 	}
-	if req.ExpiresAt != nil && !req.ExpiresAt.After(now) {
-		return errorf(http.StatusBadRequest, "expires_at: must be in the future")
+	if req.ExpiresAt != nil {
+		if err := links.ValidateExpiry(*req.ExpiresAt, now); err != nil {
+			return validationProblem(err)
+		}
 	}
 	return nil
 }

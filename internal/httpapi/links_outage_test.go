@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
@@ -17,12 +18,10 @@ import (
 	"github.com/dozen-go/dozen/migrations"
 )
 
-// TestDatabaseOutageIs503 runs a handler that reads from a real Postgres
-// through the store while the database is cut off (its sessions
-// terminated, new ones refused): the client gets 503 problem+json with
-// Retry-After and none of the database's error text, and the same handler
-// answers again once the database is back, with nothing restarted.
-func TestDatabaseOutageIs503(t *testing.T) {
+// postgresStore returns a store over a fresh, migrated Postgres database,
+// and the database's URL for pgtest's outages.
+func postgresStore(t *testing.T) (*store.Store, config.URL) {
+	t.Helper()
 	u := pgtest.NewDatabase(t)
 	mdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
 	if err != nil {
@@ -41,8 +40,17 @@ func TestDatabaseOutageIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	st := store.New(db.SQL)
+	t.Cleanup(func() { db.Close() })
+	return store.New(db.SQL), u
+}
+
+// TestDatabaseOutageIs503 runs a handler that reads from a real Postgres
+// through the store while the database is cut off (its sessions
+// terminated, new ones refused): the client gets 503 problem+json with
+// Retry-After and none of the database's error text, and the same handler
+// answers again once the database is back, with nothing restarted.
+func TestDatabaseOutageIs503(t *testing.T) {
+	st, u := postgresStore(t)
 	if _, err := st.CreateLink(t.Context(), links.Link{Code: "abcd", URL: "https://example.com", CreatedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Link is a short code and the URL it redirects to.
@@ -67,18 +69,26 @@ type ValidationError struct {
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 
 // ValidateURL accepts an absolute http or https URL of at most MaxURLLength
-// bytes, with a host and without credentials. Everything else — relative
-// URLs, javascript:, data:, file: and the like — is refused, since the
-// service would redirect browsers to it.
+// bytes once percent-encoded (see NormalizeURL), with an ASCII host, a
+// port (if any) from 1 to 65535 and no credentials. Everything else —
+// relative URLs, javascript:, data:, file: and the like — is refused,
+// since the service would redirect browsers to it; so are characters that
+// would make the URL read differently from what it is: invalid UTF-8,
+// spaces, C0 and C1 controls, bidirectional formatting, line and
+// paragraph separators and the byte-order mark.
 func ValidateURL(s string) error {
 	bad := func(reason string) error { return &ValidationError{"url", reason} }
 	switch {
 	case s == "":
 		return bad("is required")
-	case len(s) > MaxURLLength:
-		return bad(fmt.Sprintf("must be at most %d bytes", MaxURLLength))
-	case strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return bad("must not contain spaces or control characters")
+	case !utf8.ValidString(s):
+		return bad("must be valid UTF-8")
+	case encodedLen(s) > MaxURLLength:
+		return bad(fmt.Sprintf("must be at most %d bytes, with non-ASCII characters counted percent-encoded", MaxURLLength))
+	}
+	if i := strings.IndexFunc(s, deceptive); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return bad(fmt.Sprintf("must not contain spaces, control, bidirectional formatting or separator characters (found %U at byte %d)", r, i))
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -91,8 +101,89 @@ func ValidateURL(s string) error {
 		return bad("must have a host")
 	case u.User != nil:
 		return bad("must not contain credentials")
+	case strings.ContainsFunc(u.Host, func(r rune) bool { return r >= utf8.RuneSelf }):
+		return bad("must have an ASCII host: write an internationalised domain name in its xn-- form")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return bad("must have a port from 1 to 65535")
+		}
 	}
 	return nil
+}
+
+// deceptive reports whether r may not appear in a URL: a space, a C0 or
+// C1 control, DEL, a bidirectional embedding, override or isolate
+// (U+202A–U+202E, U+2066–U+2069), a line or paragraph separator, or the
+// byte-order mark. Each either breaks a header or makes the URL display
+// as something it is not.
+func deceptive(r rune) bool {
+	switch {
+	case r <= ' ', r >= 0x7f && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x2028, r == 0x2029, r == 0xfeff:
+		return true
+	}
+	return false
+}
+
+// NormalizeURL returns s, a URL that passed ValidateURL, with every
+// non-ASCII byte percent-encoded (RFC 3986 §2.1, as browsers do), so that
+// what is stored, shown and sent in Location is ASCII. ASCII is kept as
+// it is, so a URL the client encoded itself is left alone.
+func NormalizeURL(s string) string {
+	if encodedLen(s) == len(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, encodedLen(s))
+	for i := range len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	return string(b)
+}
+
+// encodedLen is the length of s once NormalizeURL has encoded it.
+func encodedLen(s string) int {
+	n := len(s)
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			n += 2
+		}
+	}
+	return n
+}
+
+// MaxLifetimeYears bounds how far ahead a link may expire: far enough for
+// any use, near enough that every expiry is a time that JSON and both
+// databases hold (a year past 9999, in UTC, is neither).
+const MaxLifetimeYears = 100
+
+// ValidateExpiry accepts an expiry after now and at most MaxLifetimeYears
+// ahead of it.
+func ValidateExpiry(t, now time.Time) error {
+	bad := func(reason string) error { return &ValidationError{"expires_at", reason} }
+	switch {
+	case !t.After(now):
+		return bad("must be in the future")
+	case t.After(now.AddDate(MaxLifetimeYears, 0, 0)):
+		return bad(fmt.Sprintf("must be at most %d years ahead", MaxLifetimeYears))
+	}
+	return nil
+}
+
+// StoredTime is t as the store keeps it: in UTC, to the microsecond (the
+// precision of Postgres' timestamptz), so that what a create answers is
+// what a read returns.
+func StoredTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 // ValidateCode accepts MinCodeLength to MaxCodeLength characters of

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestValidateURL(t *testing.T) {
@@ -33,6 +34,28 @@ func TestValidateURL(t *testing.T) {
 		{"https://example.com/\r\nSet-Cookie: x", false},
 		{"https://example.com/" + strings.Repeat("a", MaxURLLength), false},
 		{"http://%41:8080/", false},
+		{"https://example.com/caf\u00e9?q=\u00fc#\u00df", true},
+		{"https://example.com:1/", true},
+		{"https://example.com:65535/", true},
+		{"https://example.com:0/", false},
+		{"https://example.com:65536/", false},
+		{"https://example.com:99999999999999999999/", false},
+		{"https://example.com/\x00", false},
+		{"https://example.com/\x1b[2J", false},
+		{"https://example.com/\x7f", false},
+		{"https://example.com/\u0085", false},    // C1 next line
+		{"https://example.com/\u009b31m", false}, // C1 control sequence introducer
+		{"https://example.com/\u202egnp.exe", false},
+		{"https://example.com/\u202a", false},
+		{"https://example.com/\u2066x\u2069", false},
+		{"https://example.com/\u2028", false},
+		{"https://example.com/\u2029", false},
+		{"https://example.com/\ufeff", false},
+		{"\ufeffhttps://example.com/", false},
+		{"https://example.com/\xff", false},
+		{"https://example.com/\xc3", false},
+		{"https://b\u00fccher.example/", false},
+		{"https://example.com/" + strings.Repeat("\u00e9", 700), false}, // 1400 bytes, 4200 encoded
 	}
 	for _, tt := range tests {
 		err := ValidateURL(tt.in)
@@ -42,6 +65,45 @@ func TestValidateURL(t *testing.T) {
 		var ve *ValidationError
 		if err != nil && (!errors.As(err, &ve) || ve.Field != "url") {
 			t.Errorf("ValidateURL(%q) error = %v, want a ValidationError for field url", tt.in, err)
+		}
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://example.com/a?b=c#d", "https://example.com/a?b=c#d"},
+		{"https://example.com/caf\u00e9", "https://example.com/caf%C3%A9"},
+		{"https://example.com/%C3%A9?q=\u00fc", "https://example.com/%C3%A9?q=%C3%BC"},
+		{"https://example.com/#\u2603", "https://example.com/#%E2%98%83"},
+	}
+	for _, tt := range tests {
+		if got := NormalizeURL(tt.in); got != tt.want {
+			t.Errorf("NormalizeURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestValidateExpiry(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		at     time.Time
+		wantOK bool
+	}{
+		{now.Add(time.Second), true},
+		{now.AddDate(MaxLifetimeYears, 0, 0), true},
+		{now, false},
+		{now.Add(-time.Hour), false},
+		{now.AddDate(MaxLifetimeYears, 0, 0).Add(time.Second), false},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -14*3600)), false},
+	}
+	for _, tt := range tests {
+		err := ValidateExpiry(tt.at, now)
+		if (err == nil) != tt.wantOK {
+			t.Errorf("ValidateExpiry(%v) = %v, want ok=%v", tt.at, err, tt.wantOK)
+		}
+		var ve *ValidationError
+		if err != nil && (!errors.As(err, &ve) || ve.Field != "expires_at") {
+			t.Errorf("ValidateExpiry(%v) error = %v, want a ValidationError for field expires_at", tt.at, err)
 		}
 	}
 }
@@ -115,13 +177,21 @@ func FuzzValidateURL(f *testing.F) {
 		if ValidateURL(s) != nil {
 			return
 		}
-		// Whatever passes must be safe to put in a Location header.
+		// Whatever passes must be safe to put in a Location header, and
+		// read as what it is.
 		lower := strings.ToLower(s)
 		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 			t.Fatalf("ValidateURL(%q) accepted a non-http(s) URL", s)
 		}
-		if strings.ContainsAny(s, "\r\n\x00 ") || len(s) > MaxURLLength {
+		if strings.ContainsFunc(s, deceptive) || !utf8.ValidString(s) {
 			t.Fatalf("ValidateURL(%q) accepted an unsafe URL", s)
+		}
+		n := NormalizeURL(s)
+		if len(n) > MaxURLLength || strings.ContainsFunc(n, func(r rune) bool { return r >= utf8.RuneSelf }) {
+			t.Fatalf("NormalizeURL(%q) = %q, want ASCII of at most %d bytes", s, n, MaxURLLength)
+		}
+		if err := ValidateURL(n); err != nil {
+			t.Fatalf("ValidateURL(NormalizeURL(%q)) = %v, want the normal form valid too", s, err)
 		}
 	})
 }
