@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -76,6 +75,16 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// problem is an RFC 9457 problem details object, as writeProblem writes it.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // decodeProblem checks that resp is problem+json and decodes it.
@@ -407,7 +416,7 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 	for _, tt := range tests {
 		var got string
 		h := clientIP(tt.proxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got = middleware.GetClientIP(r.Context())
+			got = clientIPOf(r.Context())
 		}))
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "192.0.2.1:4321"

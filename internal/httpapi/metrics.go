@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +20,39 @@ type metrics struct {
 	// exemplars says whether requests are traced, so that durations
 	// carry the trace id as an exemplar.
 	exemplars bool
+
+	// series holds the children of requests and duration for each
+	// method, route and status seen so far, so that a request looks its
+	// series up in a map instead of hashing its labels in the vectors.
+	// The map is replaced, never changed, so reads take no lock; there
+	// are as many entries as series, which the labels bound.
+	series atomic.Pointer[map[seriesKey]*routeSeries]
+	mu     sync.Mutex // serialises replacing series
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+// routeSeries are the metrics of one method, route and status.
+type routeSeries struct {
+	requests  prometheus.Counter
+	duration  prometheus.Observer
+	exemplars bool
+}
+
+// observe counts a request and records its duration, with the trace id
+// of ctx as an exemplar when requests are traced.
+func (s *routeSeries) observe(ctx context.Context, elapsed time.Duration) {
+	s.requests.Inc()
+	if s.exemplars {
+		if ex := exemplar(ctx); ex != nil {
+			s.duration.(prometheus.ExemplarObserver).ObserveWithExemplar(elapsed.Seconds(), ex)
+			return
+		}
+	}
+	s.duration.Observe(elapsed.Seconds())
 }
 
 func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
@@ -24,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
-			Help: "HTTP requests served, by method, chi route pattern and status.",
+			Help: "HTTP requests served, by method, chi route pattern and status (499: the client went away first).",
 		}, labels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
@@ -37,37 +73,34 @@ func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
 		}),
 		exemplars: exemplars,
 	}
+	m.series.Store(&map[seriesKey]*routeSeries{})
 	reg.MustRegister(m.requests, m.duration, m.inFlight)
 	return m
 }
 
-func (m *metrics) observe(ctx context.Context, method, route string, status int, elapsed time.Duration) {
-	code := statusText(status)
-	m.requests.WithLabelValues(method, route, code).Inc()
-	d := m.duration.WithLabelValues(method, route, code)
-	if m.exemplars {
-		if ex := exemplar(ctx); ex != nil {
-			d.(prometheus.ExemplarObserver).ObserveWithExemplar(elapsed.Seconds(), ex)
-			return
-		}
+// route returns the series of a method, route pattern and status.
+func (m *metrics) route(method, route string, status int) *routeSeries {
+	k := seriesKey{method, route, status}
+	if s, ok := (*m.series.Load())[k]; ok {
+		return s
 	}
-	d.Observe(elapsed.Seconds())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := *m.series.Load()
+	if s, ok := all[k]; ok {
+		return s
+	}
+	code := strconv.Itoa(status)
+	s := &routeSeries{
+		requests:  m.requests.WithLabelValues(method, route, code),
+		duration:  m.duration.WithLabelValues(method, route, code),
+		exemplars: m.exemplars,
+	}
+	all = maps.Clone(all)
+	all[k] = s
+	m.series.Store(&all)
+	return s
 }
-
-// statusText formats a status code without allocating for common codes.
-func statusText(status int) string {
-	if status >= 100 && status < 600 {
-		return statusCodes[status-100]
-	}
-	return strconv.Itoa(status)
-}
-
-var statusCodes = func() (codes [500]string) {
-	for i := range codes {
-		codes[i] = strconv.Itoa(i + 100)
-	}
-	return codes
-}()
 
 // metricMethod bounds the method label: anything outside the standard
 // methods is counted as OTHER, so invented methods add no series.

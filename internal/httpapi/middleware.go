@@ -2,23 +2,128 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/dozen-go/dozen/internal/logging"
 )
 
-// requestIDKey is the log attribute, and so the context entry, that holds
-// a request's id.
+// exchange is the state that one request's middleware share, in the one
+// allocation the stack makes per request: the context handed down (a
+// logging.Scope, which puts the request id on every log line), the
+// client's address, the response recorder and the access-log line. The
+// middleware fill it in, outermost first, before the handler runs; after
+// that only the recorder changes.
+type exchange struct {
+	logging.Scope
+	clientIP netip.Addr      // the zero Addr when unknown
+	idHeader [1]string       // the request id, as the header value
+	attrs    [1]slog.Attr    // the request id, as the Scope's attribute
+	rec      recorder        // set by observe
+	line     logging.Request // the access-log line, built by observe
+}
+
+type exchangeKey struct{}
+
+// Value answers for the exchange itself; other keys go to the Scope.
+func (e *exchange) Value(key any) any {
+	if key == (exchangeKey{}) {
+		return e
+	}
+	return e.Scope.Value(key)
+}
+
+// exchangeOf returns r's exchange, making it, and the request that carries
+// it, for the first middleware that asks.
+func exchangeOf(r *http.Request) (*exchange, *http.Request) {
+	if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
+		return e, r
+	}
+	e := &exchange{}
+	e.Scope.Init(r.Context())
+	return e, r.WithContext(e)
+}
+
+// clientIP records the client's address for logs and rate limits, trusting
+// X-Forwarded-For only as far as the configured number of proxies: with
+// none, the client is the peer; with n, it is the n-th entry from the
+// right (each trusted proxy appends the address it received from), and
+// unknown when there are fewer entries than that.
+func clientIP(trustedProxies int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e, r := exchangeOf(r)
+			if trustedProxies == 0 {
+				e.clientIP = peerAddr(r.RemoteAddr)
+			} else {
+				e.clientIP = forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// peerAddr parses the host of a RemoteAddr; an IPv4 client of a
+// dual-stack listener (::ffff:a.b.c.d) is folded to plain IPv4.
+func peerAddr(remoteAddr string) netip.Addr {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr // a bare address, as tests set
+	}
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}
+
+// forwardedAddr returns the n-th address from the right of the
+// X-Forwarded-For entries, counting every header line in order (so a
+// client cannot choose what is read by adding a line), or the zero Addr.
+func forwardedAddr(headers []string, n int) netip.Addr {
+	for i := len(headers) - 1; i >= 0; i-- {
+		h := headers[i]
+		for h != "" {
+			entry := h
+			if j := strings.LastIndexByte(h, ','); j >= 0 {
+				entry, h = h[j+1:], h[:j]
+			} else {
+				h = ""
+			}
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			if n--; n == 0 {
+				ip, err := netip.ParseAddr(entry)
+				if err != nil {
+					return netip.Addr{}
+				}
+				return ip.Unmap().WithZone("")
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// clientIPOf returns the client's address that the client-IP middleware
+// settled on for the request being served with ctx, or "" when unknown.
+func clientIPOf(ctx context.Context) string {
+	if e, ok := ctx.Value(exchangeKey{}).(*exchange); ok && e.clientIP.IsValid() {
+		return e.clientIP.String()
+	}
+	return ""
+}
+
+// requestIDKey is the log attribute that holds a request's id.
 const requestIDKey = "request_id"
 
 // RequestID returns the id of the request being served with ctx, or "".
@@ -33,14 +138,34 @@ func RequestID(ctx context.Context) string {
 // every problem response.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e, r := exchangeOf(r)
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			id = rand.Text()
+			id = newRequestID()
 		}
-		w.Header()["X-Request-Id"] = []string{id}
-		ctx := logging.WithAttrs(r.Context(), slog.String(requestIDKey, id))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		e.idHeader[0] = id
+		w.Header()["X-Request-Id"] = e.idHeader[:]
+		e.attrs[0] = slog.String(requestIDKey, id)
+		e.Scope.Init(e.Scope.Context, e.attrs[:]...)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// newRequestID returns 26 characters of base32 holding 128 random bits.
+// They come from the runtime's generator (ChaCha8, seeded from the system
+// once, per thread): unique without a system call or a lock per request.
+// An id needs to be unique, not secret: a caller may choose its own.
+func newRequestID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	var b [26]byte
+	x, y := rand.Uint64(), rand.Uint64()
+	for i := range 12 {
+		b[i], b[12+i] = alphabet[x&31], alphabet[y&31]
+		x, y = x>>5, y>>5
+	}
+	rest := x | y<<4 // the 4 bits left of each
+	b[24], b[25] = alphabet[rest&31], alphabet[rest>>5]
+	return string(b[:])
 }
 
 // validRequestID accepts 1 to 64 characters of letters, digits and -_.:
@@ -99,57 +224,72 @@ func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 // scanners probing random paths cannot create new metric series.
 const unmatched = "unmatched"
 
+// statusClientClosed is the status logged and counted for a request whose
+// context was cancelled before it was done: its client went away, or
+// shutdown gave up on it. No client sees it; 499 is the common convention
+// for "client closed request", and it keeps these out of the 5xx.
+const statusClientClosed = 499
+
 // quiet lists routes whose successful requests are logged at debug level
 // only: platform probes would otherwise drown the access log.
 var quiet = map[string]bool{"/livez": true, "/readyz": true}
 
 // observe writes one access-log line per request and records the RED
-// metrics, both labelled with the chi route pattern.
+// metrics, both labelled with the chi route pattern. Use it once per
+// request: it keeps its recorder in the request's exchange.
+//
+// The bookkeeping runs deferred, so that a request that panics after its
+// response has begun (the recoverer can then only cut the response off)
+// is still logged, counted and timed, and leaves the in-flight gauge.
 func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
+	access := logging.NewAccessLog(log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e, r := exchangeOf(r)
 			start := time.Now()
-			m.inFlight.Add(1)
-			rw := &recorder{ResponseWriter: w}
-			next.ServeHTTP(rw, r)
-			m.inFlight.Add(-1)
-			elapsed := time.Since(start)
-
-			route := unmatched
-			if rctx := chi.RouteContext(r.Context()); rctx != nil {
-				// RoutePattern joins the pattern anew at each call: once.
-				if p := rctx.RoutePattern(); p != "" {
-					route = p
+			m.inFlight.Inc()
+			e.rec = recorder{ResponseWriter: w}
+			done := false
+			defer func() {
+				m.inFlight.Dec()
+				end := time.Now()
+				route := unmatched
+				if rctx := chi.RouteContext(r.Context()); rctx != nil {
+					// RoutePattern joins the pattern anew at each call: once.
+					if p := rctx.RoutePattern(); p != "" {
+						route = p
+					}
 				}
-			}
-			if rw.status == 0 {
-				rw.status = http.StatusOK
-			}
-			method := metricMethod(r.Method)
-			m.observe(r.Context(), method, route, rw.status, elapsed)
+				status := e.rec.status
+				switch {
+				case !done:
+					if status == 0 {
+						status = http.StatusInternalServerError
+					}
+				case errors.Is(r.Context().Err(), context.Canceled):
+					status = statusClientClosed
+				case status == 0:
+					status = http.StatusOK
+				}
+				method := metricMethod(r.Method)
+				elapsed := end.Sub(start)
+				m.route(method, route, status).observe(r.Context(), elapsed)
 
-			level := slog.LevelInfo
-			if quiet[route] && rw.status < 500 {
-				level = slog.LevelDebug
-			}
-			// The handler is called directly rather than through
-			// log.LogAttrs: the access log is the one line per request, and
-			// skipping slog's caller lookup saves a stack walk each time.
-			h := log.Handler()
-			if !h.Enabled(r.Context(), level) {
-				return
-			}
-			rec := slog.NewRecord(start.Add(elapsed), level, "request", 0)
-			rec.AddAttrs(
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rw.status),
-				slog.Int("bytes", rw.bytes),
-				slog.Duration("duration", elapsed),
-				slog.String("client_ip", middleware.GetClientIP(r.Context())),
-			)
-			_ = h.Handle(r.Context(), rec) // a failed log write has nowhere better to go
+				level := slog.LevelInfo
+				if quiet[route] && status < 500 {
+					level = slog.LevelDebug
+				}
+				if !access.Enabled(r.Context(), level) {
+					return
+				}
+				e.line = logging.Request{
+					Time: end, Level: level, Method: r.Method, Route: route, Path: r.URL.Path,
+					Status: status, Bytes: e.rec.bytes, Duration: elapsed, ClientIP: e.clientIP, Aborted: !done,
+				}
+				access.Write(r.Context(), &e.line)
+			}()
+			next.ServeHTTP(&e.rec, r)
+			done = true
 		})
 	}
 }
@@ -217,7 +357,7 @@ func shed(limit int) func(http.Handler) http.Handler {
 			defer inFlight.Add(-1)
 			if n > maxInFlight {
 				w.Header().Set("Retry-After", "1")
-				writeProblem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after "+strconv.Itoa(1)+" second")
+				writeProblem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after 1 second")
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 
 	"github.com/dozen-go/dozen/internal/redis"
@@ -27,7 +26,7 @@ import (
 func NewRateLimit(log *slog.Logger, limit int, window time.Duration, counter httprate.LimitCounter) func(http.Handler) http.Handler {
 	opts := []httprate.Option{
 		httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
-			ip := middleware.GetClientIP(r.Context())
+			ip := clientIPOf(r.Context())
 			if ip == "" {
 				ip = "unknown"
 			}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
@@ -56,13 +55,4 @@ func newRouter(d Deps) *chi.Mux {
 	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))
 	r.MethodNotAllowed(methodNotAllowed)
 	return r
-}
-
-// clientIP records the client's address for logs and rate limits, trusting
-// X-Forwarded-For only as far as the configured number of proxies.
-func clientIP(trustedProxies int) func(http.Handler) http.Handler {
-	if trustedProxies == 0 {
-		return middleware.ClientIPFromRemoteAddr
-	}
-	return middleware.ClientIPFromXFFTrustedProxies(trustedProxies)
 }

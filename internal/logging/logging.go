@@ -59,7 +59,7 @@ func New(w io.Writer, cfg config.Log) (*slog.Logger, func() error) {
 
 	core := zapcore.NewCore(encoder, ws, zapLevel(cfg.Level))
 	h := zapslog.NewHandler(core, zapslog.AddStacktraceAt(slog.LevelError+4))
-	return slog.New(contextHandler{h}), stop
+	return slog.New(contextHandler{Handler: h, core: core}), stop
 }
 
 // zapLevel maps a slog level onto the zap level that enables it.
@@ -77,21 +77,55 @@ func zapLevel(l slog.Level) zapcore.Level {
 
 type ctxKey struct{}
 
-// WithAttrs returns a context whose log lines carry attrs, in addition to
-// those the context already carries. Every line logged with one of slog's
-// Context methods (InfoContext, LogAttrs, ...) and this context gets them:
-// that is how each line written while serving a request carries its id.
-func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
-	if prev, ok := ctx.Value(ctxKey{}).([]slog.Attr); ok {
-		attrs = append(prev[:len(prev):len(prev)], attrs...)
-	}
-	return context.WithValue(ctx, ctxKey{}, attrs)
+// Scope is a context that carries attributes for every line logged with
+// it or with a context derived from it: that is how each line written
+// while serving a request carries the request's id. WithAttrs makes one;
+// the type is exported so that a request's middleware can embed it in the
+// one struct it allocates per request instead of allocating a context.
+type Scope struct {
+	context.Context
+	attrs []slog.Attr
 }
 
-// Attr returns the value of the attribute named key that WithAttrs stored
-// in ctx, or "" when there is none.
+// Init makes s a context derived from parent that carries parent's
+// attributes followed by attrs. attrs is kept, not copied. Init is meant
+// for a Scope not yet handed to anyone else.
+func (s *Scope) Init(parent context.Context, attrs ...slog.Attr) {
+	if prev := scopeAttrs(parent); len(prev) > 0 {
+		attrs = append(prev[:len(prev):len(prev)], attrs...)
+	}
+	s.Context, s.attrs = parent, attrs
+}
+
+// Value answers for the scope itself; other keys go to the parent.
+func (s *Scope) Value(key any) any {
+	if key == (ctxKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// scopeAttrs returns the attributes of the innermost Scope in ctx.
+func scopeAttrs(ctx context.Context) []slog.Attr {
+	if s, ok := ctx.Value(ctxKey{}).(*Scope); ok {
+		return s.attrs
+	}
+	return nil
+}
+
+// WithAttrs returns a context whose log lines carry attrs, in addition to
+// those the context already carries. Every line logged with one of slog's
+// Context methods (InfoContext, LogAttrs, ...) and this context gets them.
+func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
+	s := &Scope{}
+	s.Init(ctx, attrs...)
+	return s
+}
+
+// Attr returns the value of the attribute named key that a Scope in ctx
+// carries, or "" when there is none.
 func Attr(ctx context.Context, key string) string {
-	attrs, _ := ctx.Value(ctxKey{}).([]slog.Attr)
+	attrs := scopeAttrs(ctx)
 	for i := len(attrs) - 1; i >= 0; i-- {
 		if attrs[i].Key == key {
 			return attrs[i].Value.String()
@@ -100,15 +134,17 @@ func Attr(ctx context.Context, key string) string {
 	return ""
 }
 
-// contextHandler adds the attributes stored by WithAttrs to each record.
+// contextHandler adds the attributes of the context's Scope, and the ids
+// of the trace it is in, to each record.
 type contextHandler struct {
 	slog.Handler
+	// core is the zap core under Handler, for the access log; nil for a
+	// handler New did not make.
+	core zapcore.Core
 }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
-	if attrs, ok := ctx.Value(ctxKey{}).([]slog.Attr); ok {
-		r.AddAttrs(attrs...)
-	}
+	r.AddAttrs(scopeAttrs(ctx)...)
 	if traceID, spanID, ok := TraceIDs(ctx); ok {
 		r.AddAttrs(slog.String(TraceIDKey, traceID), slog.String(SpanIDKey, spanID))
 	}
@@ -134,12 +170,16 @@ func TraceIDs(ctx context.Context) (traceID, spanID string, ok bool) {
 	return sc.TraceID().String(), sc.SpanID().String(), true
 }
 
+// WithAttrs and WithGroup drop the core: an access log made from the
+// derived logger goes through slog, which keeps the attributes and group.
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(attrs)}
+	h.Handler, h.core = h.Handler.WithAttrs(attrs), nil
+	return h
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+	h.Handler, h.core = h.Handler.WithGroup(name), nil
+	return h
 }
 
 // Discard returns a logger that writes nothing, for tests.

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
@@ -140,4 +143,69 @@ func TestTraceIDs(t *testing.T) {
 	if _, _, ok := TraceIDs(context.Background()); ok {
 		t.Error("TraceIDs(no span) reported ok")
 	}
+}
+
+// spanContext is a sampled span's context, as tracing puts it in ctx.
+var spanContext = trace.NewSpanContext(trace.SpanContextConfig{
+	TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+	SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+	TraceFlags: trace.FlagsSampled,
+})
+
+func TestAccessLog(t *testing.T) {
+	request := Request{
+		Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Level: slog.LevelInfo,
+		Method: "GET", Route: "/v1/links/{code}", Path: "/v1/links/a\"b", Status: 404, Bytes: 120,
+		Duration: 1500 * time.Microsecond, ClientIP: netip.MustParseAddr("2001:db8::1"),
+	}
+	want := map[string]any{
+		"level": "info", "time": "2026-01-02T03:04:05Z", "msg": "request",
+		"method": "GET", "route": "/v1/links/{code}", "path": "/v1/links/a\"b", "status": float64(404),
+		"bytes": float64(120), "duration": 0.0015, "client_ip": "2001:db8::1", "request_id": "r1",
+	}
+	traced := maps.Clone(want)
+	traced["trace_id"], traced["span_id"] = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	aborted := maps.Clone(want)
+	aborted["aborted"] = true
+
+	ctx := WithAttrs(context.Background(), slog.String("request_id", "r1"))
+	for _, tt := range []struct {
+		name    string
+		logger  func(*syncBuffer) *slog.Logger
+		ctx     context.Context
+		request func(*Request)
+		want    map[string]any
+	}{
+		{"zap core", newJSON, ctx, nil, want},
+		{"aborted", newJSON, ctx, func(r *Request) { r.Aborted = true }, aborted},
+		{"in a span", newJSON, trace.ContextWithSpanContext(ctx, spanContext), nil, traced},
+		// A derived logger goes through slog, which keeps what it added.
+		{"through slog", func(b *syncBuffer) *slog.Logger { return newJSON(b).With("component", "api") }, ctx, nil,
+			func() map[string]any { m := maps.Clone(want); m["component"] = "api"; return m }()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out syncBuffer
+			a := NewAccessLog(tt.logger(&out))
+			r := request
+			if tt.request != nil {
+				tt.request(&r)
+			}
+			if !a.Enabled(tt.ctx, r.Level) || a.Enabled(tt.ctx, slog.LevelDebug) {
+				t.Errorf("Enabled(info, debug) = %v, %v, want true, false", a.Enabled(tt.ctx, r.Level), a.Enabled(tt.ctx, slog.LevelDebug))
+			}
+			a.Write(tt.ctx, &r)
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+				t.Fatalf("line %q is not JSON: %v", out.String(), err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("access line (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func newJSON(w *syncBuffer) *slog.Logger {
+	log, _ := New(w, config.Log{Level: slog.LevelInfo, Format: config.LogJSON})
+	return log
 }
