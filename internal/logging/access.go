@@ -14,8 +14,8 @@ import (
 // line every request pays for, so it skips slog: each line is built with
 // zap's typed API and handed straight to the zap core under the logger New
 // made, which encodes it without reflection and without allocating. A
-// line carries the same attributes from its context as any other line: the
-// Scope's (the request id) and the logger's ContextAttrs (trace ids).
+// line carries what its context gives any other line: the attributes of
+// its Scope (the request id) and the ids of its trace.
 type AccessLog struct {
 	core zapcore.Core // nil: log is not one New made, and slog writes
 	log  *slog.Logger
@@ -55,10 +55,8 @@ type Request struct {
 	Aborted bool
 
 	ctx    context.Context // during Write only
-	more   []slog.Attr     // the logger's ContextAttrs, during Write only
 	fields [1]zapcore.Field
-	ip     [48]byte     // formatted ClientIP
-	extra  [2]slog.Attr // room for more: a trace id and a span id
+	ip     [48]byte // formatted ClientIP
 }
 
 // Write writes r as one line with the attributes ctx carries.
