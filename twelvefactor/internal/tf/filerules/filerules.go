@@ -28,6 +28,11 @@ func Check(repo *tf.Repo, c *tf.Collector) *Scope {
 	checkGoVersion(repo, c, mod, docker)
 	checkSecrets(repo, c)
 	checkFiles(repo, c)
+	renders := renderKube(repo, c)
+	img := readImage(repo, mainNames(src))
+	checkProcesses(repo, c, src, proc, renders, img)
+	checkShutdown(repo, c, src, proc, renders, img)
+	checkProbePorts(c, src, renders, img)
 	return scope
 }
 

@@ -1,0 +1,275 @@
+package filerules
+
+import (
+	"bytes"
+	"encoding/json"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
+)
+
+// rendering is one kustomization as kustomize builds it, decoded into the
+// Kubernetes API types: what a deploy of it would apply.
+type rendering struct {
+	// Dir is the kustomization's directory and File its kustomization
+	// file, slash paths relative to the repository.
+	Dir, File  string
+	Workloads  []workload
+	ConfigMaps map[string]map[string]string
+	Secrets    map[string]map[string]string
+}
+
+// workload is a rendered object with a pod template.
+type workload struct {
+	Kind, Name string
+	// File and Line are where the object is written in the repository
+	// (before kustomize renamed it), for findings and suppressions; the
+	// kustomization file when kustomize generated it.
+	File string
+	Line int
+	Pod  *corev1.PodTemplateSpec
+}
+
+// longRunning reports whether the workload's pods are restarted when they
+// exit, as a process type other than release is.
+func (w workload) longRunning() bool {
+	return w.Kind == "Deployment" || w.Kind == "StatefulSet" || w.Kind == "DaemonSet"
+}
+
+// strictTypes are the kinds whose objects decode strictly: a field their
+// API type does not have is an error here, as it is for kubectl apply
+// --validate=strict. Other kinds (custom resources) are left alone.
+var strictTypes = map[string]func() any{
+	"apps/v1 Deployment":                       func() any { return new(appsv1.Deployment) },
+	"apps/v1 StatefulSet":                      func() any { return new(appsv1.StatefulSet) },
+	"apps/v1 DaemonSet":                        func() any { return new(appsv1.DaemonSet) },
+	"batch/v1 Job":                             func() any { return new(batchv1.Job) },
+	"batch/v1 CronJob":                         func() any { return new(batchv1.CronJob) },
+	"v1 Service":                               func() any { return new(corev1.Service) },
+	"v1 ConfigMap":                             func() any { return new(corev1.ConfigMap) },
+	"v1 Secret":                                func() any { return new(corev1.Secret) },
+	"v1 ServiceAccount":                        func() any { return new(corev1.ServiceAccount) },
+	"v1 Namespace":                             func() any { return new(corev1.Namespace) },
+	"v1 PersistentVolumeClaim":                 func() any { return new(corev1.PersistentVolumeClaim) },
+	"policy/v1 PodDisruptionBudget":            func() any { return new(policyv1.PodDisruptionBudget) },
+	"autoscaling/v2 HorizontalPodAutoscaler":   func() any { return new(autoscalingv2.HorizontalPodAutoscaler) },
+	"networking.k8s.io/v1 NetworkPolicy":       func() any { return new(networkingv1.NetworkPolicy) },
+	"networking.k8s.io/v1 Ingress":             func() any { return new(networkingv1.Ingress) },
+	"rbac.authorization.k8s.io/v1 Role":        func() any { return new(rbacv1.Role) },
+	"rbac.authorization.k8s.io/v1 RoleBinding": func() any { return new(rbacv1.RoleBinding) },
+}
+
+// decodeStrict decodes JSON into v, failing on fields v does not have.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// kustomizationTree is the part of a kustomization file that links it
+// to the others.
+type kustomizationTree struct {
+	Kind       string   `yaml:"kind"`
+	Resources  []string `yaml:"resources"`
+	Bases      []string `yaml:"bases"`
+	Components []string `yaml:"components"`
+}
+
+// source is where a manifest document is written.
+type source struct {
+	file string
+	line int
+	bad  bool // it does not decode as written
+}
+
+// renderKube runs V6: it decodes every manifest of a known kind strictly,
+// builds every kustomization that no other one includes, and decodes what
+// it renders. It returns the renderings for the rules that compare the
+// manifests with the other artifacts.
+func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
+	written := decodeManifests(repo, c)
+	var roots []string
+	included := map[string]bool{}
+	for _, rel := range repo.Match(isKustomization) {
+		var k kustomizationTree
+		if err := yaml.Unmarshal(repo.Read(rel), &k); err != nil {
+			c.Addf("V6", rel, 1, "the kustomization does not parse: %v", err)
+			continue
+		}
+		dir := path.Dir(rel)
+		remote := ""
+		for _, r := range slices.Concat(k.Resources, k.Bases, k.Components) {
+			if strings.Contains(r, "://") || strings.Contains(r, "?ref=") || strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "git@") {
+				remote = r
+			}
+			p := path.Clean(path.Join(dir, r))
+			included[p] = true
+		}
+		if remote != "" {
+			c.Notef("V6 does not render %s: it includes %s, a remote resource the linter does not fetch", rel, remote)
+			included[dir] = true // rendered by none
+			continue
+		}
+		if k.Kind != "Component" {
+			roots = append(roots, dir)
+		}
+	}
+	if len(roots) == 0 {
+		c.NotApplicable("no kustomization", "V6")
+	}
+	var out []*rendering
+	for _, dir := range roots {
+		if included[dir] {
+			continue // a base: rendered as part of the overlays that include it
+		}
+		if r := render(repo, c, dir, written); r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// decodeManifests decodes every YAML document of a known kind strictly and
+// returns where each object is written, by kind and name.
+func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
+	written := map[string]source{}
+	for _, rel := range repo.Match(func(rel string) bool {
+		return (strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")) && !isKustomization(rel) && !tf.OutsideService(rel)
+	}) {
+		dec := yaml.NewDecoder(bytes.NewReader(repo.Read(rel)))
+		for {
+			var doc yaml.Node
+			if err := dec.Decode(&doc); err != nil {
+				break // the end, or not YAML: other rules report that
+			}
+			var head struct {
+				APIVersion string `yaml:"apiVersion"`
+				Kind       string `yaml:"kind"`
+				Metadata   struct {
+					Name string `yaml:"name"`
+				} `yaml:"metadata"`
+			}
+			if doc.Decode(&head) != nil || head.Kind == "" || head.APIVersion == "" {
+				continue
+			}
+			line := kindLine(&doc)
+			key := head.Kind + "/" + head.Metadata.Name
+			written[key] = source{file: rel, line: line}
+			newT, ok := strictTypes[head.APIVersion+" "+head.Kind]
+			if !ok {
+				continue
+			}
+			var plain any
+			if err := doc.Decode(&plain); err != nil {
+				continue
+			}
+			j, err := json.Marshal(plain)
+			if err != nil {
+				continue
+			}
+			if err := decodeStrict(j, newT()); err != nil {
+				written[key] = source{file: rel, line: line, bad: true}
+				c.Addf("V6", rel, line, "%s %s does not decode as %s: %v", head.Kind, head.Metadata.Name, head.APIVersion, cleanJSONErr(err))
+			}
+		}
+	}
+	return written
+}
+
+// kindLine returns the line of a document's kind key.
+func kindLine(doc *yaml.Node) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "kind" {
+			return n.Content[i].Line
+		}
+	}
+	return n.Line
+}
+
+// cleanJSONErr drops the "json: " prefix of encoding/json's errors.
+func cleanJSONErr(err error) string {
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// render builds the kustomization in dir and decodes its objects.
+func render(repo *tf.Repo, c *tf.Collector, dir string, written map[string]source) *rendering {
+	file := dir + "/kustomization.yaml"
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if repo.Has(path.Join(dir, name)) {
+			file = path.Join(dir, name)
+		}
+	}
+	opts := krusty.MakeDefaultOptions()
+	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), filepath.Join(repo.Root, filepath.FromSlash(dir)))
+	if err != nil {
+		c.Addf("V6", file, 1, "kustomize build %s fails: %v", dir, strings.ReplaceAll(err.Error(), repo.Root+string(filepath.Separator), ""))
+		return nil
+	}
+	r := &rendering{Dir: dir, File: file, ConfigMaps: map[string]map[string]string{}, Secrets: map[string]map[string]string{}}
+	for _, res := range m.Resources() {
+		b, err := res.MarshalJSON()
+		if err != nil {
+			continue
+		}
+		kind, name := res.GetKind(), res.GetName()
+		at, ok := written[kind+"/"+res.OrgId().Name]
+		if !ok {
+			at = source{file: file, line: 1}
+		}
+		newT, ok := strictTypes[res.GetApiVersion()+" "+kind]
+		if !ok {
+			continue
+		}
+		obj := newT()
+		if err := decodeStrict(b, obj); err != nil {
+			// Reported once, where it is written, unless the overlay
+			// introduced it.
+			if !at.bad {
+				c.Addf("V6", file, 1, "%s %s, as %s renders it, does not decode as %s: %v", kind, name, dir, res.GetApiVersion(), cleanJSONErr(err))
+			}
+			continue
+		}
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+		case *appsv1.StatefulSet:
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+		case *appsv1.DaemonSet:
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+		case *batchv1.Job:
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+		case *batchv1.CronJob:
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.JobTemplate.Spec.Template})
+		case *corev1.ConfigMap:
+			r.ConfigMaps[name] = o.Data
+		case *corev1.Secret:
+			data := map[string]string{}
+			for k, v := range o.Data {
+				data[k] = string(v)
+			}
+			for k, v := range o.StringData {
+				data[k] = v
+			}
+			r.Secrets[name] = data
+		}
+	}
+	return r
+}
