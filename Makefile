@@ -22,9 +22,9 @@ migrate: ## apply pending migrations (admin migrate up), with the settings in .e
 test: ## what CI runs: gofmt, go vet and the race-detector tests
 	bash .ci/run
 
-lint: ## golangci-lint and the twelve-factor checklist
+lint: ## golangci-lint and the twelve-factor checklist, at pinned versions
 	go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run
-	go run ./cmd/twelvefactor .
+	go run github.com/dozen-go/dozen/twelvefactor@v0.1.0 .
 
 build: ## build every command into bin/ with the image's flags
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ ./cmd/...

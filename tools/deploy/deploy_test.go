@@ -41,10 +41,6 @@ var processes = []process{
 	{cmd: "worker", procType: "worker", workload: "Deployment"},
 }
 
-// tools are the cmd/ directories that are developer tools rather than
-// process types: they stay out of the image and the Procfile.
-var tools = []string{"twelvefactor", "loadbench"}
-
 // root is the repository's top directory.
 const root = "../.."
 
@@ -63,8 +59,8 @@ func TestEveryCommandIsAProcessOrATool(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range dirs {
-		if _, ok := processOf(d.Name()); !ok && !slices.Contains(tools, d.Name()) {
-			t.Errorf("cmd/%s is neither in processes nor in tools (deploy/deploy_test.go): "+
+		if _, ok := processOf(d.Name()); !ok {
+			t.Errorf("cmd/%s is not in processes (tools/deploy/deploy_test.go): "+
 				"add it, and the Dockerfile, Procfile, go.mod +heroku and Kubernetes lines the tests then ask for", d.Name())
 		}
 	}

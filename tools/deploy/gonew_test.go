@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/semver"
 )
 
 // modulePath reads the module path from go.mod.
@@ -22,6 +25,39 @@ func modulePath(t *testing.T) string {
 	}
 	t.Fatal("go.mod has no module line")
 	return ""
+}
+
+// linterModule is the twelvefactor linter's module path: the nested
+// module twelvefactor/, which services run by path at a pinned version.
+func linterModule(t *testing.T) string {
+	t.Helper()
+	return modulePath(t) + "/twelvefactor"
+}
+
+// linterVersion returns the version of the linter that the Makefile's
+// lint target runs, checking that CI and .ci/run pin the same one.
+func linterVersion(t *testing.T) string {
+	t.Helper()
+	pin := regexp.MustCompile(`go run ` + regexp.QuoteMeta(linterModule(t)) + `@(v[0-9][^ ]*) `)
+	var version string
+	for _, name := range []string{"Makefile", workflow, ".ci/run"} {
+		m := pin.FindStringSubmatch(readFile(t, name))
+		switch {
+		case m == nil:
+			t.Fatalf("%s does not run %s@VERSION", name, linterModule(t))
+		case version == "":
+			version = m[1]
+		case m[1] != version:
+			t.Fatalf("%s runs the linter at %s, the Makefile at %s: pin one version", name, m[1], version)
+		}
+	}
+	return version
+}
+
+func TestLinterPinnedOnce(t *testing.T) {
+	if v := linterVersion(t); !semver.IsValid(v) {
+		t.Errorf("linter version %s is not a semantic version", v)
+	}
 }
 
 // trackedFiles lists the files in git with their modes: the root
@@ -54,9 +90,9 @@ func trackedFiles(t *testing.T) map[string]string {
 // TestTemplateHygiene checks what gonew needs of a template: it rewrites
 // only go.mod's module line and Go import paths, and a module zip drops
 // nested modules (checked here: only the root module's files). So no Go
-// file at the root, no module
-// path in any other file (but the README's gonew line), and no script
-// that needs its executable bit, which module zips do not keep.
+// file at the root, no module path in any other file (but the README's
+// gonew line and the lines that run the linter by its module path), and
+// no script that needs its executable bit, which module zips do not keep.
 func TestTemplateHygiene(t *testing.T) {
 	mod := modulePath(t)
 	for name, mode := range trackedFiles(t) {
@@ -79,6 +115,9 @@ func TestTemplateHygiene(t *testing.T) {
 			}
 			if name == "README.md" && strings.Contains(line, "gonew") {
 				continue
+			}
+			if strings.Contains(line, "go run "+linterModule(t)+"@") {
+				continue // running the linter by module path, as a service does
 			}
 			t.Errorf("%s:%d names the module path %s, which gonew does not rewrite: derive it (go list -m) or use a relative path", name, i+1, mod)
 		}

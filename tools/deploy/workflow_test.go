@@ -69,10 +69,7 @@ func TestWorkflowRunsTheChecks(t *testing.T) {
 		{".ci/run (gofmt, go vet, race tests)", `bash \.ci/run`},
 		{"golangci-lint", `golangci/golangci-lint-action@`},
 		{"govulncheck", `govulncheck@v[0-9.]+ \./\.\.\.`},
-		{"the twelve-factor linter", `go run \./cmd/twelvefactor \.`},
-		{"gonew", `gonew@v[0-9.]+`},
-		{"a build of the gonew project", `go build \./\.\.\.`},
-		{"a vet of the gonew project", `go vet \./\.\.\.`},
+		{"the twelve-factor linter, by module path at a pinned version", `go run ` + regexp.QuoteMeta(linterModule(t)) + `@v[0-9.]+ \.`},
 	}
 	for _, c := range checks {
 		if !regexp.MustCompile(c.pattern).MatchString(all) {
