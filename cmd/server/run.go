@@ -109,14 +109,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	var rdb *redis.Client // nil without REDIS_URL
 	if cfg.Redis.URL.IsSet() {
-		rdb, err = redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
+		conn, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
 		if err != nil {
 			return err
 		}
+		rdb = conn.WithKeyPrefix(cfg.Redis.KeyPrefix)
 		defer rdb.Close()
 		// Optional: an outage is logged and reported, never fatal.
 		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
-		log.Info("redis attached", "url", cfg.Redis.URL)
+		log.Info("redis attached", "url", cfg.Redis.URL, "key_prefix", cfg.Redis.KeyPrefix)
 	} else {
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dozen-go/dozen/internal/buildinfo"
 )
 
 // Config is every setting of the service. Each field names its variable,
@@ -87,6 +89,39 @@ type Redis struct {
 	// TLSSkipVerify accepts a server certificate that cannot be verified,
 	// as Heroku Redis presents. It must be asked for explicitly.
 	TLSSkipVerify bool `envconfig:"REDIS_TLS_SKIP_VERIFY" default:"false" desc:"accept an unverifiable rediss:// certificate (Heroku Redis' self-signed one); true only when the provider requires it"`
+	// KeyPrefix starts every key the service writes, so that services
+	// sharing a Redis database keep apart. Unset, Load derives it from the
+	// service's module path, which gonew sets per service.
+	KeyPrefix string `envconfig:"REDIS_KEY_PREFIX" desc:"prefix of every Redis key, so services can share a Redis database; unset, the last element of the service's Go module path and a colon"`
+}
+
+// DefaultKeyPrefix is the Redis key prefix of a service whose Go module
+// path is module: its last element (a major version suffix skipped) and a
+// colon, or "app:" when the build recorded no module.
+func DefaultKeyPrefix(module string) string {
+	parts := strings.Split(module, "/")
+	name := parts[len(parts)-1]
+	if len(parts) > 1 && isMajorVersion(name) {
+		name = parts[len(parts)-2]
+	}
+	if name == "" {
+		name = "app"
+	}
+	return name + ":"
+}
+
+// isMajorVersion reports whether a module path element is a major version
+// suffix such as v2.
+func isMajorVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Log configures the process logger (factor XI: an event stream on stdout).
@@ -158,6 +193,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if len(problems) > 0 {
 		return Config{}, &Error{Problems: problems}
+	}
+	if c.Redis.KeyPrefix == "" {
+		c.Redis.KeyPrefix = DefaultKeyPrefix(buildinfo.Read().Module)
 	}
 	return c, nil
 }

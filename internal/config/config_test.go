@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dozen-go/dozen/internal/buildinfo"
 )
 
 var update = flag.Bool("update", false, "rewrite .env.example from the Config struct")
@@ -316,5 +318,32 @@ func TestAPITokens(t *testing.T) {
 				t.Errorf("Load() error = %q, shows a token", err)
 			}
 		})
+	}
+}
+
+func TestRedisKeyPrefix(t *testing.T) {
+	tests := []struct{ module, want string }{
+		{"example.com/acme/orders", "orders:"},
+		{"example.com/acme/orders/v2", "orders:"},
+		{"orders", "orders:"},
+		{"example.com/acme/v2fast", "v2fast:"},
+		{"", "app:"},
+	}
+	for _, tt := range tests {
+		if got := DefaultKeyPrefix(tt.module); got != tt.want {
+			t.Errorf("DefaultKeyPrefix(%q) = %q, want %q", tt.module, got, tt.want)
+		}
+	}
+	// Unset, the prefix is this service's own; set, it is as given.
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := DefaultKeyPrefix(buildinfo.Read().Module); c.Redis.KeyPrefix != want || want == "app:" {
+		t.Errorf("Load() REDIS_KEY_PREFIX unset = %q, want %q from the module path", c.Redis.KeyPrefix, want)
+	}
+	c, err = Load(env(map[string]string{"REDIS_KEY_PREFIX": "shop:"}))
+	if err != nil || c.Redis.KeyPrefix != "shop:" {
+		t.Errorf("Load(REDIS_KEY_PREFIX=shop:) = %q, %v; want shop:", c.Redis.KeyPrefix, err)
 	}
 }

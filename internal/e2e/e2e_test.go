@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 // bin is where TestMain built the binaries.
@@ -71,8 +72,9 @@ func backing(t *testing.T) map[string]string {
 			t.Fatalf("admin migrate up: %v\n%s", err, out)
 		}
 	}
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+	if u := os.Getenv(redistest.Variable); u != "" {
 		env["REDIS_URL"] = u
+		env["REDIS_KEY_PREFIX"] = redistest.NewPrefix(t) // its keys go when the test ends
 	}
 	return env
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 // slowPost starts a POST whose body arrives slowly: its handler is running,
@@ -133,6 +135,11 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 		if code, err := get(c, base+"/midjob"); code != 302 {
 			t.Fatalf("redirect = %d %v", code, err)
 		}
+	}
+	// The redirect cache's entry is under this test's REDIS_KEY_PREFIX,
+	// so it goes when the test ends.
+	if prefix := env["REDIS_KEY_PREFIX"]; prefix != "" && !slices.Contains(redistest.Keys(t, prefix), prefix+"link:midjob") {
+		t.Errorf("no key %slink:midjob in Redis: the server does not prefix its keys", prefix)
 	}
 	server.signal(t, syscall.SIGTERM) // flushes the clicks and enqueues the fold
 	if code := server.wait(t, 10*time.Second); code != 0 {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -20,25 +19,14 @@ import (
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
-// testRedis returns a client of TEST_REDIS_URL, or skips.
+// testRedis returns a client of TEST_REDIS_URL whose keys are the test's
+// own and go when it ends, or skips.
 func testRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	raw := os.Getenv("TEST_REDIS_URL")
-	if raw == "" {
-		integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-	}
-	u, err := config.ParseURL(raw)
-	if err != nil {
-		t.Fatal("TEST_REDIS_URL is not a URL")
-	}
-	c, err := redis.Open(u, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return redistest.New(t)
 }
 
 func TestLinkCache(t *testing.T) {

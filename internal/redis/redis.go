@@ -22,7 +22,8 @@ var ErrMiss = errors.New("cache miss")
 
 // Client is a connection pool to a Redis server.
 type Client struct {
-	rdb *goredis.Client
+	rdb    *goredis.Client
+	prefix string // starts every key; see WithKeyPrefix
 }
 
 // Open returns a client of the server at u (redis:// or rediss:// for
@@ -49,6 +50,13 @@ func Open(u config.URL, skipVerify bool) (*Client, error) {
 	return &Client{rdb: goredis.NewClient(opt)}, nil
 }
 
+// WithKeyPrefix returns a client over the same connections whose every key
+// starts with prefix, so that services sharing a Redis database keep apart
+// (REDIS_KEY_PREFIX). Close one of the two, once.
+func (c *Client) WithKeyPrefix(prefix string) *Client {
+	return &Client{rdb: c.rdb, prefix: prefix}
+}
+
 // Ping checks that the server answers.
 func (c *Client) Ping(ctx context.Context) error {
 	if err := c.rdb.Ping(ctx).Err(); err != nil {
@@ -59,7 +67,7 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Get returns the value of key, or ErrMiss.
 func (c *Client) Get(ctx context.Context, key string) ([]byte, error) {
-	b, err := c.rdb.Get(ctx, key).Bytes()
+	b, err := c.rdb.Get(ctx, c.prefix+key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, ErrMiss
 	}
@@ -71,7 +79,7 @@ func (c *Client) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set stores value under key for ttl.
 func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := c.rdb.Set(ctx, key, value, ttl).Err(); err != nil {
+	if err := c.rdb.Set(ctx, c.prefix+key, value, ttl).Err(); err != nil {
 		return fmt.Errorf("redis set: %w", err)
 	}
 	return nil
@@ -80,7 +88,7 @@ func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 // Add stores value under key for ttl unless key holds a value already,
 // and reports whether it stored it (Redis SET NX).
 func (c *Client) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	ok, err := c.rdb.SetNX(ctx, key, value, ttl).Result()
+	ok, err := c.rdb.SetNX(ctx, c.prefix+key, value, ttl).Result()
 	if err != nil {
 		return false, fmt.Errorf("redis set nx: %w", err)
 	}
@@ -97,7 +105,7 @@ return n`)
 // Incr adds one to the counter at key and returns the new count. The first
 // increment starts the counter's ttl; later ones do not extend it.
 func (c *Client) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	n, err := incrScript.Run(ctx, c.rdb, []string{key}, ttl.Milliseconds()).Int64()
+	n, err := incrScript.Run(ctx, c.rdb, []string{c.prefix + key}, ttl.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis incr: %w", err)
 	}
@@ -106,7 +114,7 @@ func (c *Client) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 
 // Delete removes key.
 func (c *Client) Delete(ctx context.Context, key string) error {
-	if err := c.rdb.Del(ctx, key).Err(); err != nil {
+	if err := c.rdb.Del(ctx, c.prefix+key).Err(); err != nil {
 		return fmt.Errorf("redis del: %w", err)
 	}
 	return nil

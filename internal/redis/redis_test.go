@@ -49,8 +49,56 @@ func TestContract(t *testing.T) {
 		}
 		defer c.Close()
 		// Keys of this run only, so runs sharing the server do not collide.
-		contract(t, c, "dozen_test_"+rand.Text()[:10]+":")
+		contract(t, c.WithKeyPrefix("dozen_test_"+rand.Text()[:10]+":"), "")
 	})
+}
+
+// TestKeyPrefix checks that two clients with different prefixes on one
+// Redis database see only their own keys, as two services sharing it.
+func TestKeyPrefix(t *testing.T) {
+	raw := os.Getenv("TEST_REDIS_URL")
+	if raw == "" {
+		integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+	}
+	u, err := config.ParseURL(raw)
+	if err != nil {
+		t.Fatal("TEST_REDIS_URL is not a URL")
+	}
+	raw0, err := Open(u, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw0.Close()
+	ctx := t.Context()
+	run := "dozen_test_" + rand.Text()[:10]
+	a, b := raw0.WithKeyPrefix(run+"a:"), raw0.WithKeyPrefix(run+"b:")
+	t.Cleanup(func() {
+		for _, k := range []string{"a:k", "a:n", "b:k", "b:n"} {
+			raw0.Delete(context.Background(), run+k)
+		}
+	})
+	if err := a.Set(ctx, "k", []byte("va"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, "k"); !errors.Is(err, ErrMiss) {
+		t.Errorf("b.Get(k set by a) error = %v, want ErrMiss", err)
+	}
+	if got, err := raw0.Get(ctx, run+"a:k"); err != nil || string(got) != "va" {
+		t.Errorf("Get(%sa:k) = %q, %v; want a's value stored under its prefix", run, got, err)
+	}
+	if ok, err := b.Add(ctx, "k", []byte("vb"), time.Minute); err != nil || !ok {
+		t.Errorf("b.Add(k set by a) = %v, %v; want true: b's k is its own", ok, err)
+	}
+	a.Incr(ctx, "n", time.Minute)
+	if n, err := b.Incr(ctx, "n", time.Minute); err != nil || n != 1 {
+		t.Errorf("b.Incr(n counted by a) = %d, %v; want its own count of 1", n, err)
+	}
+	if err := a.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw0.Get(ctx, run+"a:k"); !errors.Is(err, ErrMiss) {
+		t.Errorf("after a.Delete(k), %sa:k error = %v, want ErrMiss", run, err)
+	}
 }
 
 func contract(t *testing.T, s store, prefix string) {
