@@ -1,8 +1,11 @@
 // Command loadbench measures the server against a bare net/http server on
 // the same machine in the same run, and prints the ratios: throughput and
-// latency for a trivial GET through the full middleware stack and for the
-// redirect hot path, server CPU per request, start-to-ready time, idle and
-// loaded memory, and binary size.
+// latency for a trivial GET through the full middleware stack, for a 404
+// (a problem+json body through the whole stack), and for the redirect hot
+// path; server CPU per request, start-to-ready time, idle and loaded
+// memory, and binary size. It also prints the server's heap allocations
+// and GC cycles per 1,000 requests, read from the process before and after
+// each measurement.
 //
 // Each server runs pinned to CPU 0 and the load (vegeta, closed loop over
 // keep-alive connections) to CPU 1; rounds alternate between the servers
@@ -39,15 +42,24 @@ func main() {
 	}
 }
 
-// bareSource is the baseline: net/http answering a small body.
+// bareSource is the baseline: net/http answering a small body. A second
+// listener on ADMIN_ADDR reports its allocation and GC counters under the
+// names the server's /metrics gives them, so one reader serves both.
 const bareSource = `package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
+	"runtime"
 )
 
 func main() {
+	go http.ListenAndServe(os.Getenv("ADMIN_ADDR"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(w, "go_memstats_mallocs_total %d\ngo_gc_duration_seconds_count %d\n", m.Mallocs, m.NumGC)
+	}))
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
@@ -95,7 +107,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cases := []benchCase{
 		{name: "bare GET /", bin: bare, path: "/", ready: "/"},
 		{name: "dozen GET /version (full stack)", bin: server, path: "/version", ready: "/readyz"},
-		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", setup: createLink}, // example
+		{name: "dozen GET /no/such/path (404 problem)", bin: server, path: "/no/such/path", ready: "/readyz", status: http.StatusNotFound},
+		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", status: http.StatusFound, setup: createLink}, // example
 	}
 	results := make([][]measurement, len(cases))
 	for round := range o.rounds {
@@ -105,8 +118,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				return fmt.Errorf("round %d, %s: %w", round+1, c.name, err)
 			}
 			results[i] = append(results[i], m)
-			fmt.Fprintf(stdout, "round %d %-42s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-8v start %v\n",
-				round+1, c.name, m.rps, m.p50, m.p99, m.cpuPerReq, m.start)
+			fmt.Fprintf(stdout, "round %d %-42s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-8v allocs/req %5.1f  GC/1k %5.2f  start %v\n",
+				round+1, c.name, m.rps, m.p50, m.p99, m.cpuPerReq, m.allocsPerReq, m.gcPer1k, m.start)
 		}
 	}
 	return report(stdout, cases, results, bare, server)
@@ -139,7 +152,9 @@ type benchCase struct {
 	bin   string
 	path  string
 	ready string // the path that answers 200 once the server is ready
-	setup func(base string) error
+	// status is the response status every request must get; 0 means 200.
+	status int
+	setup  func(base string) error
 }
 
 // measurement is one case's figures in one round.
@@ -150,7 +165,11 @@ type measurement struct {
 	start      time.Duration
 	idleRSS    int64
 	loadedRSS  int64
-	errorRatio float64
+	errorRatio float64 // requests that failed or got another status
+	// allocsPerReq and gcPer1k are the server's heap allocations per
+	// request and GC cycles per 1,000 requests during the measurement.
+	allocsPerReq float64
+	gcPer1k      float64
 }
 
 const token = "loadbench-token-0123456789"
@@ -160,7 +179,12 @@ func measure(ctx context.Context, c benchCase, o options, dir string) (measureme
 	if err != nil {
 		return measurement{}, err
 	}
+	adminPort, err := freePort()
+	if err != nil {
+		return measurement{}, err
+	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	stats := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/metrics"
 	logs, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		return measurement{}, err
@@ -168,7 +192,7 @@ func measure(ctx context.Context, c benchCase, o options, dir string) (measureme
 	defer logs.Close()
 	cmd := exec.CommandContext(ctx, "taskset", "-c", o.serverCPU, c.bin)
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:0",
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(adminPort),
 		"DATA_DIR="+filepath.Join(dir, "data"), "API_TOKENS="+token, "DRAIN_DELAY=0s",
 		"HTTP_MAX_IN_FLIGHT=100000", "CREATE_RATE_LIMIT=100000")
 	began := time.Now()
@@ -193,18 +217,34 @@ func measure(ctx context.Context, c benchCase, o options, dir string) (measureme
 	// Warm up: connections open, caches filled, the runtime at speed.
 	attack(base+c.path, o.connections, time.Second)
 
+	before, err := readRuntimeStats(stats)
+	if err != nil {
+		return m, err
+	}
 	cpu0 := cpuTime(cmd.Process.Pid)
 	metrics := attack(base+c.path, o.connections, o.duration)
 	cpu := cpuTime(cmd.Process.Pid) - cpu0
+	after, err := readRuntimeStats(stats)
+	if err != nil {
+		return m, err
+	}
 	m.loadedRSS = rss(cmd.Process.Pid)
-	m.rps = metrics.Throughput
+	want := strconv.Itoa(c.status)
+	if c.status == 0 {
+		want = "200"
+	}
+	// Responses of the expected status per second; vegeta's Throughput
+	// would count only 2xx and 3xx.
+	m.rps = float64(metrics.StatusCodes[want]) / (metrics.Duration + metrics.Wait).Seconds()
 	m.p50, m.p99 = metrics.Latencies.P50, metrics.Latencies.P99
-	m.errorRatio = 1 - metrics.Success
 	if metrics.Requests > 0 {
 		m.cpuPerReq = cpu / time.Duration(metrics.Requests)
+		m.allocsPerReq = float64(after.mallocs-before.mallocs) / float64(metrics.Requests)
+		m.gcPer1k = 1000 * float64(after.gcs-before.gcs) / float64(metrics.Requests)
 	}
+	m.errorRatio = 1 - float64(metrics.StatusCodes[want])/float64(max(metrics.Requests, 1))
 	if m.errorRatio > 0.001 {
-		return m, fmt.Errorf("%.2f%% of requests failed: %v", 100*m.errorRatio, metrics.Errors)
+		return m, fmt.Errorf("%.2f%% of requests did not answer %s (by status: %v): %v", 100*m.errorRatio, want, metrics.StatusCodes, metrics.Errors)
 	}
 	return m, nil
 }
@@ -221,6 +261,51 @@ func attack(url string, n int, d time.Duration) vegeta.Metrics {
 	}
 	m.Close()
 	return m
+}
+
+// runtimeStats are a server's counters of heap allocations and GC cycles.
+type runtimeStats struct{ mallocs, gcs uint64 }
+
+// readRuntimeStats reads them from the Prometheus text at url. Reading
+// allocates in the server too: one scrape's worth, against a
+// measurement's tens of thousands of requests.
+func readRuntimeStats(url string) (runtimeStats, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return runtimeStats{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return runtimeStats{}, err
+	}
+	var s runtimeStats
+	found := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		var dst *uint64
+		switch name {
+		case "go_memstats_mallocs_total":
+			dst = &s.mallocs
+		case "go_gc_duration_seconds_count":
+			dst = &s.gcs
+		default:
+			continue
+		}
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return s, fmt.Errorf("%s: %s: %w", url, name, err)
+		}
+		*dst = uint64(f)
+		found++
+	}
+	if found != 2 {
+		return s, fmt.Errorf("%s: no go_memstats_mallocs_total or go_gc_duration_seconds_count", url)
+	}
+	return s, nil
 }
 
 // example: the redirect case's link, down to "end of example".
@@ -309,18 +394,21 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 		return median(rs)
 	}
 	fmt.Fprintf(w, "\n%d rounds; medians of per-round ratios to the bare server\n\n", len(results[0]))
-	fmt.Fprintln(w, "| case | req/s | × bare | p50 × bare | p99 × bare | CPU/req × bare | start × bare | idle RSS × bare | loaded RSS × bare |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| case | req/s | × bare | p50 × bare | p99 × bare | CPU/req × bare | allocs/req | GC/1k req | start × bare | idle RSS × bare | loaded RSS × bare |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for i, c := range cases {
-		var rps []float64
+		var rps, allocs, gcs []float64
 		for _, m := range results[i] {
 			rps = append(rps, m.rps)
+			allocs = append(allocs, m.allocsPerReq)
+			gcs = append(gcs, m.gcPer1k)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c.name, median(rps),
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", c.name, median(rps),
 			ratio(i, func(m measurement) float64 { return m.rps }),
 			ratio(i, func(m measurement) float64 { return float64(m.p50) }),
 			ratio(i, func(m measurement) float64 { return float64(m.p99) }),
 			ratio(i, func(m measurement) float64 { return float64(m.cpuPerReq) }),
+			median(allocs), median(gcs),
 			ratio(i, func(m measurement) float64 { return float64(m.start) }),
 			ratio(i, func(m measurement) float64 { return float64(m.idleRSS) }),
 			ratio(i, func(m measurement) float64 { return float64(m.loadedRSS) }))
