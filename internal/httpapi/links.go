@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,8 +86,9 @@ const maxLinkBody = 4 * links.MaxURLLength
 
 // handleCreateLink creates a link. With an Idempotency-Key header, a retry
 // of the same request replays the first response instead of creating a
-// second link.
-func handleCreateLink(log *slog.Logger, d LinkDeps) http.Handler {
+// second link. timeout is the route's request timeout: a claim on a key
+// lapses with it.
+func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, err := readJSON(r)
 		if err != nil {
@@ -104,16 +106,20 @@ func handleCreateLink(log *slog.Logger, d LinkDeps) http.Handler {
 			return
 		}
 
-		var done *links.Completion
+		var (
+			done   *links.Completion
+			lapses time.Time // when the claim on the key lapses by itself
+		)
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
 			if !validIdempotencyKey(key) {
 				respondError(w, r, log, errorf(http.StatusBadRequest, "Idempotency-Key header must be 1 to 255 visible ASCII characters"))
 				return
 			}
 			scope := tokenScope(r.Context())
+			lapses = time.Now().Add(timeout)
 			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), links.Claim{
 				Scope: scope, Key: key, Hash: links.RequestHash(r.Method, r.URL.Path, raw),
-				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: time.Minute,
+				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: timeout,
 			})
 			switch {
 			case errors.Is(err, links.ErrKeyReused):
@@ -127,40 +133,51 @@ func handleCreateLink(log *slog.Logger, d LinkDeps) http.Handler {
 				respondError(w, r, log, err)
 				return
 			case stored != nil:
-				replay(w, stored)
+				w.Header().Set("Idempotent-Replayed", "true")
+				writeStored(w, stored)
 				return
 			}
 			done = &links.Completion{Scope: scope, Key: key}
-			defer func() {
-				// Anything but success leaves nothing written, so the key
-				// is released for a retry.
-				if done != nil && done.Status == 0 {
-					if err := d.Store.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), scope, key); err != nil {
-						log.LogAttrs(r.Context(), slog.LevelWarn, "release idempotency key", slog.String("error", err.Error()))
-					}
-				}
-			}()
 		}
 
-		link, body, err := createLink(r.Context(), d, req, now, done)
+		resp, err := createLink(r.Context(), d, req, now, done)
 		if err != nil {
-			if done != nil {
-				done.Status = 0
+			// Nothing was written: the key is freed for a retry before the
+			// answer, so that the answer can say when to retry.
+			if done != nil && !releaseClaim(w, r, log, d.Store, done, lapses) {
+				return
 			}
 			respondError(w, r, log, err)
 			return
 		}
-		w.Header().Set("Location", "/v1/links/"+link.Code)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write(body)
+		writeStored(w, &resp)
 	})
 }
 
+// releaseClaim frees the key of a request that wrote nothing. When the
+// database cannot be told (it is down), it answers 503 itself, with a
+// Retry-After of when the claim lapses, and reports false: a retry before
+// then would find the key still in progress.
+func releaseClaim(w http.ResponseWriter, r *http.Request, log *slog.Logger, st LinkStore, c *links.Completion, lapses time.Time) bool {
+	// Past lapses the claim is free anyway; trying longer gains nothing.
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), lapses)
+	defer cancel()
+	err := st.ReleaseIdempotencyKey(ctx, c.Scope, c.Key)
+	if err == nil {
+		return true
+	}
+	log.LogAttrs(r.Context(), slog.LevelWarn, "release idempotency key; it lapses by itself", slog.String("error", err.Error()))
+	wait := int(math.Ceil(time.Until(lapses).Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(wait, 1)))
+	writeProblem(w, r, http.StatusServiceUnavailable, "a backing service is unavailable; retry after the Retry-After header's seconds")
+	return false
+}
+
 // createLink inserts the link, generating a code when none was asked for
-// and retrying the rare collision. The response body is rendered before the
-// insert so that it is stored with the idempotency key in one transaction.
-func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *links.Completion) (links.Link, []byte, error) {
+// and retrying the rare collision, and returns the response to send. The
+// response is rendered before the insert so that it is stored with the
+// idempotency key in one transaction.
+func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *links.Completion) (links.Response, error) {
 	for attempt := 0; ; attempt++ {
 		// The link as it will be stored, so that the response shows what
 		// a read will return.
@@ -174,22 +191,23 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 		}
 		body, err := json.Marshal(l)
 		if err != nil {
-			return links.Link{}, nil, err
+			return links.Response{}, err
 		}
-		body = append(body, '\n')
+		resp := links.Response{Status: http.StatusCreated, ContentType: "application/json",
+			Location: "/v1/links/" + l.Code, Body: append(body, '\n')}
 		if done != nil {
-			done.Status, done.Body = http.StatusCreated, body
+			done.Response = resp
 		}
-		created, err := d.Store.CreateLink(ctx, l, done)
+		_, err = d.Store.CreateLink(ctx, l, done)
 		switch {
 		case errors.Is(err, links.ErrCodeTaken) && req.Code == "" && attempt < 3:
 			continue
 		case errors.Is(err, links.ErrCodeTaken):
-			return links.Link{}, nil, errorf(http.StatusConflict, "code %q is already taken", l.Code)
+			return links.Response{}, errorf(http.StatusConflict, "code %q is already taken", l.Code)
 		case err != nil:
-			return links.Link{}, nil, err
+			return links.Response{}, err
 		}
-		return created, body, nil
+		return resp, nil
 	}
 }
 
@@ -218,12 +236,16 @@ func validationProblem(err error) error {
 	return err
 }
 
-// replay writes a response stored under an idempotency key.
-func replay(w http.ResponseWriter, stored *links.Response) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Idempotent-Replayed", "true")
-	w.WriteHeader(stored.Status)
-	_, _ = w.Write(stored.Body)
+// writeStored writes a response as stored under an idempotency key, so
+// that a replay carries what the first answer did.
+func writeStored(w http.ResponseWriter, resp *links.Response) {
+	h := w.Header()
+	h.Set("Content-Type", resp.ContentType)
+	if resp.Location != "" {
+		h.Set("Location", resp.Location)
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
 }
 
 // validIdempotencyKey accepts 1 to 255 visible ASCII characters.

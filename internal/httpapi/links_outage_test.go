@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,5 +93,52 @@ func TestDatabaseOutageIs503(t *testing.T) {
 	pgtest.SetDown(t, pgtest.Name(u), false)
 	if resp, body := call(); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET after the outage = %d %s, want 200 without a restart", resp.StatusCode, body)
+	}
+}
+
+// outageAfterClaim is a store whose database goes down after the first
+// claim of a key, before the link is written: that request fails, and so
+// does the release of its claim.
+type outageAfterClaim struct {
+	*store.Store
+	once *sync.Once
+	down func()
+}
+
+func (s outageAfterClaim) CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error) {
+	s.once.Do(s.down)
+	return s.Store.CreateLink(ctx, l, done)
+}
+
+// TestIdempotencyKeyAfterOutage creates with an Idempotency-Key while
+// Postgres goes down between the claim and the write: the 503's
+// Retry-After is when the claim lapses, and the retry it invites, with the
+// database back, creates the link.
+func TestIdempotencyKeyAfterOutage(t *testing.T) {
+	st, u := postgresStore(t)
+	d, _, _ := testDeps(t)
+	d.Config.RequestTimeout = 2 * time.Second
+	d.Links.Config.APITokens = []config.Secret{tokenA}
+	d.Links.Store = outageAfterClaim{st, &sync.Once{}, func() { pgtest.SetDown(t, pgtest.Name(u), true) }}
+	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
+	srv := httptest.NewServer(NewServer(d))
+	defer srv.Close()
+
+	body := `{"url":"https://example.com/outage","code":"outage"}`
+	headers := []string{"Authorization", "Bearer " + tokenA, "Idempotency-Key", "outage-1"}
+	resp, got := send(t, http.DefaultClient, "POST", srv.URL+"/v1/links", body, headers...)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("create during the outage = %d %s, want 503", resp.StatusCode, got)
+	}
+	wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || wait < 1 || wait > 3 {
+		t.Fatalf("Retry-After = %q, want 1 to 3 seconds: the claim lapses with the 2s request timeout", resp.Header.Get("Retry-After"))
+	}
+
+	pgtest.SetDown(t, pgtest.Name(u), false)
+	time.Sleep(time.Duration(wait) * time.Second)
+	resp, got = send(t, http.DefaultClient, "POST", srv.URL+"/v1/links", body, headers...)
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") != "/v1/links/outage" {
+		t.Errorf("retry after Retry-After = %d %s (Location %q), want 201 creating the link", resp.StatusCode, got, resp.Header.Get("Location"))
 	}
 }

@@ -89,9 +89,17 @@ func TestCreateAnswersWhatIsStored(t *testing.T) {
 		t.Fatalf("create = %d %s", resp.StatusCode, created)
 	}
 	check("201", created)
+	location := resp.Header.Get("Location")
+	if location != "/v1/links/st2red" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("create Location %q, Content-Type %q; want /v1/links/st2red, application/json", location, resp.Header.Get("Content-Type"))
+	}
 	resp, replayed := send(t, c, "POST", srv.URL+"/v1/links", body, auth...)
 	if resp.StatusCode != http.StatusCreated || string(replayed) != string(created) {
 		t.Errorf("replay = %d %s, want 201 %s", resp.StatusCode, replayed, created)
+	}
+	if resp.Header.Get("Location") != location || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("replay Location %q, Content-Type %q; want %q, application/json as first sent",
+			resp.Header.Get("Location"), resp.Header.Get("Content-Type"), location)
 	}
 	_, read := send(t, c, "GET", srv.URL+"/v1/links/st2red", "")
 	check("read", read)

@@ -49,7 +49,8 @@ func (s *memStore) CreateLink(_ context.Context, l links.Link, done *links.Compl
 	l.ID = s.nextID
 	s.links = append(s.links, l)
 	if done != nil {
-		s.keys[done.Scope+"\x00"+done.Key].resp = &links.Response{Status: done.Status, Body: done.Body}
+		resp := done.Response
+		s.keys[done.Scope+"\x00"+done.Key].resp = &resp
 	}
 	return l, nil
 }
@@ -290,6 +291,11 @@ func TestIdempotency(t *testing.T) {
 	}
 	if second.Header().Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay lacks Idempotent-Replayed: true")
+	}
+	for _, h := range []string{"Location", "Content-Type"} {
+		if got, want := second.Header().Get(h), first.Header().Get(h); got != want || want == "" {
+			t.Errorf("replayed %s = %q, want %q as first sent", h, got, want)
+		}
 	}
 	if n := len(s.store.links); n != 1 {
 		t.Errorf("links stored = %d, want 1", n)

@@ -70,7 +70,7 @@ func linkRoutes(r chi.Router, d Deps, bounded func(http.Handler) http.Handler) {
 	auth := requireToken(d.Links.Config.APITokens)
 	create := limits(maxLinkBody, d.Config.RequestTimeout)
 
-	r.With(d.Links.CreateLimit, auth, create).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links))
+	r.With(d.Links.CreateLimit, auth, create).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links, d.Config.RequestTimeout))
 	get(r.With(bounded), "/v1/links", handleListLinks(d.Log, d.Links))
 	get(r.With(bounded), "/v1/links/{code}", handleGetLink(d.Log, d.Links))
 	r.With(bounded, auth).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))

@@ -27,14 +27,21 @@ type Claim struct {
 	// TTL is how long the key, and the response stored under it, live.
 	TTL time.Duration
 	// StaleAfter is when an unfinished claim may be taken over: the
-	// process that made it died before finishing.
+	// request that made it can no longer finish, because its deadline
+	// passed or its process died. Give the request's timeout, so that a
+	// claim whose release failed (the database was down) lapses with the
+	// request's deadline.
 	StaleAfter time.Duration
 }
 
-// Response is a response stored under an idempotency key, to be replayed.
+// Response is a response stored under an idempotency key, to be replayed
+// as it was first sent: its status, the headers that describe the body
+// and where it points, and the body.
 type Response struct {
-	Status int
-	Body   []byte
+	Status      int
+	ContentType string
+	Location    string // "" when the response had none
+	Body        []byte
 }
 
 // Completion records the response of a claimed key in the same

@@ -39,9 +39,9 @@ func (s *Store) CreateLink(ctx context.Context, l links.Link, done *links.Comple
 			return err
 		}
 		res, err := tx.ExecContext(ctx,
-			`UPDATE idempotency_keys SET response_status = $1, response_body = $2
-			 WHERE scope = $3 AND key = $4 AND response_status IS NULL`,
-			done.Status, done.Body, done.Scope, done.Key)
+			`UPDATE idempotency_keys SET response_status = $1, response_content_type = $2, response_location = $3, response_body = $4
+			 WHERE scope = $5 AND key = $6 AND response_status IS NULL`,
+			done.Status, done.ContentType, done.Location, done.Body, done.Scope, done.Key)
 		if err != nil {
 			return err
 		}
@@ -149,16 +149,17 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.
 			return nil // claimed
 		}
 		var (
-			hash      []byte
-			status    sql.NullInt64
-			body      []byte
-			createdAt time.Time
-			expiresAt time.Time
+			hash                  []byte
+			status                sql.NullInt64
+			contentType, location sql.NullString
+			body                  []byte
+			createdAt             time.Time
+			expiresAt             time.Time
 		)
 		err = tx.QueryRowContext(ctx,
-			`SELECT request_hash, response_status, response_body, created_at, expires_at
+			`SELECT request_hash, response_status, response_content_type, response_location, response_body, created_at, expires_at
 			 FROM idempotency_keys WHERE scope = $1 AND key = $2`, c.Scope, c.Key).
-			Scan(&hash, &status, &body, &createdAt, &expiresAt)
+			Scan(&hash, &status, &contentType, &location, &body, &createdAt, &expiresAt)
 		if err != nil {
 			return err
 		}
@@ -167,18 +168,27 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.
 		switch {
 		case expired || stale:
 			// Take the key over: it expired, or the request that claimed it
-			// died before finishing (its write would have completed it).
-			_, err := tx.ExecContext(ctx,
-				`UPDATE idempotency_keys SET request_hash = $1, response_status = NULL, response_body = NULL,
-				 created_at = $2, expires_at = $3 WHERE scope = $4 AND key = $5`,
-				c.Hash, now, now.Add(c.TTL), c.Scope, c.Key)
-			return err
+			// can no longer finish (its write would have completed it). The
+			// row must still be as read: a completion that committed since
+			// (the old request's write landing at its deadline) wins.
+			res, err := tx.ExecContext(ctx,
+				`UPDATE idempotency_keys SET request_hash = $1, response_status = NULL, response_content_type = NULL,
+				 response_location = NULL, response_body = NULL, created_at = $2, expires_at = $3
+				 WHERE scope = $4 AND key = $5 AND created_at = $6 AND response_status IS NOT DISTINCT FROM $7`,
+				c.Hash, now, now.Add(c.TTL), c.Scope, c.Key, createdAt, status)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return links.ErrKeyInFlight
+			}
+			return nil
 		case !bytes.Equal(hash, c.Hash):
 			return links.ErrKeyReused
 		case !status.Valid:
 			return links.ErrKeyInFlight
 		}
-		stored = &links.Response{Status: int(status.Int64), Body: body}
+		stored = &links.Response{Status: int(status.Int64), ContentType: contentType.String, Location: location.String, Body: body}
 		return nil
 	})
 	if err != nil {

@@ -101,7 +101,7 @@ func idempotencyKeys(t *testing.T, s *Store) {
 	check("other request", claim("k1", "b", now), nil, links.ErrKeyReused)
 	check("same key, other scope", links.Claim{Scope: "token:b", Key: "k1", Hash: []byte("x"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}, nil, nil)
 
-	resp := links.Response{Status: 201, Body: []byte(`{"code":"idem1"}`)}
+	resp := links.Response{Status: 201, ContentType: "application/json", Location: "/v1/links/idem1", Body: []byte(`{"code":"idem1"}`)}
 	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now},
 		&links.Completion{Scope: "token:a", Key: "k1", Response: resp}); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,2 @@
+ALTER TABLE idempotency_keys DROP COLUMN response_location;
+ALTER TABLE idempotency_keys DROP COLUMN response_content_type;
