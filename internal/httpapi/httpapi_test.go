@@ -411,7 +411,12 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		{1, "203.0.113.7", "203.0.113.7"},                // Heroku's router appended the client
 		{1, "198.51.100.9, 203.0.113.7", "203.0.113.7"},  // a spoofed entry before it is ignored
 		{2, "198.51.100.9, 203.0.113.7", "198.51.100.9"}, // two proxies: one step further
-		{2, "203.0.113.7", ""},                           // fewer entries than proxies: no identity
+		// A chain too short, missing or broken: the peer, never one
+		// shared unknown client.
+		{2, "203.0.113.7", "192.0.2.1"},
+		{1, "", "192.0.2.1"},
+		{1, "not-an-address", "192.0.2.1"},
+		{1, "203.0.113.7, ", "203.0.113.7"},
 	}
 	for _, tt := range tests {
 		var got string
@@ -420,7 +425,9 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		}))
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "192.0.2.1:4321"
-		r.Header.Set("X-Forwarded-For", tt.xff)
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
 		h.ServeHTTP(httptest.NewRecorder(), r)
 		if got != tt.want {
 			t.Errorf("client IP with %d trusted proxies and X-Forwarded-For %q = %q, want %q", tt.proxies, tt.xff, got, tt.want)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dozen-go/dozen/internal/config"
 )
 
 // TestHTTPEdges sends, over a real socket, the requests at the edges of
@@ -105,4 +109,79 @@ func TestHTTPEdges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRateLimitClients checks whom the create rate limit counts as one
+// client: an IPv6 /64 is one, and behind a trusted proxy a request with a
+// missing or broken X-Forwarded-For is its peer, not one "unknown" client
+// shared by all of them.
+func TestRateLimitClients(t *testing.T) {
+	tests := []struct {
+		name    string
+		proxies int
+		first   [2]string // RemoteAddr, X-Forwarded-For of the requests that use up the limit
+		then    [2]string // of the next request
+		want    int       // its status
+	}{
+		{"same /64", 0, [2]string{"[2001:db8:1:2::1]:1000", ""}, [2]string{"[2001:db8:1:2:ffff::9]:1000", ""}, 429},
+		{"another /64", 0, [2]string{"[2001:db8:1:2::1]:1000", ""}, [2]string{"[2001:db8:1:3::1]:1000", ""}, 201},
+		{"IPv4 addresses apart", 0, [2]string{"192.0.2.1:1000", ""}, [2]string{"192.0.2.2:1000", ""}, 201},
+		{"behind a proxy, same client", 1, [2]string{"10.0.0.1:1000", "203.0.113.7"}, [2]string{"10.0.0.2:1000", "203.0.113.7"}, 429},
+		{"behind a proxy, no header, other peers", 1, [2]string{"198.51.100.1:1000", ""}, [2]string{"198.51.100.2:1000", ""}, 201},
+		{"behind a proxy, broken header, other peers", 1, [2]string{"198.51.100.1:1000", "garbage"}, [2]string{"198.51.100.2:1000", "junk"}, 201},
+		{"behind a proxy, no header, same peer", 1, [2]string{"198.51.100.1:1000", ""}, [2]string{"198.51.100.1:2000", ""}, 429},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _, _ := testDeps(t)
+			d.Config.TrustedProxies = tt.proxies
+			d.Links.Config.APITokens = []config.Secret{tokenA}
+			d.Links.CreateLimit = NewRateLimit(quietLog, 2, time.Minute, nil)
+			h := NewServer(d)
+			send := func(i int, from [2]string) int {
+				r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(fmt.Sprintf(`{"url":"https://example.com/%d"}`, i)))
+				r.Header.Set("Content-Type", "application/json")
+				r.Header.Set("Authorization", "Bearer "+tokenA)
+				r.RemoteAddr = from[0]
+				if from[1] != "" {
+					r.Header.Set("X-Forwarded-For", from[1])
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				return rec.Code
+			}
+			for i := range 2 {
+				if got := send(i, tt.first); got != 201 {
+					t.Fatalf("create %d within the limit = %d", i, got)
+				}
+			}
+			if got := send(2, tt.then); got != tt.want {
+				t.Errorf("next create from %v = %d, want %d", tt.then, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClientIPInLog checks, over a real socket behind a trusted proxy that
+// sent no X-Forwarded-For, that the access log names the client: the peer.
+func TestClientIPInLog(t *testing.T) {
+	d, _, logs := testDeps(t)
+	d.Config.TrustedProxies = 1
+	srv := httptest.NewServer(NewServer(d))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, rec := range logs.lines(t) {
+		if rec["msg"] != "request" {
+			continue
+		}
+		if rec["client_ip"] != "127.0.0.1" {
+			t.Errorf("access log client_ip = %v, want 127.0.0.1, the peer", rec["client_ip"])
+		}
+		return
+	}
+	t.Fatal("no access-log line")
 }

@@ -58,8 +58,10 @@ func exchangeOf(r *http.Request) (*exchange, *http.Request) {
 // clientIP records the client's address for logs and rate limits, trusting
 // X-Forwarded-For only as far as the configured number of proxies: with
 // none, the client is the peer; with n, it is the n-th entry from the
-// right (each trusted proxy appends the address it received from), and
-// unknown when there are fewer entries than that.
+// right (each trusted proxy appends the address it received from). When
+// that entry is missing or not an address, the client is the peer: a
+// request that bypassed the proxies, or a broken header, must not put
+// every such client in one shared "unknown" rate-limit bucket.
 func clientIP(trustedProxies int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,6 +70,9 @@ func clientIP(trustedProxies int) func(http.Handler) http.Handler {
 				e.clientIP = peerAddr(r.RemoteAddr)
 			} else {
 				e.clientIP = forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies)
+			}
+			if !e.clientIP.IsValid() {
+				e.clientIP = peerAddr(r.RemoteAddr)
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -26,11 +27,7 @@ import (
 func NewRateLimit(log *slog.Logger, limit int, window time.Duration, counter httprate.LimitCounter) func(http.Handler) http.Handler {
 	opts := []httprate.Option{
 		httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
-			ip := clientIPOf(r.Context())
-			if ip == "" {
-				ip = "unknown"
-			}
-			return "create:" + ip, nil
+			return "create:" + rateClient(r), nil
 		}),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, http.StatusTooManyRequests, "rate limit reached; retry after the Retry-After header's seconds")
@@ -44,6 +41,22 @@ func NewRateLimit(log *slog.Logger, limit int, window time.Duration, counter htt
 		opts = append(opts, httprate.WithLimitCounter(counter))
 	}
 	return httprate.NewRateLimiter(limit, window, opts...).Handler
+}
+
+// rateClient names the client a rate limit counts: its IPv4 address, or
+// the /64 of its IPv6 address, since one host (one customer line, one
+// cloud instance) is routinely given a whole /64 and could otherwise take
+// 2^64 budgets. A peer that is no IP address (a Unix socket) is counted
+// by what net/http reports for it.
+func rateClient(r *http.Request) string {
+	ip, err := netip.ParseAddr(clientIPOf(r.Context()))
+	switch {
+	case err != nil:
+		return "peer " + r.RemoteAddr
+	case ip.Is6():
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }
 
 // KV is the key-value store that the shared rate-limit counter (and the
