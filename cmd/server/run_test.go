@@ -182,7 +182,7 @@ func TestGracefulShutdown(t *testing.T) {
 	for l := range s.lines {
 		msgs = append(msgs, fmt.Sprint(l["msg"]))
 	}
-	want := "already shutting down; signal ignored"
+	want := "already stopping; signal ignored"
 	if !strings.Contains(strings.Join(msgs, "|"), want) || msgs[len(msgs)-1] != "stopped" {
 		t.Errorf("log after SIGTERM = %q, want %q and a final stopped", msgs, want)
 	}

@@ -283,7 +283,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit code %d, want 0 after a clean drain", code)
 	}
-	if !p.logs.has("already shutting down; signal ignored") {
+	if !p.logs.has("already stopping; signal ignored") {
 		t.Error("the repeated SIGTERM was not seen and ignored")
 	}
 }

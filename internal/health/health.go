@@ -62,9 +62,6 @@ func NewChecker(log *slog.Logger, timeout, ttl time.Duration, checks ...Check) *
 // is not ready, whatever the services say.
 func (c *Checker) Shutdown() { c.stopping.Store(true) }
 
-// ShuttingDown reports whether Shutdown was called.
-func (c *Checker) ShuttingDown() bool { return c.stopping.Load() }
-
 // Check returns the current report, running the checks if the cached one
 // is older than the TTL.
 func (c *Checker) Check(ctx context.Context) Report {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/dozen-go/dozen/internal/health"
 )
 
 // routes lists the whole public API. A new endpoint is one line here and a
@@ -12,8 +14,8 @@ import (
 func routes(r chi.Router, d Deps) {
 	// Probes bypass load shedding: an overloaded process is still alive,
 	// and restarting it would only make the overload worse.
-	get(r, "/livez", handleLivez())
-	get(r, "/readyz", handleReadyz(d.Health))
+	get(r, "/livez", health.LiveHandler())
+	get(r, "/readyz", d.Health.ReadyHandler())
 
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
