@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -224,5 +225,181 @@ func waitForRunningJob(t *testing.T, url string) {
 		if time.Now().After(deadline) {
 			t.Fatal("no job running 20s after the worker started")
 		}
+	}
+}
+
+// redirects sends GET /code from clients at once until stop is closed,
+// and returns how many were answered 302.
+func redirects(t *testing.T, base, code string, clients int, stop <-chan struct{}) (count func() int64, wait func()) {
+	t.Helper()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			defer c.CloseIdleConnections()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				status, err := get(c, base+"/"+code)
+				if err != nil || status != http.StatusFound {
+					t.Errorf("GET /%s = %d, %v; want 302", code, status, err)
+					return
+				}
+				n.Add(1)
+			}
+		})
+	}
+	return n.Load, wg.Wait
+}
+
+// createLink creates a link with the code through the server's API.
+func createLink(t *testing.T, base, code string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/v1/links", strings.NewReader(`{"url":"https://example.com","code":"`+code+`"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create link %s = %d, want 201", code, resp.StatusCode)
+	}
+}
+
+// waitForFolds waits until the click log is empty and no fold job is left
+// to run, then returns the link's stored count.
+func waitForFolds(t *testing.T, url, code string) int64 {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var logged, pending int
+		err := conn.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM click_events),
+			(SELECT count(*) FROM river_job WHERE kind = 'fold_clicks' AND state NOT IN ('completed', 'cancelled', 'discarded'))`).
+			Scan(&logged, &pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logged == 0 && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s, %d click log rows and %d fold jobs are left", logged, pending)
+		}
+	}
+	var clicks int64
+	if err := conn.QueryRow(t.Context(), "SELECT clicks FROM links WHERE code = $1", code).Scan(&clicks); err != nil {
+		t.Fatal(err)
+	}
+	return clicks
+}
+
+// queuedFolds counts the fold jobs waiting in the queue.
+func queuedFolds(t *testing.T, url string) int {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM river_job
+		WHERE kind = 'fold_clicks' AND state IN ('available', 'scheduled')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestClickCountsExactAfterSIGTERM sends thousands of redirects over a few
+// seconds with no worker running, so that several fold jobs queue up, and
+// stops the server with SIGTERM (it flushes its last clicks). A worker
+// with WORKER_CONCURRENCY=4 then runs the folds at once over the same
+// click log: the stored count is exactly the number of redirects.
+func TestClickCountsExactAfterSIGTERM(t *testing.T) {
+	if os.Getenv(pgtest.Variable) == "" {
+		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
+	}
+	env := backing(t)
+	env["CLICK_FLUSH_INTERVAL"] = "20ms"
+	env["JOB_POLL_INTERVAL"] = "50ms"
+	env["WORKER_CONCURRENCY"] = "4"
+	env["DRAIN_DELAY"] = "0s"
+	server := start(t, "server", env)
+	base := "http://" + server.addr
+	createLink(t, base, "exact")
+
+	stop := make(chan struct{})
+	count, wait := redirects(t, base, "exact", 4, stop)
+	time.Sleep(3500 * time.Millisecond) // a fold job per second
+	close(stop)
+	wait()
+	server.signal(t, syscall.SIGTERM)
+	if code := server.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("server exit %d", code)
+	}
+	queued := queuedFolds(t, env["DATABASE_URL"])
+	if queued < 2 {
+		t.Errorf("%d fold jobs queued, want several to run at once", queued)
+	}
+
+	worker := start(t, "worker", env)
+	got := waitForFolds(t, env["DATABASE_URL"], "exact")
+	worker.signal(t, syscall.SIGTERM)
+	worker.wait(t, 15*time.Second)
+	t.Logf("%d redirects, %d fold jobs queued, %d clicks stored", count(), queued, got)
+	if got != count() {
+		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, count(), count())
+	}
+}
+
+// TestClickCountsExactWorkerRestarted restarts the worker in the middle of
+// steady redirect traffic: the jobs queued while it was down run at once
+// after it returns, beside new ones. Once the server has stopped and the
+// folds are done, the stored count is exactly the number of redirects.
+func TestClickCountsExactWorkerRestarted(t *testing.T) {
+	if os.Getenv(pgtest.Variable) == "" {
+		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
+	}
+	env := backing(t)
+	env["CLICK_FLUSH_INTERVAL"] = "20ms"
+	env["JOB_POLL_INTERVAL"] = "50ms"
+	env["WORKER_CONCURRENCY"] = "4"
+	env["DRAIN_DELAY"] = "0s"
+	server := start(t, "server", env)
+	base := "http://" + server.addr
+	createLink(t, base, "restart")
+	worker := start(t, "worker", env)
+
+	stop := make(chan struct{})
+	count, wait := redirects(t, base, "restart", 4, stop)
+	time.Sleep(time.Second)
+	worker.signal(t, syscall.SIGTERM)
+	if code := worker.wait(t, 15*time.Second); code != 0 {
+		t.Errorf("worker exit %d, want 0", code)
+	}
+	time.Sleep(2 * time.Second) // fold jobs queue up meanwhile
+	worker = start(t, "worker", env)
+	time.Sleep(time.Second)
+	close(stop)
+	wait()
+	server.signal(t, syscall.SIGTERM)
+	if code := server.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("server exit %d", code)
+	}
+	got := waitForFolds(t, env["DATABASE_URL"], "restart")
+	worker.signal(t, syscall.SIGTERM)
+	worker.wait(t, 15*time.Second)
+	t.Logf("%d redirects, %d clicks stored", count(), got)
+	if got != count() {
+		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, count(), count())
 	}
 }

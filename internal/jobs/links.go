@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // FoldClicksArgs asks to fold the click log into the links' counts.
@@ -18,12 +19,6 @@ type FoldClicksArgs struct{}
 
 // Kind names the job in the queue.
 func (FoldClicksArgs) Kind() string { return "fold_clicks" }
-
-// InsertOpts makes the job unique per second: each web process enqueues
-// one with every click flush, and one run per second folds them all.
-func (FoldClicksArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
-}
 
 // PurgeExpiredArgs asks to delete expired links and idempotency keys.
 type PurgeExpiredArgs struct{}
@@ -87,9 +82,30 @@ func AddLinkJobs(set *Set, store LinkStore, log *slog.Logger, purgeInterval time
 	set.AddPeriodic(purge)
 }
 
+// foldDelay is how long after the end of its second a fold job runs: the
+// clock difference between web and worker machines it tolerates.
+const foldDelay = 500 * time.Millisecond
+
 // EnqueueFoldTx enqueues the fold of the click log in tx.
+//
+// Every click flush enqueues one, and one run per second folds them all:
+// the flushes of one second share a job that runs after that second ends.
+// A flush must never be merged into a job that has already started, as
+// its clicks would wait, unfolded, for the next flush. Running after its
+// second (and River's scheduler, which makes it available, passes every
+// few seconds), no job is running or done while flushes still join it.
 func EnqueueFoldTx(ctx context.Context, c *Client, tx *sql.Tx) error {
-	if _, err := c.InsertTx(ctx, tx, FoldClicksArgs{}, nil); err != nil {
+	runAt := time.Now().Truncate(time.Second).Add(time.Second + foldDelay)
+	opts := &river.InsertOpts{
+		ScheduledAt: runAt,
+		// Unique per second of runAt. Not among completed jobs (River's
+		// default): a flush is never merged into a job already done.
+		UniqueOpts: river.UniqueOpts{ByPeriod: time.Second, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
+	}
+	if _, err := c.InsertTx(ctx, tx, FoldClicksArgs{}, opts); err != nil {
 		return fmt.Errorf("enqueue fold clicks: %w", err)
 	}
 	return nil

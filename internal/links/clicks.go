@@ -54,20 +54,27 @@ func (c *Clicks) Pending() int64 {
 	return n
 }
 
-// Run flushes every interval until ctx ends, then flushes once more with
-// a fresh deadline of one interval plus five seconds, so that a graceful
-// stop loses nothing.
+// Run flushes every interval until ctx ends, then flushes once more, so
+// that a graceful stop loses nothing.
+//
+// The end of ctx never cuts a write off: one cancelled during its commit
+// may have committed all the same, and its clicks, kept for the next
+// flush, would then be counted twice. Each write has a deadline of its
+// own instead, one interval plus five seconds.
 func (c *Clicks) Run(ctx context.Context) {
+	flush := func() error {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.interval+5*time.Second)
+		defer cancel()
+		return c.Flush(wctx)
+	}
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			c.Flush(ctx)
+			flush()
 		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.interval+5*time.Second)
-			defer cancel()
-			if err := c.Flush(final); err != nil {
+			if err := flush(); err != nil {
 				c.log.Error("clicks lost at shutdown", "clicks", c.Pending(), "error", err.Error())
 			}
 			return

@@ -78,3 +78,44 @@ func TestClicksRunFlushesOnStop(t *testing.T) {
 		t.Errorf("clicks stored after stop = %d, want 8000", got)
 	}
 }
+
+// committingSink stores every batch, like a commit that went through, but
+// reports its context's error when that ended during the call: a write
+// cancelled mid-commit whose outcome the caller cannot know.
+type committingSink struct {
+	memSink
+	calls   chan struct{}
+	release chan struct{}
+}
+
+func (s *committingSink) AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error {
+	s.calls <- struct{}{}
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	s.memSink.AppendClicks(ctx, counts, at)
+	return ctx.Err()
+}
+
+// TestClicksStopDoesNotCancelAWrite stops Run while a flush is writing: the
+// write is not cancelled, so its batch, already committed, is not kept
+// and written again by the final flush.
+func TestClicksStopDoesNotCancelAWrite(t *testing.T) {
+	sink := &committingSink{memSink: memSink{totals: map[int64]int64{}}, calls: make(chan struct{}, 10), release: make(chan struct{})}
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), 10*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	for range 5 {
+		c.Record(3)
+	}
+	<-sink.calls // the first flush is writing
+	cancel()
+	time.Sleep(50 * time.Millisecond) // a cancellation would have reached the write by now
+	close(sink.release)
+	<-done
+	if got := sink.totals[3]; got != 5 {
+		t.Errorf("clicks stored = %d after 5 redirects and a stop during a write, want 5", got)
+	}
+}
