@@ -82,24 +82,21 @@ func AddLinkJobs(set *Set, store LinkStore, log *slog.Logger, purgeInterval time
 	set.AddPeriodic(purge)
 }
 
-// foldDelay is how long after the end of its second a fold job runs: the
-// clock difference between web and worker machines it tolerates.
+// foldDelay is how long after the end of its second a fold job runs: how
+// far apart the clocks of web and worker machines may be.
 const foldDelay = 500 * time.Millisecond
 
 // EnqueueFoldTx enqueues the fold of the click log in tx.
 //
-// Every click flush enqueues one, and one run per second folds them all:
-// the flushes of one second share a job that runs after that second ends.
-// A flush must never be merged into a job that has already started, as
-// its clicks would wait, unfolded, for the next flush. Running after its
-// second (and River's scheduler, which makes it available, passes every
-// few seconds), no job is running or done while flushes still join it.
+// The flushes of one second share one job, which runs after that second
+// ends (once River's scheduler makes it available). A flush must never be
+// merged into a job that has started or finished: that job may have read
+// the log before the flush, and the flush's clicks would wait, unfolded,
+// for the next one. So the job is unique per second of its run time,
+// among jobs not finished (River's default counts completed ones too).
 func EnqueueFoldTx(ctx context.Context, c *Client, tx *sql.Tx) error {
-	runAt := time.Now().Truncate(time.Second).Add(time.Second + foldDelay)
 	opts := &river.InsertOpts{
-		ScheduledAt: runAt,
-		// Unique per second of runAt. Not among completed jobs (River's
-		// default): a flush is never merged into a job already done.
+		ScheduledAt: time.Now().Truncate(time.Second).Add(time.Second + foldDelay),
 		UniqueOpts: river.UniqueOpts{ByPeriod: time.Second, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled,
