@@ -43,6 +43,7 @@ func All(opts Options) []*analysis.Analyzer {
 		Shutdown(opts.ShutsDown),
 		Exit,
 		LogFiles,
+		AutoMigrate,
 		StrayPrint,
 	}
 }

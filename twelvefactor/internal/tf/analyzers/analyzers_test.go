@@ -37,7 +37,7 @@ func combine(as ...*analysis.Analyzer) *analysis.Analyzer {
 func TestAnalyzers(t *testing.T) {
 	// Only ix1/bad/server lacks signal handling.
 	as := analyzers.All(analyzers.Options{HandlesSignals: func(path string) bool { return path != "ix1/bad/server" }})
-	patterns := []string{"i2/...", "ii3/...", "iii1/...", "iv1/...", "iv3/...", "vi1/...", "vii1/...", "ix1/...", "ix2/...", "ix5/...", "xi1/...", "xi2/...", "xi2cli/..."}
+	patterns := []string{"i2/...", "ii3/...", "iii1/...", "iv1/...", "iv3/...", "vi1/...", "vii1/...", "ix1/...", "ix2/...", "ix5/...", "xi1/...", "xi2/...", "xi2cli/...", "v4/..."}
 	analysistest.Run(t, analysistest.TestData(), combine(as...), patterns...)
 }
 

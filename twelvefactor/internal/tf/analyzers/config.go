@@ -10,24 +10,51 @@ import (
 	"golang.org/x/tools/go/analysis"
 )
 
+// configElem matches the import path elements of config packages:
+// config, internal/config/serverconfig, conf, settings, envcfg.
+var configElem = regexp.MustCompile(`(?i)^(.*conf|.*config|.*configs|.*cfg|config.*|settings?|env|environment)$`)
+
+// isConfigPackage reports whether an import path names a config package:
+// one of its elements below the module path says config, or it ends in
+// one of the extra suffixes.
+func isConfigPackage(path, module string, extra []string) bool {
+	inModule := path
+	if module != "" && (path == module || strings.HasPrefix(path, module+"/")) {
+		inModule = strings.TrimPrefix(path, module)
+	}
+	for _, elem := range strings.Split(inModule, "/") {
+		if configElem.MatchString(elem) {
+			return true
+		}
+	}
+	for _, suf := range extra {
+		if pathHasSuffix(path, strings.Trim(suf, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
 // EnvRead returns the III1 analyzer: the environment is read only in the
-// config package, a package whose import path ends in /config or in one of
-// the extra suffixes.
+// config package, a package with config in its import path or one of the
+// extra suffixes. os.Environ is not reported: it hands the whole
+// environment on (to a child process), it does not read a setting.
 func EnvRead(configPackages []string) *analysis.Analyzer {
 	return &analysis.Analyzer{
 		Name: "envread",
 		Doc:  "III1: report environment reads outside the config package",
 		Run: func(pass *analysis.Pass) (any, error) {
-			path := pass.Pkg.Path()
-			for _, suf := range append([]string{"config"}, configPackages...) {
-				if pathHasSuffix(path, strings.Trim(suf, "/")) {
-					return nil, nil
-				}
+			module := ""
+			if pass.Module != nil {
+				module = pass.Module.Path
+			}
+			if isConfigPackage(pass.Pkg.Path(), module, configPackages) {
+				return nil, nil
 			}
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				switch {
-				case isFunc(fn, "os", "Getenv", "LookupEnv", "Environ", "ExpandEnv"),
-					isFunc(fn, "syscall", "Getenv", "Environ"),
+				case isFunc(fn, "os", "Getenv", "LookupEnv", "ExpandEnv"),
+					isFunc(fn, "syscall", "Getenv"),
 					isFunc(fn, "github.com/kelseyhightower/envconfig", "Process", "MustProcess"):
 					report(pass, "III1", call, "%s.%s reads the environment outside the config package", fn.Pkg().Name(), fn.Name())
 				}

@@ -354,7 +354,31 @@ var logFileImports = map[string]string{
 	"github.com/sirupsen/logrus/hooks/syslog": "syslog",
 }
 
-// LogFiles is the XI1 analyzer: imports of log file and syslog packages.
+// logOutputs are the calls whose first argument is where logs go.
+var logOutputs = []struct {
+	pkg, recv string // recv "" for a package-level function
+	names     []string
+}{
+	{"log", "", []string{"SetOutput", "New"}},
+	{"log", "log.Logger", []string{"SetOutput"}},
+	{"log/slog", "", []string{"NewJSONHandler", "NewTextHandler"}},
+	{"github.com/sirupsen/logrus", "", []string{"SetOutput"}},
+	{"github.com/sirupsen/logrus", "github.com/sirupsen/logrus.Logger", []string{"SetOutput"}},
+}
+
+// logOutput reports whether fn takes the log destination as its first
+// argument.
+func logOutput(fn *types.Func) bool {
+	for _, o := range logOutputs {
+		if (o.recv == "" && isFunc(fn, o.pkg, o.names...)) || (o.recv != "" && isMethod(fn, o.recv, o.names...)) {
+			return true
+		}
+	}
+	return false
+}
+
+// LogFiles is the XI1 analyzer: imports of log file and syslog packages,
+// and loggers pointed at an *os.File other than stdout and stderr.
 var LogFiles = &analysis.Analyzer{
 	Name: "logfiles",
 	Doc:  "XI1: report packages that write logs to files or syslog",
@@ -370,6 +394,56 @@ var LogFiles = &analysis.Analyzer{
 				}
 			}
 		}
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			if !logOutput(fn) || len(call.Args) == 0 {
+				return
+			}
+			arg := call.Args[0]
+			if !isOSFile(pass.TypesInfo.TypeOf(arg)) || isStdStream(pass, arg) {
+				return
+			}
+			report(pass, "XI1", call, "%s.%s sends the logs to the file %s", fn.Pkg().Name(), fn.Name(), types.ExprString(arg))
+		})
+		return nil, nil
+	},
+}
+
+// isOSFile reports whether t is *os.File.
+func isOSFile(t types.Type) bool {
+	p, ok := t.(*types.Pointer)
+	if !ok {
+		return false
+	}
+	n, ok := types.Unalias(p.Elem()).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "os" && n.Obj().Name() == "File"
+}
+
+// isStdStream reports whether e is os.Stdout or os.Stderr.
+func isStdStream(pass *analysis.Pass, e ast.Expr) bool {
+	sel, ok := ast.Unparen(e).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	v, ok := pass.TypesInfo.Uses[sel.Sel].(*types.Var)
+	return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && (v.Name() == "Stdout" || v.Name() == "Stderr")
+}
+
+// AutoMigrate is the V4 analyzer: schema changes made by the service
+// whenever it starts (gorm's AutoMigrate, ent's Schema.Create), which
+// belong to a release step run once per release.
+var AutoMigrate = &analysis.Analyzer{
+	Name: "automigrate",
+	Doc:  "V4: report schema migration at every start of the service",
+	Run: func(pass *analysis.Pass) (any, error) {
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			switch t := recvType(fn); {
+			case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
+				t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
+				report(pass, "V4", call, "gorm's AutoMigrate changes the schema at every start of the service; run the migration once per release")
+			case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
+				report(pass, "V4", call, "ent's Schema.Create changes the schema at every start of the service; run the migration once per release")
+			}
+		})
 		return nil, nil
 	},
 }

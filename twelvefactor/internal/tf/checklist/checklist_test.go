@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,9 @@ func runCodeFixtures(t *testing.T) *tf.Report {
 	return codeReport
 }
 
+// fixtureImport matches the start of an import of another fixture package.
+var fixtureImport = regexp.MustCompile(`"((?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)[0-9]+)/`)
+
 // rewriteImports turns GOPATH-style fixture imports ("iii1/good/config")
 // into module imports ("fixture/iii1/good/config").
 func rewriteImports(root string) {
@@ -77,7 +81,7 @@ func rewriteImports(root string) {
 		if err != nil {
 			return err
 		}
-		b = []byte(strings.ReplaceAll(string(b), `import "iii1/`, `import "fixture/iii1/`))
+		b = fixtureImport.ReplaceAll(b, []byte(`"fixture/$1/`))
 		return os.WriteFile(p, b, 0o644)
 	})
 }
@@ -217,6 +221,58 @@ func TestRunRepositories(t *testing.T) {
 			},
 			status: map[string]tf.Status{"III1": tf.Pass},
 		},
+		{
+			name: "dev tools, CLIs and test helpers are not the service",
+			files: map[string]string{
+				"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
+				"Dockerfile": "FROM golang:1.26 AS build\nCOPY . .\nRUN go build -o /server ./cmd/server\nFROM scratch\nCOPY --from=build /server /server\nUSER 65532\nCMD [\"/server\"]\n",
+				"cmd/server/main.go": "package main\n\nimport (\n\t\"context\"\n\t\"net/http\"\n\t\"os/signal\"\n\t\"syscall\"\n\n\t\"example.com/svc/internal/store\"\n)\n\n" +
+					"func main() {\n\tctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)\n\tdefer stop()\n\tstore.Save()\n\tsrv := &http.Server{}\n\tgo srv.ListenAndServe()\n\t<-ctx.Done()\n\tsrv.Shutdown(context.Background())\n}\n",
+				"internal/store/store.go": "package store\n\nimport \"os\"\n\nfunc Save() { os.WriteFile(\"cache.db\", nil, 0o600) }\n",
+				// A seeding tool that writes a file and serves a preview:
+				// it listens, but no deploy file builds it.
+				"devtools/cmd/seed/main.go":     "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\tos.WriteFile(\"seed.json\", nil, 0o600)\n\thttp.ListenAndServe(os.Getenv(\"ADDR\"), nil)\n}\n",
+				"cmd/keygen/main.go":            "package main\n\nimport \"os\"\n\nfunc main() { os.WriteFile(\"key.pem\", nil, 0o600) }\n",
+				"internal/dockertest/docker.go": "package dockertest\n\nimport \"os/exec\"\n\nfunc Up() error { return exec.Command(\"docker\", \"compose\", \"up\").Run() }\n",
+			},
+			notes:  true,
+			status: map[string]tf.Status{"VI1": tf.Warn, "II3": tf.Pass, "IX2": tf.Pass, "IX1": tf.Pass},
+			count:  map[string]int{"VI1": 1},
+		},
+		{
+			name: "a helper package shuts the server down",
+			files: map[string]string{
+				"go.mod": "module example.com/svc\n\ngo 1.26.0\n",
+				"cmd/server/main.go": "package main\n\nimport (\n\t\"example.com/svc/internal/lifecycle\"\n\t\"example.com/svc/internal/web\"\n)\n\n" +
+					"func main() {\n\tsrv := web.Start()\n\tlifecycle.StopOnSignal(srv)\n}\n",
+				"internal/web/web.go": "package web\n\nimport \"net/http\"\n\nfunc Start() *http.Server {\n\tsrv := &http.Server{Addr: \"\"}\n\tgo srv.ListenAndServe()\n\treturn srv\n}\n",
+				"internal/lifecycle/lifecycle.go": "package lifecycle\n\nimport (\n\t\"context\"\n\t\"net/http\"\n\t\"os\"\n\t\"os/signal\"\n\t\"syscall\"\n)\n\n" +
+					"func StopOnSignal(srv *http.Server) {\n\tc := make(chan os.Signal, 1)\n\tsignal.Notify(c, syscall.SIGTERM)\n\t<-c\n\tsrv.Shutdown(context.Background())\n}\n",
+			},
+			status: map[string]tf.Status{"IX2": tf.Pass, "IX1": tf.Pass},
+		},
+		{
+			name: "a repository of samples checks every module",
+			files: map[string]string{
+				"a/go.mod":  "module example.com/a\n\ngo 1.26.0\n",
+				"a/main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\tos.WriteFile(\"a.db\", nil, 0o600)\n\thttp.ListenAndServe(os.Getenv(\"ADDR\"), nil)\n}\n",
+				"b/go.mod":  "module example.com/b\n\ngo 1.26.0\n",
+				"b/main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\tos.WriteFile(\"b.db\", nil, 0o600)\n\thttp.ListenAndServe(os.Getenv(\"ADDR\"), nil)\n}\n",
+			},
+			status: map[string]tf.Status{"I1": tf.Pass, "VI1": tf.Warn},
+			count:  map[string]int{"VI1": 2, "IX2": 2},
+		},
+		{
+			name: "files behind the build tags the Dockerfile uses are loaded",
+			files: map[string]string{
+				"go.mod":                "module example.com/svc\n\ngo 1.26.0\n",
+				"Dockerfile":            "FROM golang:1.26 AS build\nCOPY . .\nRUN go build -tags migrate -o /server ./cmd/server\nFROM scratch\nCOPY --from=build /server /server\nUSER 65532\nCMD [\"/server\"]\n",
+				"cmd/server/main.go":    "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"ADDR\"), nil) }\n",
+				"cmd/server/migrate.go": "//go:build migrate\n\npackage main\n\nimport \"os\"\n\nfunc init() { os.WriteFile(\"migrated\", nil, 0o600) }\n",
+			},
+			status: map[string]tf.Status{"VI1": tf.Warn},
+			count:  map[string]int{"VI1": 1},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,5 +335,22 @@ func TestDozenShape(t *testing.T) {
 		if o.Status != tf.Pass {
 			t.Errorf("Run(dozen) %s = %s (%s) %+v, want pass", o.Rule.ID, o.Status, o.Reason, o.Findings)
 		}
+	}
+}
+
+// TestGitAbove checks that a service in a directory of a larger git
+// checkout is under version control.
+func TestGitAbove(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		".git/HEAD":  "ref: refs/heads/main\n",
+		"svc/go.mod": "module example.com/svc\n\ngo 1.26.0\n",
+	})
+	rep, err := checklist.Run(context.Background(), filepath.Join(root, "svc"), checklist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomeOf(rep, "I3"); got.Status != tf.Pass {
+		t.Errorf("I3 = %s %+v, want pass: .git is one directory up", got.Status, got.Findings)
 	}
 }

@@ -1,0 +1,8 @@
+// Package gin is a stub of the gin web framework for the analyzer tests.
+package gin
+
+type Engine struct{}
+
+func Default() *Engine { return &Engine{} }
+
+func (e *Engine) Run(addr ...string) error { return nil }

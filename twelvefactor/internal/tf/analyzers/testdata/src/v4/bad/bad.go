@@ -1,0 +1,12 @@
+// Package bad creates the schema whenever the service starts.
+package bad
+
+import (
+	"context"
+
+	"v4/bad/ent/migrate"
+)
+
+func Start(ctx context.Context, s *migrate.Schema) error {
+	return s.Create(ctx) // want `ent's Schema.Create changes the schema at every start`
+}
