@@ -120,10 +120,11 @@ func redact(dsn string) string {
 	if !ok {
 		return dsn
 	}
-	cred, host, ok := strings.Cut(rest, "@")
-	if !ok {
+	at := strings.LastIndex(rest, "@") // a password may hold an @
+	if at < 0 {
 		return dsn
 	}
+	cred, host := rest[:at], rest[at+1:]
 	if user, _, ok := strings.Cut(cred, ":"); ok {
 		return scheme + "://" + user + ":xxxxx@" + host
 	}

@@ -43,15 +43,28 @@ type command struct {
 }
 
 // isDockerfile reports whether a file name is a Dockerfile of the service.
-// Development containers (.devcontainer/) and test images are not the
-// service's artifacts and are left out.
+// Development containers (.devcontainer/), development images and test
+// images are not the service's artifacts and are left out.
 func isDockerfile(rel string) bool {
 	if strings.HasPrefix(rel, ".devcontainer/") || tf.OutsideService(rel) {
 		return false
 	}
 	b := tf.Base(rel)
-	return b == "dockerfile" || strings.HasPrefix(b, "dockerfile.") || strings.HasSuffix(b, ".dockerfile")
+	if !(b == "dockerfile" || strings.HasPrefix(b, "dockerfile.") || strings.HasPrefix(b, "dockerfile-") || strings.HasSuffix(b, ".dockerfile")) {
+		return false
+	}
+	// Dockerfile.dev, test.Dockerfile, Dockerfile-local: images for
+	// development and tests, not the artifact.
+	for _, w := range strings.FieldsFunc(b, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+		if devImageWords[w] {
+			return false
+		}
+	}
+	return true
 }
+
+// devImageWords mark a Dockerfile's name as one for development or tests.
+var devImageWords = map[string]bool{"dev": true, "development": true, "local": true, "debug": true, "test": true, "tests": true, "e2e": true, "integration": true, "ci": true}
 
 // argRef matches $NAME and ${NAME} in a FROM line.
 var argRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}?`)
@@ -220,16 +233,17 @@ func checkDockerfile(c *tf.Collector, d *dockerfile) {
 }
 
 // dockerCopies reports whether the final stage of any Dockerfile copies a
-// path under dir from the build context.
+// path under dir: from the build context, or from a build stage that holds
+// the repository (COPY --from=build /app/migrations ./migrations).
 func dockerCopies(ds []*dockerfile, dir string) bool {
 	for _, d := range ds {
 		for _, cp := range d.final().Copies {
-			if cp.From != "" {
-				continue
-			}
 			for _, src := range cp.Args {
 				src = path.Clean(strings.TrimPrefix(src, "./"))
-				if src == "." || src == dir || strings.HasPrefix(src, dir+"/") {
+				if cp.From == "" && (src == "." || src == dir || strings.HasPrefix(src, dir+"/")) {
+					return true
+				}
+				if cp.From != "" && (src == "/"+dir || strings.HasSuffix(src, "/"+dir) || strings.Contains(src, "/"+dir+"/")) {
 					return true
 				}
 			}

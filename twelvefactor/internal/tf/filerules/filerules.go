@@ -20,6 +20,7 @@ func Check(repo *tf.Repo, c *tf.Collector) *Scope {
 	docker := checkDockerfiles(repo, c)
 	kube := checkKube(repo, c, src)
 	proc := checkProcfile(repo, c, src, mod)
+	checkStartScripts(repo, c, docker, proc)
 	scope := computeScope(repo, src, docker, kube, proc)
 	src.restrict(scope)
 	checkMigrations(repo, c, src, docker, kube, proc)

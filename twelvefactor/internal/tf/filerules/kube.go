@@ -240,6 +240,9 @@ var envName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 // secretKey matches config keys that name a secret.
 var secretKey = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key|credential)`)
 
+// tiltBuild matches docker_build('image', …) in a Tiltfile.
+var tiltBuild = regexp.MustCompile(`(?:docker_build|custom_build)\(\s*(?:ref\s*=\s*)?['"]([^'"]+)['"]`)
+
 // loadKube reads the Kubernetes objects of the repository.
 func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 	k := &kube{}
@@ -249,6 +252,12 @@ func loadKube(repo *tf.Repo, c *tf.Collector) (*kube, map[string]bool) {
 		ext := path.Ext(rel)
 		return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(rel, ".github/") && !tf.OutsideService(rel)
 	})
+	// Tilt builds the images its Tiltfile names and sets their tags.
+	for _, rel := range repo.Match(func(rel string) bool { return tf.Base(rel) == "tiltfile" }) {
+		for _, m := range tiltBuild.FindAllStringSubmatch(string(repo.Read(rel)), -1) {
+			pinned[m[1]] = true
+		}
+	}
 	for _, rel := range yamls {
 		if b := tf.Base(rel); b == "skaffold.yaml" || b == "skaffold.yml" {
 			// Skaffold builds these images and sets their tags at deploy.

@@ -1,6 +1,7 @@
 package filerules
 
 import (
+	"cmp"
 	"path"
 	"regexp"
 	"slices"
@@ -35,12 +36,17 @@ func checkMigrations(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*do
 		c.NotApplicable("no migrations directory", "XII1", "XII2", "V4")
 		return
 	}
-	if !usesGolangMigrate(repo) {
-		c.NotApplicable("the migrations are not golang-migrate's", "XII2")
+	tool := migrationTool(repo, dirs)
+	switch tool {
+	case "pop", "atlas":
+		c.NotApplicable("the migrations are "+tool+"'s, whose names it checks itself", "XII2")
 	}
 	for _, dir := range dirs {
-		if usesGolangMigrate(repo) {
+		switch tool {
+		case "golang-migrate":
 			checkMigrationNames(repo, c, dir)
+		case "goose", "dbmate", "sql-migrate", "":
+			checkVersionedNames(repo, c, dir, tool)
 		}
 		if !embeds(src, dir) && !dockerCopies(docker, dir) {
 			c.Addf("XII1", dir, 0, "%s is neither embedded (//go:embed) nor copied into the final image", dir)
@@ -72,6 +78,92 @@ func usesGolangMigrate(repo *tf.Repo) bool {
 		}
 	}
 	return false
+}
+
+// migrationTool names the tool that runs the migrations, "" when unknown:
+// golang-migrate, goose, dbmate, sql-migrate, pop or atlas.
+func migrationTool(repo *tf.Repo, dirs []string) string {
+	if usesGolangMigrate(repo) {
+		return "golang-migrate"
+	}
+	gomod := string(repo.Read("go.mod"))
+	for _, t := range []struct{ tool, module string }{
+		{"goose", "pressly/goose"}, {"dbmate", "amacneil/dbmate"}, {"sql-migrate", "rubenv/sql-migrate"},
+		{"pop", "gobuffalo/pop"}, {"atlas", "ariga.io/atlas"},
+	} {
+		if strings.Contains(gomod, t.module) {
+			return t.tool
+		}
+	}
+	for _, f := range repo.Files {
+		if !slices.Contains(dirs, path.Dir(f)) {
+			continue
+		}
+		switch data := string(repo.Read(f)); {
+		case path.Base(f) == "atlas.sum":
+			return "atlas"
+		case strings.HasSuffix(f, ".fizz"):
+			return "pop"
+		case strings.Contains(data, "+goose Up"):
+			return "goose"
+		case strings.Contains(data, "-- migrate:up"):
+			return "dbmate"
+		case strings.Contains(data, "+migrate Up"):
+			return "sql-migrate"
+		}
+	}
+	return ""
+}
+
+// versionedName is a migration named VERSION_title.sql, as goose, dbmate
+// and most tools want.
+var versionedName = regexp.MustCompile(`^([0-9]+)_[A-Za-z0-9_.-]+\.(sql|go)$`)
+
+// toolMarker is the annotation each tool needs in a migration file.
+var toolMarker = map[string]string{"goose": "+goose Up", "dbmate": "-- migrate:up", "sql-migrate": "+migrate Up"}
+
+// checkVersionedNames runs XII2 for tools other than golang-migrate:
+// files named VERSION_title.sql with unique versions, holding the tool's
+// up marker. For an unknown tool only the names and versions are checked,
+// and only when most files carry a version.
+func checkVersionedNames(repo *tf.Repo, c *tf.Collector, dir, tool string) {
+	files := repo.Match(func(rel string) bool {
+		// goose also runs Go migrations, named like the SQL ones.
+		goMigration := tool == "goose" && strings.HasSuffix(rel, ".go") && versionedName.MatchString(path.Base(rel))
+		return path.Dir(rel) == dir && (strings.HasSuffix(rel, ".sql") || goMigration)
+	})
+	named := 0
+	for _, f := range files {
+		if versionedName.MatchString(path.Base(f)) {
+			named++
+		}
+	}
+	if tool == "" && named*2 <= len(files) {
+		return // no versioned naming to hold the files to
+	}
+	versions := make(map[string]string)
+	for _, f := range files {
+		base := path.Base(f)
+		m := versionedName.FindStringSubmatch(base)
+		if m == nil {
+			c.Addf("XII2", f, 0, "%s is not named VERSION_title.sql like the other migrations; %s skips or misorders it", base, cmp.Or(tool, "the migration tool"))
+			continue
+		}
+		if strings.Contains(base, ".up.") || strings.Contains(base, ".down.") {
+			continue // up and down files share a version by design
+		}
+		if v, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+			key := strconv.FormatUint(v, 10)
+			if other, dup := versions[key]; dup {
+				c.Addf("XII2", f, 0, "version %s is used twice: %s and %s", key, path.Base(other), base)
+				continue
+			}
+			versions[key] = f
+		}
+		if marker := toolMarker[tool]; marker != "" && strings.HasSuffix(f, ".sql") && !strings.Contains(string(repo.Read(f)), marker) {
+			c.Addf("XII2", f, 0, "%s has no %q section, so %s runs nothing from it", base, marker, tool)
+		}
+	}
 }
 
 // embeds reports whether a //go:embed pattern takes in the directory.

@@ -37,8 +37,9 @@ func hinted(s string, hints []string) bool {
 	return false
 }
 
-// credURL matches scheme://user:password@host.
-var credURL = regexp.MustCompile(`\b[a-z][a-z0-9+.-]*://([^\s:/@'"]+):([^\s/@'"]+)@([^\s/:'"?#]+)`)
+// credURL matches scheme://user:password@host. The password may hold an
+// @ (p@ss): the host starts after the last @ before the path.
+var credURL = regexp.MustCompile(`\b[a-z][a-z0-9+.-]*://([^\s:/@'"]+):([^\s/'"]+)@([^\s/:'"?#@]+)`)
 
 // placeholder reports whether a password is a stand-in, not a secret.
 func placeholder(user, pass string) bool {
@@ -46,10 +47,15 @@ func placeholder(user, pass string) bool {
 	if pass == user || strings.ContainsAny(pass, "$<>{}*%") {
 		return true
 	}
-	for _, w := range []string{"pass", "secret", "change", "replace", "your", "example", "xxx", "dummy", "test", "redacted", "..."} {
+	for _, w := range []string{"pass", "secret", "change", "replace", "your", "example", "xxx", "dummy", "test", "redacted", "...", "fake", "sample", "placeholder", "todo", "fixme"} {
 		if strings.Contains(p, w) {
 			return true
 		}
+	}
+	// The stock credentials of development images are not secrets.
+	switch p {
+	case "postgres", "root", "admin", "mysql", "guest", "minioadmin", "rabbitmq", "redis", "user", "dev", "local", "default", "none", "123456", "12345678":
+		return true
 	}
 	return false
 }
@@ -63,12 +69,57 @@ func localHost(host string) bool {
 	if ip := net.ParseIP(h); ip != nil {
 		return ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified()
 	}
-	for _, suf := range []string{".local", ".localhost", ".test", ".example", ".invalid", ".internal", "example.com", "example.org", "example.net"} {
+	if h == "host.docker.internal" {
+		return true // the developer's machine, seen from a container
+	}
+	// .internal is a private production zone (db.prod.internal), not a
+	// development host.
+	for _, suf := range []string{".local", ".localhost", ".test", ".example", ".invalid", "example.com", "example.org", "example.net"} {
 		if strings.HasSuffix(h, suf) {
 			return true
 		}
 	}
 	return false
+}
+
+// secretSetting matches a config file line that sets a password, secret,
+// API key or token: password: hunter2, "apiKey": "…", db_secret = "…".
+var secretSetting = regexp.MustCompile(`(?i)^\s*-?\s*["']?([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|private[_-]?key))["']?\s*[:=]\s*["']?([^"'#\s]+)["']?\s*,?\s*(?:#.*)?$`)
+
+// configFile reports whether a file is a config file whose settings the
+// secret scan reads: YAML, JSON, TOML, INI and properties files, but not
+// compose files and manifests (their values come from the environment or
+// are a dev stack's) nor CI workflows.
+func configFile(rel string, data string) bool {
+	switch path.Ext(rel) {
+	case ".yaml", ".yml", ".json", ".toml", ".ini", ".properties", ".conf":
+	default:
+		return false
+	}
+	if isCompose(rel) || strings.HasPrefix(rel, ".github/") || strings.Contains(data, "apiVersion:") || tf.Base(rel) == "package.json" {
+		return false
+	}
+	return true
+}
+
+// literalSecret reports whether a config value is a literal secret rather
+// than a reference ($VAR, {{ .Values.x }}, <secret>), a variable or file
+// name, a boolean or a number, or a stand-in.
+func literalSecret(key, value string) bool {
+	if len(value) < 6 || strings.ContainsAny(value, "$<>{}%/") || strings.HasPrefix(value, "ENC[") {
+		return false
+	}
+	if strings.Trim(value, "0123456789.") == "" {
+		return false // a number: a length, a TTL
+	}
+	if strings.ToUpper(value) == value && strings.Trim(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == "" {
+		return false // the name of an environment variable
+	}
+	switch strings.ToLower(value) {
+	case "true", "false", "null", "none", "required", "optional":
+		return false
+	}
+	return !placeholder(key, value)
 }
 
 // checkSecrets runs III3 over every text file. Go test files and test
@@ -86,10 +137,16 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 				active = append(active, i)
 			}
 		}
-		if len(active) == 0 {
+		settings := configFile(f, data)
+		if len(active) == 0 && !settings {
 			continue
 		}
 		for i, l := range strings.Split(data, "\n") {
+			if settings {
+				if m := secretSetting.FindStringSubmatch(l); m != nil && literalSecret(m[1], m[2]) {
+					c.Addf("III3", f, i+1, "%s is set to a literal value in a committed config file", m[1])
+				}
+			}
 			for _, pi := range active {
 				p := secretPatterns[pi]
 				if p.re != nil && hinted(l, p.hints) && p.re.MatchString(l) {
@@ -111,6 +168,31 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 // perDeployConfig matches config files named after a deploy.
 var perDeployConfig = regexp.MustCompile(`^(?:(?:config|settings|application|app|appsettings)[._-](?:prod|production|staging|stage|qa|uat|dev|development)\.(?:ya?ml|json|toml|ini|properties|env)|\.env\.(?:prod|production|staging|stage|qa|uat))$`)
 
+// deployConfigDir matches the directories that hold config files.
+var deployConfigDir = regexp.MustCompile(`^(config|configs|conf|settings|environments|envs?)$`)
+
+// deployFile matches a config file named after a deploy:
+// config/production.yml, configs/staging.json.
+var deployFile = regexp.MustCompile(`^(prod|production|staging|stage|qa|uat|dev|development)\.(ya?ml|json|toml|ini|properties|env)$`)
+
+// liveDeploy matches the deploy names that are not a developer's machine:
+// a directory with one of them holds config per deploy, not a local
+// default.
+var liveDeploy = regexp.MustCompile(`^(prod|production|staging|stage|qa|uat)\.`)
+
+// perDeployDirs returns the config directories that hold a file for a
+// live deploy.
+func perDeployDirs(repo *tf.Repo) map[string]bool {
+	dirs := make(map[string]bool)
+	for _, f := range repo.Files {
+		b := tf.Base(f)
+		if deployConfigDir.MatchString(path.Base(path.Dir(f))) && deployFile.MatchString(b) && liveDeploy.MatchString(b) {
+			dirs[path.Dir(f)] = true
+		}
+	}
+	return dirs
+}
+
 // deployTags are build tags that name a deploy.
 var deployTags = map[string]bool{"prod": true, "production": true, "staging": true, "stage": true, "dev": true, "development": true, "qa": true, "uat": true}
 
@@ -119,9 +201,13 @@ var adminClients = regexp.MustCompile(`(^|[\s;|&(])(psql|mysql|mongosh|mongo|red
 
 // checkFiles runs III4, the build-tag half of I2, and XII3.
 func checkFiles(repo *tf.Repo, c *tf.Collector) {
+	deployDirs := perDeployDirs(repo)
 	for _, f := range repo.Files {
 		base := path.Base(f)
-		if perDeployConfig.MatchString(strings.ToLower(base)) {
+		if tf.OutsideService(f) {
+			continue
+		}
+		if perDeployConfig.MatchString(strings.ToLower(base)) || (deployDirs[path.Dir(f)] && deployFile.MatchString(tf.Base(f))) {
 			c.Addf("III4", f, 0, "%s is config for one deploy", base)
 		}
 		switch {

@@ -1,0 +1,170 @@
+package filerules_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
+	"github.com/dozen-go/dozen/twelvefactor/internal/tf/filerules"
+)
+
+// checkFiles runs the file rules over a repository made of the files.
+func checkFiles(t *testing.T, files map[string]string) *tf.Report {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := tf.OpenRepo(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &tf.Collector{}
+	filerules.Check(repo, c)
+	return tf.BuildReport(c, nil, nil, nil)
+}
+
+// TestFileCases checks the file rules on the false alarms and misses that
+// real repositories showed: each case names the findings it expects, as
+// "RULE file:line" (line 0 for a whole file), and no others of those
+// rules.
+func TestFileCases(t *testing.T) {
+	const gomod = "module example.com/svc\n\ngo 1.26.0\n"
+	const serve = "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		rules []string
+		want  []string
+	}{
+		{
+			name: "migrations copied from the build stage ship",
+			files: map[string]string{
+				"go.mod":                          gomod,
+				"migrations/000001_init.up.sql":   "create table t (id int);\n",
+				"migrations/000001_init.down.sql": "drop table t;\n",
+				"Dockerfile":                      "FROM golang:1.26 AS build\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/server .\nFROM scratch\nCOPY --from=build /app/server /server\nCOPY --from=build /app/migrations /migrations\nUSER 65532\nCMD [\"/server\"]\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "config per deploy in a config directory",
+			files: map[string]string{
+				"config/production.yml":  "port: 8080\n",
+				"config/development.yml": "port: 8080\n",
+				"config/default.yml":     "port: 8080\n",
+				"configs/dev.yaml":       "port: 8080\n", // a local default alone
+			},
+			rules: []string{"III4"},
+			want:  []string{"III4 config/development.yml:0", "III4 config/production.yml:0"},
+		},
+		{
+			name: "Go versions in GitLab, CircleCI and Travis",
+			files: map[string]string{
+				"go.mod":               gomod,
+				".gitlab-ci.yml":       "test:\n  image: golang:1.25\n",
+				".circleci/config.yml": "jobs:\n  build:\n    docker:\n      - image: cimg/go:1.26\n",
+				".travis.yml":          "language: go\ngo: 1.24\n",
+			},
+			rules: []string{"X1"},
+			want:  []string{"X1 .gitlab-ci.yml:2", "X1 .travis.yml:2"},
+		},
+		{
+			name: "goose migrations are held to goose's naming",
+			files: map[string]string{
+				"go.mod":                       gomod + "\nrequire github.com/pressly/goose/v3 v3.26.0\n",
+				"db/migrations/00001_init.sql": "-- +goose Up\ncreate table t (id int);\n",
+				"db/migrations/00002_a.sql":    "-- +goose Up\ncreate table u (id int);\n",
+				"db/migrations/00002_b.sql":    "-- +goose Up\ncreate table v (id int);\n",
+				"db/migrations/00003_more.sql": "create table w (id int);\n",
+				"db/migrations/add_index.sql":  "-- +goose Up\ncreate index i on t (id);\n",
+				"db/migrations/embed.go":       "package migrations\n\nimport \"embed\"\n\n//go:embed *.sql\nvar FS embed.FS\n",
+			},
+			rules: []string{"XII2"},
+			want:  []string{"XII2 db/migrations/00002_b.sql:0", "XII2 db/migrations/00003_more.sql:0", "XII2 db/migrations/add_index.sql:0"},
+		},
+		{
+			name: "a start script that logs to a file, migrates and forgets exec",
+			files: map[string]string{
+				"go.mod":               gomod,
+				"main.go":              serve,
+				"Dockerfile":           "FROM golang:1.26 AS build\nCOPY . .\nRUN go build -o /server .\nFROM alpine:3.22\nCOPY --from=build /server /server\nCOPY docker/entrypoint.sh /entrypoint.sh\nUSER 65532\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+				"docker/entrypoint.sh": "#!/bin/sh\nset -e\n# migrate first\nmigrate -path /migrations -database \"$DATABASE_URL\" up\n/server >> /var/log/server.log 2>&1\n",
+			},
+			rules: []string{"XI1", "V4", "IX1"},
+			want:  []string{"XI1 docker/entrypoint.sh:5", "V4 docker/entrypoint.sh:4", "IX1 docker/entrypoint.sh:5"},
+		},
+		{
+			name: "a start script that execs the server",
+			files: map[string]string{
+				"go.mod":       gomod,
+				"main.go":      serve,
+				"Procfile":     "web: bin/start.sh\n",
+				"bin/start.sh": "#!/bin/sh\nset -e\nif [ -n \"$DEBUG\" ]; then\n  echo debug\nfi\nexec ./server\n",
+			},
+			rules: []string{"XI1", "V4", "IX1", "VIII2"},
+		},
+		{
+			name: "test and development Dockerfiles are not the artifact",
+			files: map[string]string{
+				"go.mod":                 gomod,
+				"Dockerfile.dev":         "FROM golang:1.26\nCMD [\"go\", \"run\", \".\"]\n",
+				"integration/Dockerfile": "FROM golang:latest\nCMD [\"go\", \"test\", \"./...\"]\n",
+				"build/test.Dockerfile":  "FROM golang:1.26\n",
+			},
+			rules: []string{"V1", "V2", "II4", "V5"},
+		},
+		{
+			name: "names a config library derives from nested fields",
+			files: map[string]string{
+				"go.mod":       gomod,
+				"main.go":      "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\"), nil) }\n",
+				"config.go":    "package main\n\ntype config struct {\n\tDB struct {\n\t\tDisableTLS bool `conf:\"default:true\"`\n\t\tMaxIdleConns int `conf:\"default:2\"`\n\t}\n}\n",
+				".env.example": "PORT=8080\nSALES_DB_DISABLE_TLS=false\nSALES_DB_MAX_IDLE_CONNS=4\nSALES_DB_NAME=sales\n",
+				".gitignore":   ".env\n",
+			},
+			rules: []string{"III2"},
+			want:  []string{"III2 .env.example:4"},
+		},
+		{
+			name: "a samples repository has no root module",
+			files: map[string]string{
+				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
+				"checkout/go.mod": "module example.com/checkout\n\ngo 1.26.0\n",
+			},
+			rules: []string{"I1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := checkFiles(t, tt.files)
+			var got []string
+			for _, id := range tt.rules {
+				for _, f := range outcome(t, rep, id).Findings {
+					got = append(got, id+" "+f.File+":"+itoa(f.Line))
+				}
+			}
+			if strings.Join(sorted(got), "\n") != strings.Join(sorted(tt.want), "\n") {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(sorted(got), "\n"), strings.Join(sorted(tt.want), "\n"))
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
