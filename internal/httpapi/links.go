@@ -410,7 +410,9 @@ func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Ha
 			writeProblem(w, r, http.StatusGone, "this link has expired")
 			return
 		}
-		d.Clicks.Record(l.ID)
+		if r.Method != http.MethodHead { // a HEAD checks the link; it is no visit
+			d.Clicks.Record(l.ID)
+		}
 		w.Header()["Location"] = []string{l.URL}
 		w.Header()["Cache-Control"] = privateNoCache
 		w.WriteHeader(http.StatusFound)

@@ -374,8 +374,11 @@ func TestRedirect(t *testing.T) {
 	if s.store.reads != 1 {
 		t.Errorf("store read %d times for 3 redirects, want 1 (then the cache)", s.store.reads)
 	}
+	if rec := s.do("HEAD", "/go2it", ""); rec.Code != 302 {
+		t.Fatalf("HEAD /go2it = %d, want 302", rec.Code)
+	}
 	if len(s.clicks.ids) != 3 {
-		t.Errorf("clicks recorded = %d, want 3", len(s.clicks.ids))
+		t.Errorf("clicks recorded = %d, want 3: the GETs, not the HEAD", len(s.clicks.ids))
 	}
 
 	s.now = s.now.Add(2 * time.Hour)
