@@ -376,7 +376,7 @@ func check(e env) error {
 	if dbCfg.Embedded() {
 		name = "sqlite (embedded mode: " + database.Path(dbCfg) + ")"
 	}
-	db, err := database.Open(ctx, dbCfg, log)
+	db, err := database.Open(ctx, dbCfg, log, nil)
 	if err == nil {
 		err = db.Ping(ctx)
 		db.Close()
@@ -384,7 +384,7 @@ func check(e env) error {
 	down = report(e.stdout, name, err, down)
 
 	if cfg.Redis.URL.IsSet() {
-		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
+		rdb, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify, nil)
 		if err == nil {
 			err = rdb.Ping(ctx)
 			rdb.Close()

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	var rdb *redis.Client // nil without REDIS_URL
 	if cfg.Redis.URL.IsSet() {
-		conn, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify)
+		conn, err := redis.Open(cfg.Redis.URL, cfg.Redis.TLSSkipVerify, p.Tracer)
 		if err != nil {
 			return err
 		}
@@ -68,12 +68,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	// Jobs are only enqueued here, in the transaction of the write they
 	// belong to; the worker process runs them.
-	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log)
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log, p.Tracer)
 	if err != nil {
 		return err
 	}
 	st := store.New(db.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
-	clicks := links.NewClicks(st, log, cfg.Links.ClickFlushInterval)
+	clicks := links.NewClicks(st, log, cfg.Links.ClickFlushInterval, p.Tracer)
 	clicksCtx, stopClicks := context.WithCancel(context.WithoutCancel(ctx))
 	clicksDone := make(chan struct{})
 	go func() { clicks.Run(clicksCtx); close(clicksDone) }()

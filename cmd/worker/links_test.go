@@ -32,12 +32,12 @@ func TestWorkerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, _ := logging.New(io.Discard, cfg.Log)
-	db, err := database.Open(t.Context(), cfg.Database, log)
+	db, err := database.Open(t.Context(), cfg.Database, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ins, err := jobs.NewInserter(db.SQL, db.Dialect, log)
+	ins, err := jobs.NewInserter(db.SQL, db.Dialect, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

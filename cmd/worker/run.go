@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			Workers:      cfg.Worker.Concurrency,
 			JobTimeout:   cfg.Worker.JobTimeout,
 			PollInterval: cfg.Worker.PollInterval,
+			Tracer:       p.Tracer,
 		}, set)
 		if err != nil {
 			return err

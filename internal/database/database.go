@@ -7,12 +7,17 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
 
+	"github.com/XSAM/otelsql"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/postgres"
@@ -31,10 +36,11 @@ type DB struct {
 }
 
 // Open opens the configured database. Postgres is given
-// cfg.ConnectAttempts tries to answer before Open gives up.
-func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+// cfg.ConnectAttempts tries to answer before Open gives up. With a tracer,
+// every query made through DB.SQL is traced; nil traces nothing.
+func Open(ctx context.Context, cfg config.Database, log *slog.Logger, tracer trace.TracerProvider) (*DB, error) {
 	if cfg.Embedded() {
-		db, err := sqlite.Open(ctx, cfg.DataDir)
+		db, err := sqlite.Open(ctx, cfg.DataDir, sqlTracing(tracer, semconv.DBSystemNameSQLite)...)
 		if err != nil {
 			return nil, err
 		}
@@ -45,11 +51,36 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 		Attempts:       cfg.ConnectAttempts,
 		ConnectTimeout: cfg.ConnectTimeout,
 		Log:            log,
+		Tracing:        sqlTracing(tracer, semconv.DBSystemNamePostgreSQL),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &DB{SQL: pg.SQL, Dialect: migrations.Postgres, pg: pg}, nil
+}
+
+// sqlTracing returns the options that trace queries with tracer, or nil
+// when tracer is nil. A query gets a span only inside a span of its own
+// process: a request's or a job's. The queue's polling and the metrics'
+// scrapes, which run outside any, would otherwise start a trace of their
+// own every second. The statement's text is recorded, its parameters
+// never; spans of each row read and of session resets would only bury the
+// query spans.
+func sqlTracing(tracer trace.TracerProvider, system attribute.KeyValue) []otelsql.Option {
+	if tracer == nil {
+		return nil
+	}
+	return []otelsql.Option{
+		otelsql.WithTracerProvider(tracer),
+		otelsql.WithAttributes(system),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitRows:             true,
+			OmitConnResetSession: true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanContextFromContext(ctx).IsValid()
+			},
+		}),
+	}
 }
 
 // Path returns where the embedded database lives, for messages.
@@ -132,7 +163,8 @@ func OpenMigratorFS(ctx context.Context, cfg config.Database, src fs.FS, log *sl
 // one this build can serve; every long-running process starts with it. Only the embedded database is migrated here;
 // Postgres is migrated by the release step (admin migrate up), and a
 // schema older than this build needs stops the start with that advice.
-func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+// The tracer is Open's.
+func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger, tracer trace.TracerProvider) (*DB, error) {
 	if cfg.Embedded() {
 		log.Warn("embedded mode: no DATABASE_URL, so data goes to an SQLite file on this machine; "+
 			"replicas cannot share it and most platforms lose it on restart. Production needs DATABASE_URL",
@@ -155,7 +187,7 @@ func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger) (*D
 		log.Info("connecting to postgres", "url", cfg.URL)
 	}
 
-	db, err := Open(ctx, cfg, log)
+	db, err := Open(ctx, cfg, log, tracer)
 	if err != nil {
 		return nil, err
 	}

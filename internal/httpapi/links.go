@@ -58,7 +58,7 @@ type LinkCache interface {
 
 // ClickCounter counts redirects without a database write per request.
 type ClickCounter interface {
-	Record(linkID int64)
+	Record(ctx context.Context, linkID int64)
 }
 
 // LinkDeps is what the link routes need.
@@ -411,7 +411,7 @@ func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Ha
 			return
 		}
 		if r.Method != http.MethodHead { // a HEAD checks the link; it is no visit
-			d.Clicks.Record(l.ID)
+			d.Clicks.Record(r.Context(), l.ID)
 		}
 		w.Header()["Location"] = []string{l.URL}
 		w.Header()["Cache-Control"] = privateNoCache

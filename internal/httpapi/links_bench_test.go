@@ -17,7 +17,7 @@ func benchLinkDeps(b *testing.B, d Deps) LinkDeps {
 	b.Helper()
 	cache := NewMemoryLinkCache(time.Hour)
 	cache.Set(b.Context(), links.Link{ID: 1, Code: "benchx", URL: "https://example.com/target"})
-	return LinkDeps{Store: newMemStore(), Cache: cache, Clicks: links.NewClicks(discardClicks{}, d.Log, time.Hour),
+	return LinkDeps{Store: newMemStore(), Cache: cache, Clicks: links.NewClicks(discardClicks{}, d.Log, time.Hour, nil),
 		CreateLimit: NewRateLimit(d.Log, 10, time.Minute, nil), Now: time.Now}
 }
 

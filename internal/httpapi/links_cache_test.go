@@ -82,7 +82,7 @@ func (brokenKV) Incr(context.Context, string, time.Duration) (int64, error) { re
 func TestRedisDownFallsBack(t *testing.T) {
 	// A real client of a port nobody listens on, and a fake that fails.
 	u, _ := config.ParseURL("redis://127.0.0.1:1/0")
-	closed, err := redis.Open(u, false)
+	closed, err := redis.Open(u, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func (r *ownRedis) start() {
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
-	c, err := redis.Open(r.url(), false)
+	c, err := redis.Open(r.url(), false, nil)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestDeleteWhileRedisDown(t *testing.T) {
 	st := newMemStore()
 	replica := func() http.Handler {
 		d, _, _ := testDeps(t)
-		c, err := redis.Open(rds.url(), false)
+		c, err := redis.Open(rds.url(), false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -142,7 +142,11 @@ type clickLog struct {
 	ids []int64
 }
 
-func (c *clickLog) Record(id int64) { c.mu.Lock(); c.ids = append(c.ids, id); c.mu.Unlock() }
+func (c *clickLog) Record(_ context.Context, id int64) {
+	c.mu.Lock()
+	c.ids = append(c.ids, id)
+	c.mu.Unlock()
+}
 
 // exampleDeps are the link routes' dependencies over in-memory fakes.
 func exampleDeps(cfg config.Links, log *slog.Logger) LinkDeps {

@@ -15,6 +15,10 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/migrations"
 )
@@ -30,6 +34,8 @@ type Options struct {
 	JobTimeout time.Duration
 	// PollInterval is how often the queue is polled for new jobs.
 	PollInterval time.Duration
+	// Tracer, when not nil, traces each job run; see NewInserter.
+	Tracer trace.TracerProvider
 }
 
 // driver returns River's driver for the dialect.
@@ -45,12 +51,17 @@ func driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx], error) {
 
 // NewInserter returns a client that only enqueues jobs, for processes
 // that do not work them, such as the web process.
-func NewInserter(db *sql.DB, dialect string, log *slog.Logger) (*Client, error) {
+//
+// With a tracer, each insert gets a span, and the job carries the
+// inserting span's trace context in its metadata: the span of its run, in
+// the worker, is linked to it. A link, not a parent: a job may run long
+// after the request that enqueued it has ended, or run again.
+func NewInserter(db *sql.DB, dialect string, log *slog.Logger, tracer trace.TracerProvider) (*Client, error) {
 	drv, err := driver(db, dialect)
 	if err != nil {
 		return nil, err
 	}
-	c, err := river.NewClient(drv, &river.Config{Logger: log})
+	c, err := river.NewClient(drv, &river.Config{Logger: log, Middleware: middleware(tracer)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new inserter: %w", err)
 	}
@@ -100,6 +111,7 @@ func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, set *Set
 		FetchCooldown:        min(o.PollInterval, 100*time.Millisecond),
 		PeriodicJobs:         set.periodic,
 		RescueStuckJobsAfter: rescueAfter(o.JobTimeout),
+		Middleware:           middleware(o.Tracer),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new worker: %w", err)
@@ -118,3 +130,16 @@ func rescueAfter(jobTimeout time.Duration) time.Duration { return jobTimeout + C
 // for retry before a stopping worker gives up on them. Jobs it gives up
 // on stay marked running until River's rescuer returns them to the queue.
 const CancelGrace = 5 * time.Second
+
+// middleware returns the tracing middleware for tracer, or none for nil.
+func middleware(tracer trace.TracerProvider) []rivertype.Middleware {
+	if tracer == nil {
+		return nil
+	}
+	return []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+		TracerProvider:              tracer,
+		MeterProvider:               noop.NewMeterProvider(), // job metrics are Prometheus', in metrics.go
+		EnableTracePropagation:      true,
+		EnableWorkSpanJobKindSuffix: true,
+	})}
+}

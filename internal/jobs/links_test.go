@@ -95,7 +95,7 @@ func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*C
 func TestClicksFoldedExactly(t *testing.T) {
 	for _, d := range databases(t) {
 		t.Run(d.dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.db, d.dialect, quiet)
+			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,16 +104,16 @@ func TestClicksFoldedExactly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clicks := links.NewClicks(web, quiet, 20*time.Millisecond)
+			clicks := links.NewClicks(web, quiet, 20*time.Millisecond, nil)
 			ctx, stop := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			go func() { clicks.Run(ctx); close(done) }()
 			for range 1000 {
-				clicks.Record(l.ID)
+				clicks.Record(t.Context(), l.ID)
 			}
 			time.Sleep(50 * time.Millisecond)
 			for range 500 {
-				clicks.Record(l.ID)
+				clicks.Record(t.Context(), l.ID)
 			}
 			stop()
 			<-done
@@ -263,7 +263,7 @@ func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
 func TestCutOffJobIsRetried(t *testing.T) {
 	for _, d := range databases(t) {
 		t.Run(d.dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.db, d.dialect, quiet)
+			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -351,7 +351,7 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			ctx := t.Context()
 			o := options()
 			o.JobTimeout = time.Second
-			ins, err := NewInserter(d.db, d.dialect, quiet)
+			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,10 @@ import (
 	"maps"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ClickSink stores a batch of clicks: it appends them to the click log and
@@ -26,20 +30,39 @@ type Clicks struct {
 	sink     ClickSink
 	log      *slog.Logger
 	interval time.Duration
+	tracer   trace.Tracer // nil: untraced
 
-	mu     sync.Mutex
-	counts map[int64]int64 // link id → clicks not yet flushed
+	mu        sync.Mutex
+	counts    map[int64]int64 // link id → clicks not yet flushed
+	redirects []trace.Link    // the sampled spans that counted them, at most maxLinks
 }
 
-// NewClicks returns a Clicks that flushes to sink every interval.
-func NewClicks(sink ClickSink, log *slog.Logger, interval time.Duration) *Clicks {
-	return &Clicks{sink: sink, log: log, interval: interval, counts: map[int64]int64{}}
+// maxLinks bounds the redirects one flush span links to: a busy link
+// would otherwise link thousands. It is the SDK's default limit too.
+const maxLinks = 128
+
+// NewClicks returns a Clicks that flushes to sink every interval. With a
+// tracer, each flush is traced; see Flush.
+func NewClicks(sink ClickSink, log *slog.Logger, interval time.Duration, tracer trace.TracerProvider) *Clicks {
+	c := &Clicks{sink: sink, log: log, interval: interval, counts: map[int64]int64{}}
+	if tracer != nil {
+		c.tracer = tracer.Tracer("links")
+	}
+	return c
 }
 
-// Record counts one click on the link with the given id.
-func (c *Clicks) Record(linkID int64) {
+// Record counts one click on the link with the given id, made by the
+// request that ctx belongs to.
+func (c *Clicks) Record(ctx context.Context, linkID int64) {
+	var sc trace.SpanContext
+	if c.tracer != nil {
+		sc = trace.SpanContextFromContext(ctx)
+	}
 	c.mu.Lock()
 	c.counts[linkID]++
+	if sc.IsSampled() && len(c.redirects) < maxLinks {
+		c.redirects = append(c.redirects, trace.Link{SpanContext: sc})
+	}
 	c.mu.Unlock()
 }
 
@@ -84,18 +107,32 @@ func (c *Clicks) Run(ctx context.Context) {
 
 // Flush writes the pending clicks. On failure they are kept for the next
 // flush.
+//
+// When traced, a flush's span links to the redirects it writes, and is a
+// child of the first of them: following one redirect's trace leads to the
+// write of its click and to the job that folds it.
 func (c *Clicks) Flush(ctx context.Context) error {
 	c.mu.Lock()
-	batch := c.counts
-	c.counts = map[int64]int64{}
+	batch, redirects := c.counts, c.redirects
+	c.counts, c.redirects = map[int64]int64{}, nil
 	c.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
+	}
+	if c.tracer != nil {
+		if len(redirects) > 0 {
+			ctx = trace.ContextWithSpanContext(ctx, redirects[0].SpanContext)
+		}
+		var span trace.Span
+		ctx, span = c.tracer.Start(ctx, "flush clicks", trace.WithLinks(redirects...),
+			trace.WithAttributes(attribute.Int("links", len(batch))))
+		defer span.End()
 	}
 	err := c.sink.AppendClicks(ctx, batch, time.Now())
 	if err == nil {
 		return nil
 	}
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
 	c.mu.Lock()
 	for id, n := range maps.All(batch) {
 		c.counts[id] += n

@@ -33,18 +33,18 @@ func (s *memSink) AppendClicks(_ context.Context, counts map[int64]int64, _ time
 
 func TestClicksFlushKeepsOnFailure(t *testing.T) {
 	sink := &memSink{totals: map[int64]int64{}, down: true}
-	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour)
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour, nil)
 	for range 3 {
-		c.Record(1)
+		c.Record(t.Context(), 1)
 	}
-	c.Record(2)
+	c.Record(t.Context(), 2)
 	if err := c.Flush(t.Context()); err == nil {
 		t.Fatal("Flush() with the sink down = nil, want the error")
 	}
 	if got := c.Pending(); got != 4 {
 		t.Fatalf("Pending() after a failed flush = %d, want 4 kept", got)
 	}
-	c.Record(1)
+	c.Record(t.Context(), 1)
 	sink.down = false
 	if err := c.Flush(t.Context()); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestClicksFlushKeepsOnFailure(t *testing.T) {
 
 func TestClicksRunFlushesOnStop(t *testing.T) {
 	sink := &memSink{totals: map[int64]int64{}}
-	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour)
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
@@ -67,7 +67,7 @@ func TestClicksRunFlushesOnStop(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 1000 {
-				c.Record(7)
+				c.Record(t.Context(), 7)
 			}
 		})
 	}

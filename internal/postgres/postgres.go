@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,6 +44,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Log receives one line per failed attempt. Nil logs nothing.
 	Log *slog.Logger
+	// Tracing, when not nil, traces the queries made through DB.SQL as
+	// its options say.
+	Tracing []otelsql.Option
 }
 
 // Open connects to the database at u, retrying while it does not answer,
@@ -65,7 +69,10 @@ func Open(ctx context.Context, u config.URL, o Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, SQL: stdlib.OpenDBFromPool(pool)}, nil
+	if o.Tracing == nil {
+		return &DB{Pool: pool, SQL: stdlib.OpenDBFromPool(pool)}, nil
+	}
+	return &DB{Pool: pool, SQL: otelsql.OpenDB(stdlib.GetPoolConnector(pool), o.Tracing...)}, nil
 }
 
 // connect pings until the server answers, at most o.Attempts times.

@@ -107,7 +107,7 @@ func Start(ctx context.Context, name string, args []string, lookupEnv func(strin
 // pool's metrics join the registry.
 func (p *Process) OpenDatabase(ctx context.Context) (*database.DB, error) {
 	ctx, interrupted := p.interruptible(ctx)
-	db, err := database.OpenChecked(ctx, p.Config.Database, p.Log)
+	db, err := database.OpenChecked(ctx, p.Config.Database, p.Log, p.Tracer)
 	if sig := interrupted(); sig != nil {
 		if err == nil {
 			db.Close()

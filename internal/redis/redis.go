@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
 )
@@ -33,7 +35,10 @@ type Client struct {
 //
 // Timeouts are short on purpose: Redis is optional, so waiting long for it
 // would only make requests slow when the fallback could answer.
-func Open(u config.URL, skipVerify bool) (*Client, error) {
+//
+// With a tracer, every command is traced: a span named after the command,
+// without its arguments, which hold keys and cached values.
+func Open(u config.URL, skipVerify bool, tracer trace.TracerProvider) (*Client, error) {
 	opt, err := goredis.ParseURL(u.Value())
 	if err != nil {
 		// go-redis' messages can quote parts of the URL; name the variable.
@@ -47,7 +52,16 @@ func Open(u config.URL, skipVerify bool) (*Client, error) {
 	opt.ReadTimeout = time.Second
 	opt.WriteTimeout = time.Second
 	opt.MaxRetries = 1
-	return &Client{rdb: goredis.NewClient(opt)}, nil
+	rdb := goredis.NewClient(opt)
+	if tracer != nil {
+		err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tracer),
+			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false))
+		if err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("open redis: tracing: %w", err)
+		}
+	}
+	return &Client{rdb: rdb}, nil
 }
 
 // WithKeyPrefix returns a client over the same connections whose every key

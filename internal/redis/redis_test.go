@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/config"
@@ -43,7 +45,7 @@ func TestContract(t *testing.T) {
 		if err != nil {
 			t.Fatal("TEST_REDIS_URL is not a URL")
 		}
-		c, err := Open(u, false)
+		c, err := Open(u, false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +66,7 @@ func TestKeyPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal("TEST_REDIS_URL is not a URL")
 	}
-	raw0, err := Open(u, false)
+	raw0, err := Open(u, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +184,7 @@ func TestOpenKeepsSecretsOut(t *testing.T) {
 	ln.Close()
 
 	u, _ := config.ParseURL("redis://:" + password + "@" + addr + "/0")
-	c, err := Open(u, false)
+	c, err := Open(u, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestOpenKeepsSecretsOut(t *testing.T) {
 	}
 
 	bad, _ := config.ParseURL("redis://:" + password + "@" + addr + "/notanumber")
-	if _, err := Open(bad, false); err == nil || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "REDIS_URL") {
+	if _, err := Open(bad, false, nil); err == nil || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "REDIS_URL") {
 		t.Errorf("Open(bad URL) = %v, want an error naming REDIS_URL without the password", err)
 	}
 }
@@ -206,7 +208,7 @@ func TestOpenTLSVerification(t *testing.T) {
 		want bool
 	}{{false, false}, {true, true}}
 	for _, tt := range tests {
-		c, err := Open(u, tt.skip)
+		c, err := Open(u, tt.skip, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,9 +219,51 @@ func TestOpenTLSVerification(t *testing.T) {
 		c.Close()
 	}
 	plain, _ := config.ParseURL("redis://h:6379")
-	c, _ := Open(plain, true)
+	c, _ := Open(plain, true, nil)
 	defer c.Close()
 	if c.rdb.Options().TLSConfig != nil {
 		t.Errorf("Open(redis://, skipVerify) uses TLS, want plain TCP")
+	}
+}
+
+// TestTracedCommands: with a tracer, each command made in a span gets a
+// child span named after the command, without its arguments.
+func TestTracedCommands(t *testing.T) {
+	raw := os.Getenv("TEST_REDIS_URL")
+	if raw == "" {
+		integration.Skip(t, "TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+	}
+	u, err := config.ParseURL(raw)
+	if err != nil {
+		t.Fatal("TEST_REDIS_URL is not a URL")
+	}
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	c, err := Open(u, false, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := "dozen_test_" + rand.Text()[:10] + ":traced"
+	defer c.Delete(context.Background(), key)
+
+	ctx, parent := tp.Tracer("test").Start(t.Context(), "request")
+	if err := c.Set(ctx, key, []byte("secret-value"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	var found bool
+	for _, s := range spans.GetSpans() {
+		for _, kv := range s.Attributes {
+			if strings.Contains(kv.Value.Emit(), "secret-value") || strings.Contains(kv.Value.Emit(), key) {
+				t.Errorf("span %s records the command's arguments: %s=%s", s.Name, kv.Key, kv.Value.Emit())
+			}
+		}
+		if s.Name == "set" && s.Parent.SpanID() == parent.SpanContext().SpanID() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no set span under the request among %v", spans.GetSpans())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/XSAM/otelsql"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -22,8 +23,9 @@ const FileName = "service.db"
 
 // Open opens, creating if needed, the database file in dir. It uses
 // write-ahead logging, so readers do not block the writer, and waits up
-// to five seconds for a lock rather than failing at once.
-func Open(ctx context.Context, dir string) (*sql.DB, error) {
+// to five seconds for a lock rather than failing at once. With tracing
+// options, queries are traced as they say.
+func Open(ctx context.Context, dir string, tracing ...otelsql.Option) (*sql.DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open sqlite: create DATA_DIR: %w", err)
 	}
@@ -32,7 +34,13 @@ func Open(ctx context.Context, dir string) (*sql.DB, error) {
 	// two writers queue on busy_timeout instead of one failing on upgrade.
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	var db *sql.DB
+	var err error
+	if tracing == nil {
+		db, err = sql.Open("sqlite", dsn)
+	} else {
+		db, err = otelsql.Open("sqlite", dsn, tracing...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

@@ -58,7 +58,7 @@ func NewPrefix(t testing.TB) string {
 func New(t testing.TB) *redis.Client {
 	t.Helper()
 	u := URL(t)
-	c, err := redis.Open(u, false)
+	c, err := redis.Open(u, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
