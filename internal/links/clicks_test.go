@@ -103,12 +103,12 @@ func (s *committingSink) AppendClicks(ctx context.Context, counts map[int64]int6
 // and written again by the final flush.
 func TestClicksStopDoesNotCancelAWrite(t *testing.T) {
 	sink := &committingSink{memSink: memSink{totals: map[int64]int64{}}, calls: make(chan struct{}, 10), release: make(chan struct{})}
-	c := NewClicks(sink, slog.New(slog.DiscardHandler), 10*time.Millisecond)
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), 10*time.Millisecond, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 	for range 5 {
-		c.Record(3)
+		c.Record(t.Context(), 3)
 	}
 	<-sink.calls // the first flush is writing
 	cancel()
