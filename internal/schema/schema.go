@@ -33,8 +33,9 @@ var (
 	// ErrLocked means another migrator held the migration lock for the
 	// whole wait and the schema is still not up to date.
 	ErrLocked = errors.New("another migration is running")
-	// ErrDirty means a migration failed part-way; see RecoverySteps.
-	ErrDirty = errors.New("the database is dirty: a migration failed part-way")
+	// ErrDirty means a migration did not finish: it failed, or its
+	// migrator died after its commit; see RecoverySteps.
+	ErrDirty = errors.New("the database is dirty: a migration did not finish")
 	// ErrBehind means the schema is older than this build needs.
 	ErrBehind = errors.New("the database schema is older than this build needs")
 )
@@ -309,16 +310,28 @@ func (s Status) previous() int {
 }
 
 // RecoverySteps tells an operator how to recover from a migration to
-// version v that failed part-way, prev being the version before it.
+// version v that left the database dirty, prev being the version before
+// it. Each migration runs in one transaction, so it either changed nothing
+// (it failed) or applied fully (the migrator died after its commit, before
+// clearing the flag); the steps say how to tell, and what to force in each
+// case.
 func RecoverySteps(v uint, prev int) string {
-	return fmt.Sprintf(`To recover:
-  1. Read the error of the failed "admin migrate up" and fix migration %06d.
-  2. Check what it changed. On Postgres each migration runs in one
-     transaction, so a failed one changed nothing; on SQLite the same holds.
-     Undo by hand anything it did outside a transaction.
-  3. Record the last version that applied fully: admin migrate force %d
-  4. Apply the fixed migration: admin migrate up
-Nothing forces a version automatically.`, v, prev)
+	return fmt.Sprintf(`To recover, first tell which case this is. Each migration runs in one
+transaction, so migration %06d either changed nothing or applied fully:
+  - "admin migrate up" failed with an SQL error: it changed nothing;
+  - the migrator was killed or lost its connection: it may have committed.
+    Look for what its up file creates or changes (a table, a column, an
+    index); present means it applied fully.
+If it changed nothing: fix it if it failed, record the version before it,
+and apply it again:
+  admin migrate force %d
+  admin migrate up
+If it applied fully: record it as applied, then apply any later ones:
+  admin migrate force %d
+  admin migrate up
+A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY)
+can leave part of a migration behind: undo that part by hand, then take
+the first path. Nothing forces a version automatically.`, v, prev, v)
 }
 
 // Version reads the version recorded in db, and whether it is dirty,

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -227,6 +229,85 @@ func TestFailedMigrationLeavesNoPartialSchemaAndDirtyFlag(t *testing.T) {
 		}
 		if err := m.Force(ctx, 7); err == nil {
 			t.Errorf("Force(7) = nil, want an error: no migration has version 7")
+		}
+	})
+}
+
+// forceSteps returns the versions a dirty database's recovery steps say
+// to force: for a migration that changed nothing, then for one that
+// applied fully.
+func forceSteps(t *testing.T, err error) (changedNothing, appliedFully int) {
+	t.Helper()
+	found := regexp.MustCompile(`admin migrate force (-?\d+)`).FindAllStringSubmatch(fmt.Sprint(err), -1)
+	if len(found) != 2 {
+		t.Fatalf("recovery steps name %d versions to force, want one per case:\n%v", len(found), err)
+	}
+	changedNothing, _ = strconv.Atoi(found[0][1])
+	appliedFully, _ = strconv.Atoi(found[1][1])
+	return changedNothing, appliedFully
+}
+
+// TestDirtyRecoveryBothCases follows the printed recovery steps in both
+// cases a dirty flag can mean: a migration that failed and changed
+// nothing, and one that applied fully before its migrator died (after its
+// commit, before clearing the flag). Each case's steps bring the schema up
+// to date; the other case's would not.
+func TestDirtyRecoveryBothCases(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		// Changed nothing: migration 2 fails.
+		_, err := tg.migrator(t, failing(), 5*time.Second).Up(ctx)
+		if !errors.Is(err, ErrDirty) || tg.tableExists(t, "half") {
+			t.Fatalf("Up(broken migration) = %v, want ErrDirty and no table half", err)
+		}
+		nothing, _ := forceSteps(t, err)
+		if nothing != 1 {
+			t.Fatalf("steps for a migration that changed nothing force %d, want 1, the version before it", nothing)
+		}
+		fixed := failing()
+		fixed["000002_broken.up.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE half (id integer);")}
+		m := tg.migrator(t, fixed, 5*time.Second)
+		if err := m.Force(ctx, nothing); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := m.Up(ctx); err != nil || res.To != 2 || !tg.tableExists(t, "half") {
+			t.Fatalf("Up(fixed) after forcing %d = %+v, %v; want version 2 with table half", nothing, res, err)
+		}
+
+		// Applied fully: migration 3 commits, and its migrator dies before
+		// clearing the flag.
+		fixed["000003_more.up.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE more (id integer);")}
+		fixed["000003_more.down.sql"] = &fstest.MapFile{Data: []byte("DROP TABLE more;")}
+		m = tg.migrator(t, fixed, 5*time.Second)
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tg.inspect.ExecContext(ctx, "UPDATE schema_migrations SET dirty = true"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Check(ctx, tg.inspect, tg.dialect, fixed)
+		if !errors.Is(err, ErrDirty) || !tg.tableExists(t, "more") {
+			t.Fatalf("Check(dirty after a commit) = %v, want ErrDirty with table more present", err)
+		}
+		wrong, fully := forceSteps(t, err)
+		if fully != 3 {
+			t.Fatalf("steps for a migration that applied fully force %d, want 3, its own version", fully)
+		}
+		// The other case's steps run migration 3 again, which fails.
+		if err := m.Force(ctx, wrong); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Up(ctx); !errors.Is(err, ErrDirty) {
+			t.Errorf("Up() after forcing %d over an applied migration = %v, want it to fail and leave the flag", wrong, err)
+		}
+		if err := m.Force(ctx, fully); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := m.Up(ctx); err != nil || res.To != 3 || res.Applied != 0 {
+			t.Errorf("Up() after forcing %d = %+v, %v; want version 3, nothing applied", fully, res, err)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, fixed); err != nil {
+			t.Errorf("Check(recovered) = %v, want nil", err)
 		}
 	})
 }
