@@ -51,7 +51,7 @@ func exchangeOf(r *http.Request) (*exchange, *http.Request) {
 		return e, r
 	}
 	e := &exchange{}
-	e.Scope.Init(r.Context())
+	e.Init(r.Context())
 	return e, r.WithContext(e)
 }
 
@@ -151,7 +151,7 @@ func requestID(next http.Handler) http.Handler {
 		e.idHeader[0] = id
 		w.Header()["X-Request-Id"] = e.idHeader[:]
 		e.attrs[0] = slog.String(requestIDKey, id)
-		e.Scope.Init(e.Scope.Context, e.attrs[:]...)
+		e.Init(e.Context, e.attrs[:]...)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -163,7 +163,7 @@ func requestID(next http.Handler) http.Handler {
 func newRequestID() string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 	var b [26]byte
-	x, y := rand.Uint64(), rand.Uint64()
+	x, y := rand.Uint64(), rand.Uint64() // #nosec G404 -- unique, not secret: see above
 	for i := range 12 {
 		b[i], b[12+i] = alphabet[x&31], alphabet[y&31]
 		x, y = x>>5, y>>5

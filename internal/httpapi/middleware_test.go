@@ -210,7 +210,7 @@ func TestProblemRendering(t *testing.T) {
 		if tt.id != "" {
 			e, req := exchangeOf(r)
 			e.attrs[0] = slog.String(requestIDKey, tt.id)
-			e.Scope.Init(e.Scope.Context, e.attrs[:]...)
+			e.Init(e.Context, e.attrs[:]...)
 			r = req
 		}
 		writeProblem(w, r, tt.status, tt.detail)

@@ -50,7 +50,7 @@ func TestTracing(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range version.Attributes {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	for k, v := range map[string]string{"http.route": "/version", "http.response.status_code": "200", "http.request.method": "GET"} {
 		if attrs[k] != v {

@@ -95,7 +95,7 @@ func (c *Clicks) Run(ctx context.Context) {
 	for {
 		select {
 		case <-t.C:
-			flush()
+			_ = flush() // Flush logged the failure and kept the clicks for the next tick
 		case <-ctx.Done():
 			if err := flush(); err != nil {
 				c.log.Error("clicks lost at shutdown", "clicks", c.Pending(), "error", err.Error())
