@@ -197,7 +197,8 @@ func TestKubernetesOverlays(t *testing.T) {
 }
 
 // renderWithServiceMonitor renders the production overlay with the opt-in
-// ServiceMonitor component added, in memory, as the overlay's comment says.
+// ServiceMonitor component added before the app's, in memory, as the
+// overlay's comment says.
 func renderWithServiceMonitor(t *testing.T) *rendering {
 	t.Helper()
 	fsys := filesys.MakeFsInMemory()
@@ -221,7 +222,11 @@ func renderWithServiceMonitor(t *testing.T) *rendering {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k = append(k, "\ncomponents:\n  - ../../components/servicemonitor\n"...)
+	app := []byte("  - ../../components/app\n")
+	if !bytes.Contains(k, app) {
+		t.Fatalf("%s does not list ../../components/app", prod)
+	}
+	k = bytes.Replace(k, app, append([]byte("  - ../../components/servicemonitor\n"), app...), 1)
 	if err := fsys.WriteFile(prod, k); err != nil {
 		t.Fatal(err)
 	}
