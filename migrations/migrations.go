@@ -42,9 +42,6 @@ func FS(dialect string) (fs.FS, error) {
 	return fs.Sub(files, dialect)
 }
 
-// All returns every dialect directory, for Check.
-func All() fs.FS { return files }
-
 // namePattern is the file name golang-migrate understands, narrowed to
 // six-digit versions and lowercase snake_case titles.
 var namePattern = regexp.MustCompile(`^([0-9]{6})_([a-z0-9]+(?:_[a-z0-9]+)*)\.(up|down)\.sql$`)
@@ -113,33 +110,6 @@ func List(dir fs.FS) ([]Migration, error) {
 	}
 	slices.SortFunc(list, func(a, b Migration) int { return int(a.Version) - int(b.Version) })
 	return list, nil
-}
-
-// Check runs List on every dialect directory of root and checks that the
-// dialects agree on versions and titles, so no database falls behind
-// another.
-func Check(root fs.FS) error {
-	var first []Migration
-	var errs []error
-	for i, d := range Dialects() {
-		sub, err := fs.Sub(root, d)
-		if err != nil {
-			return err
-		}
-		list, err := List(sub)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", d, err))
-			continue
-		}
-		if i == 0 {
-			first = list
-			continue
-		}
-		if !slices.Equal(first, list) {
-			errs = append(errs, fmt.Errorf("%s: versions or titles differ from %s", d, Dialects()[0]))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Latest returns the highest version in dir, or 0 when it has none.

@@ -170,7 +170,7 @@ func TestSecretsAreMasked(t *testing.T) {
 
 func TestEnvExampleMatchesConfig(t *testing.T) {
 	const path = "../../.env.example"
-	want := EnvExample(&Config{})
+	want := envExample(&Config{})
 	if *update {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -200,7 +200,7 @@ func TestReadmeTableMatchesConfig(t *testing.T) {
 	if i < 0 || j < i {
 		t.Fatalf("%s lacks the config table markers %q ... %q", path, begin, end)
 	}
-	want := MarkdownTable(&Config{})
+	want := markdownTable(&Config{})
 	if *update {
 		s = s[:i+len(begin)] + want + s[j:]
 		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
@@ -218,7 +218,7 @@ func TestReadmeTableMatchesConfig(t *testing.T) {
 func TestEnvExampleLoads(t *testing.T) {
 	m := map[string]string{}
 	listed := 0 // set, or shown commented out because optional without a default
-	for _, line := range strings.Split(EnvExample(&Config{}), "\n") {
+	for _, line := range strings.Split(envExample(&Config{}), "\n") {
 		k, v, ok := strings.Cut(strings.TrimPrefix(line, "# "), "=")
 		if !ok || strings.ContainsAny(k, " #") {
 			continue

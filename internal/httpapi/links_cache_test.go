@@ -31,9 +31,8 @@ func testRedis(t *testing.T) *redis.Client {
 
 func TestLinkCache(t *testing.T) {
 	caches := map[string]func(t *testing.T) LinkCache{
-		"in-process":   func(*testing.T) LinkCache { return NewMemoryLinkCache(time.Minute) },
-		"kv in memory": func(*testing.T) LinkCache { return NewLinkCache(redis.NewMemory(), time.Minute, quietLog) },
-		"redis":        func(t *testing.T) LinkCache { return NewLinkCache(testRedis(t), time.Minute, quietLog) },
+		"in-process": func(*testing.T) LinkCache { return NewMemoryLinkCache(time.Minute) },
+		"redis":      func(t *testing.T) LinkCache { return NewLinkCache(testRedis(t), time.Minute, quietLog) },
 	}
 	for name, open := range caches {
 		t.Run(name, func(t *testing.T) {

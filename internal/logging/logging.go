@@ -181,6 +181,3 @@ func (h contextHandler) WithGroup(name string) slog.Handler {
 	h.Handler, h.core = h.Handler.WithGroup(name), nil
 	return h
 }
-
-// Discard returns a logger that writes nothing, for tests.
-func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,8 +1,8 @@
 // Package redis attaches Redis (factor IV), the optional backing service
 // for data that replicas share but can afford to lose: cached reads and
-// rate-limit counters. Without REDIS_URL, Memory stands in for it inside
-// the process. Client and Memory have the same methods, so a consumer
-// declares the small interface it needs and takes either.
+// rate-limit counters. Without REDIS_URL there is no Client: each consumer
+// has its own in-process fallback (see cmd/server), and declares the
+// small interface of Client's methods that it needs.
 package redis
 
 import (

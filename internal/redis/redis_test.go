@@ -33,9 +33,8 @@ type store interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// TestContract runs the same tests against real Redis and the fallback.
+// TestContract runs the contract consumers rely on against real Redis.
 func TestContract(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { contract(t, NewMemory(), "") })
 	t.Run("redis", func(t *testing.T) {
 		raw := os.Getenv("TEST_REDIS_URL")
 		if raw == "" {

@@ -111,8 +111,9 @@ func (m *Migrator) instance() (*migrate.Migrate, error) {
 // Result is what Up did.
 type Result struct {
 	From, To uint // versions before and after
-	// Applied counts the migrations this call ran. It is 0 when there was
-	// nothing to do, including when a concurrent migrator did the work.
+	// Applied counts the migrations from From to To when this call ran
+	// any. It is 0 when there was nothing to do, including when a
+	// concurrent migrator did the work.
 	Applied int
 }
 
@@ -127,14 +128,11 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	applied := 0
 	mm, err := m.instance()
 	if err == nil {
-		lg := mm.Log.(*logger)
-		lg.ran = 0
 		err = mm.Up()
-		applied = lg.ran
 	}
+	ran := err == nil
 	if errors.Is(err, migrate.ErrNoChange) {
 		err = nil
 	}
@@ -142,7 +140,10 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 		return m.afterLockTimeout(ctx, before.Version)
 	}
 	after, serr := m.Status(ctx)
-	res := Result{From: before.Version, To: after.Version, Applied: applied}
+	res := Result{From: before.Version, To: after.Version}
+	if ran {
+		res.Applied = m.between(before.Version, after.Version)
+	}
 	if err != nil {
 		if serr == nil && after.Dirty {
 			return res, fmt.Errorf("migrate up: %w\n%w", err, after.DirtyError())
@@ -234,6 +235,18 @@ func (m *Migrator) Force(ctx context.Context, v int) error {
 	return nil
 }
 
+// between counts the migrations above version from, up to version to:
+// those an Up from one to the other applied.
+func (m *Migrator) between(from, to uint) int {
+	n := 0
+	for _, mi := range m.list {
+		if mi.Version > from && mi.Version <= to {
+			n++
+		}
+	}
+	return n
+}
+
 func (m *Migrator) known(v uint) bool {
 	for _, mi := range m.list {
 		if mi.Version == v {
@@ -245,20 +258,26 @@ func (m *Migrator) known(v uint) bool {
 
 // Status reads the database's schema version without taking the lock.
 func (m *Migrator) Status(ctx context.Context) (Status, error) {
-	v, dirty, err := Version(ctx, m.db, m.dialect)
+	return readStatus(ctx, m.db, m.dialect, m.list)
+}
+
+// readStatus compares db's schema version with list, the migrations of
+// its dialect, without taking the lock.
+func readStatus(ctx context.Context, db *sql.DB, dialect string, list []migrations.Migration) (Status, error) {
+	v, dirty, err := Version(ctx, db, dialect)
 	if err != nil {
 		return Status{}, err
 	}
-	s := Status{Version: v, Dirty: dirty, list: m.list}
+	s := Status{Version: v, Dirty: dirty, list: list}
 	if dirty {
-		if s.Running, err = migrationRunning(ctx, m.db, m.dialect); err != nil {
+		if s.Running, err = migrationRunning(ctx, db, dialect); err != nil {
 			return Status{}, err
 		}
 	}
-	if len(m.list) > 0 {
-		s.Latest = m.list[len(m.list)-1].Version
+	if len(list) > 0 {
+		s.Latest = list[len(list)-1].Version
 	}
-	for _, mi := range m.list {
+	for _, mi := range list {
 		if mi.Version > v {
 			s.Pending = append(s.Pending, mi)
 		}
@@ -368,24 +387,14 @@ func Check(ctx context.Context, db *sql.DB, dialect string, src fs.FS) (Status, 
 	if err != nil {
 		return Status{}, fmt.Errorf("migrations: %w", err)
 	}
-	v, dirty, err := Version(ctx, db, dialect)
-	if err != nil {
-		return Status{}, err
-	}
-	s := Status{Version: v, Dirty: dirty, list: list}
-	if dirty {
-		if s.Running, err = migrationRunning(ctx, db, dialect); err != nil {
-			return Status{}, err
-		}
-	}
-	if len(list) > 0 {
-		s.Latest = list[len(list)-1].Version
-	}
+	s, err := readStatus(ctx, db, dialect, list)
 	switch {
-	case dirty:
+	case err != nil:
+		return Status{}, err
+	case s.Dirty:
 		return s, s.DirtyError()
-	case v < s.Latest:
-		return s, fmt.Errorf("%w: it is at version %d, this build needs %d; run \"admin migrate up\" (the release step) first", ErrBehind, v, s.Latest)
+	case s.Version < s.Latest:
+		return s, fmt.Errorf("%w: it is at version %d, this build needs %d; run \"admin migrate up\" (the release step) first", ErrBehind, s.Version, s.Latest)
 	}
 	return s, nil
 }
@@ -425,15 +434,12 @@ func migrationRunning(ctx context.Context, db *sql.DB, dialect string) (bool, er
 	return !got, nil
 }
 
-// logger passes golang-migrate's progress lines to slog, and counts them:
-// without verbose output, golang-migrate prints one line per migration run.
+// logger passes golang-migrate's progress lines to slog.
 type logger struct {
 	log *slog.Logger
-	ran int
 }
 
 func (l *logger) Printf(format string, v ...any) {
-	l.ran++
 	if l.log != nil {
 		l.log.Info("migrate: " + trimNewline(fmt.Sprintf(format, v...)))
 	}

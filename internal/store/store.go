@@ -41,14 +41,6 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// Ping checks that the database answers, for readiness.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return classify("ping", err)
-	}
-	return nil
-}
-
 // classify wraps err with what was being done, adding the sentinel that
 // tells the caller what kind of failure it was.
 func classify(op string, err error) error {

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// EnvExample renders the .env.example file for the variables of spec: each
+// envExample renders the .env.example file for the variables of spec: each
 // variable with its description and default, ready to copy to .env.
-func EnvExample(spec any) string {
+func envExample(spec any) string {
 	var b strings.Builder
 	b.WriteString("# Every setting of the service, with its default. Copy to .env for local\n")
 	b.WriteString("# work; in production the platform sets these in the environment.\n")
@@ -30,9 +30,9 @@ func EnvExample(spec any) string {
 	return b.String()
 }
 
-// MarkdownTable renders the variables of spec as a Markdown table for the
+// markdownTable renders the variables of spec as a Markdown table for the
 // README.
-func MarkdownTable(spec any) string {
+func markdownTable(spec any) string {
 	var b strings.Builder
 	b.WriteString("| variable | default | description |\n| --- | --- | --- |\n")
 	for _, v := range Vars(spec) {
