@@ -22,16 +22,15 @@ import (
 // exchange is the state that one request's middleware share, in the one
 // allocation the stack makes per request: the context handed down (a
 // logging.Scope, which puts the request id on every log line), the
-// client's address, the response recorder and the access-log line. The
+// client's address and the response recorder. The
 // middleware fill it in, outermost first, before the handler runs; after
 // that only the recorder changes.
 type exchange struct {
 	logging.Scope
-	clientIP netip.Addr      // the zero Addr when unknown
-	idHeader [1]string       // the request id, as the header value
-	attrs    [1]slog.Attr    // the request id, as the Scope's attribute
-	rec      recorder        // set by observe
-	line     logging.Request // the access-log line, built by observe
+	clientIP netip.Addr   // the zero Addr when unknown
+	idHeader [1]string    // the request id, as the header value
+	attrs    [1]slog.Attr // the request id, as the Scope's attribute
+	rec      recorder     // set by observe
 }
 
 type exchangeKey struct{}
@@ -287,11 +286,10 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				if !access.Enabled(r.Context(), level) {
 					return
 				}
-				e.line = logging.Request{
+				access.Write(r.Context(), &logging.Request{
 					Time: end, Level: level, Method: r.Method, Route: route, Path: r.URL.Path,
 					Status: status, Bytes: e.rec.bytes, Duration: elapsed, ClientIP: e.clientIP, Aborted: !done,
-				}
-				access.Write(r.Context(), &e.line)
+				})
 			}()
 			next.ServeHTTP(&e.rec, r)
 			done = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -38,9 +39,7 @@ func (a *AccessLog) Enabled(ctx context.Context, level slog.Level) bool {
 	return a.log.Enabled(ctx, level)
 }
 
-// Request is one access-log line. Whoever serves the request fills in the
-// exported fields; the rest is scratch space that lets Write allocate
-// nothing, so keep a Request where the request's other state lives.
+// Request is one access-log line.
 type Request struct {
 	Time     time.Time // when the response was done
 	Level    slog.Level
@@ -53,13 +52,21 @@ type Request struct {
 	ClientIP netip.Addr // the zero Addr when unknown
 	// Aborted marks a response cut off by a panic after it had begun.
 	Aborted bool
+}
 
-	ctx    context.Context // during Write only
+// line is a Request being written, with the scratch space that lets
+// writing it allocate nothing. Lines are pooled: one is in use only for
+// the duration of a Write.
+type line struct {
+	Request
+	ctx    context.Context
 	fields [1]zapcore.Field
 	ip     [48]byte // formatted ClientIP
 }
 
-// Write writes r as one line with the attributes ctx carries.
+var lines = sync.Pool{New: func() any { return new(line) }}
+
+// Write writes r as one line with what ctx gives every line.
 func (a *AccessLog) Write(ctx context.Context, r *Request) {
 	if a.core == nil {
 		a.writeSlog(ctx, r)
@@ -69,32 +76,34 @@ func (a *AccessLog) Write(ctx context.Context, r *Request) {
 	if ce == nil {
 		return
 	}
-	r.ctx = ctx
-	r.fields[0] = zap.Inline(r)
-	ce.Write(r.fields[:]...)
-	r.ctx, r.fields[0] = nil, zapcore.Field{}
+	l := lines.Get().(*line)
+	l.Request, l.ctx = *r, ctx
+	l.fields[0] = zap.Inline(l)
+	ce.Write(l.fields[:]...)
+	l.Request, l.ctx, l.fields[0] = Request{}, nil, zapcore.Field{}
+	lines.Put(l)
 }
 
 // MarshalLogObject writes the line's fields; Write calls it through zap.
-func (r *Request) MarshalLogObject(enc zapcore.ObjectEncoder) error {
-	enc.AddString("method", r.Method)
-	enc.AddString("route", r.Route)
-	enc.AddString("path", r.Path)
-	enc.AddInt("status", r.Status)
-	enc.AddInt("bytes", r.Bytes)
-	enc.AddDuration("duration", r.Duration)
-	ip := r.ip[:0]
-	if r.ClientIP.IsValid() {
-		ip = r.ClientIP.AppendTo(ip)
+func (l *line) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("method", l.Method)
+	enc.AddString("route", l.Route)
+	enc.AddString("path", l.Path)
+	enc.AddInt("status", l.Status)
+	enc.AddInt("bytes", l.Bytes)
+	enc.AddDuration("duration", l.Duration)
+	ip := l.ip[:0]
+	if l.ClientIP.IsValid() {
+		ip = l.ClientIP.AppendTo(ip)
 	}
 	enc.AddByteString("client_ip", ip)
-	if r.Aborted {
+	if l.Aborted {
 		enc.AddBool("aborted", true)
 	}
-	for _, attr := range scopeAttrs(r.ctx) {
+	for _, attr := range scopeAttrs(l.ctx) {
 		addAttr(enc, attr)
 	}
-	if traceID, spanID, ok := TraceIDs(r.ctx); ok {
+	if traceID, spanID, ok := TraceIDs(l.ctx); ok {
 		enc.AddString(TraceIDKey, traceID)
 		enc.AddString(SpanIDKey, spanID)
 	}
