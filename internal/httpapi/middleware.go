@@ -143,7 +143,10 @@ func RequestID(ctx context.Context) string {
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e, r := exchangeOf(r)
-		id := r.Header.Get("X-Request-Id")
+		var id string
+		if v := r.Header["X-Request-Id"]; len(v) > 0 { // the key is canonical: no Get
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
