@@ -51,7 +51,7 @@ func TestTracedQueries(t *testing.T) {
 				}
 				attrs := map[string]string{}
 				for _, kv := range s.Attributes {
-					attrs[string(kv.Key)] = kv.Value.Emit()
+					attrs[string(kv.Key)] = kv.Value.String()
 				}
 				if attrs["db.query.text"] == "SELECT 2" {
 					found = true

@@ -254,8 +254,8 @@ func TestTracedCommands(t *testing.T) {
 	var found bool
 	for _, s := range spans.GetSpans() {
 		for _, kv := range s.Attributes {
-			if strings.Contains(kv.Value.Emit(), "secret-value") || strings.Contains(kv.Value.Emit(), key) {
-				t.Errorf("span %s records the command's arguments: %s=%s", s.Name, kv.Key, kv.Value.Emit())
+			if strings.Contains(kv.Value.String(), "secret-value") || strings.Contains(kv.Value.String(), key) {
+				t.Errorf("span %s records the command's arguments: %s=%s", s.Name, kv.Key, kv.Value.String())
 			}
 		}
 		if s.Name == "set" && s.Parent.SpanID() == parent.SpanContext().SpanID() {
