@@ -6,36 +6,39 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
 // encode writes v as JSON with the given status. v is marshalled before
-// anything is written, so that a value that cannot be encoded is a 500
-// problem, not a success with an empty body.
-func encode(w http.ResponseWriter, log *slog.Logger, r *http.Request, status int, v any) {
+// anything is written, so that a value that cannot be encoded is an error
+// (a 500 problem through handle), not a success with an empty body.
+func encode(w http.ResponseWriter, status int, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
-		respondError(w, r, log, fmt.Errorf("encode response: %w", err))
-		return
+		return fmt.Errorf("encode response: %w", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	// The status is sent; a failed write means the client left.
 	_, _ = w.Write(append(body, '\n'))
+	return nil
 }
 
-// decode reads a JSON request body into a T strictly; see readJSON and
-// decodeJSON.
-func decode[T any](r *http.Request) (T, error) {
+// decode reads the request's JSON body into a T strictly (see readJSON
+// and decodeJSON) and returns it with the body as read, which an
+// idempotent request hashes. It is the one way handlers read a body.
+func decode[T any](r *http.Request) (T, []byte, error) {
+	var v T
 	raw, err := readJSON(r)
 	if err != nil {
-		var zero T
-		return zero, err
+		return v, nil, err
 	}
-	return decodeJSON[T](raw)
+	v, err = decodeJSON[T](raw)
+	return v, raw, err
 }
 
 // readJSON checks that the request declares a JSON body, not encoded, and
@@ -43,10 +46,10 @@ func decode[T any](r *http.Request) (T, error) {
 func readJSON(r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return nil, errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return nil, kind.Errorf(kind.Unsupported, "Content-Type must be application/json")
 	}
 	if !identityEncoded(r.Header) {
-		return nil, errorf(http.StatusUnsupportedMediaType, "Content-Encoding must be identity: request bodies are not decompressed")
+		return nil, kind.Errorf(kind.Unsupported, "Content-Encoding must be identity: request bodies are not decompressed")
 	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -71,7 +74,7 @@ func identityEncoded(h http.Header) bool {
 
 // decodeJSON decodes raw into a T strictly: raw must be one JSON object,
 // with no unknown fields, no field given twice (in any letter case), and
-// nothing after it. Its errors are clientErrors that name what is wrong.
+// nothing after it. Its errors are kind.Invalid errors that name what is wrong.
 func decodeJSON[T any](raw []byte) (T, error) {
 	var v T
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -80,7 +83,7 @@ func decodeJSON[T any](raw []byte) (T, error) {
 		return v, bodyError(err)
 	}
 	if tok != json.Delim('{') {
-		return v, errorf(http.StatusBadRequest, "request body must be a JSON object")
+		return v, kind.Errorf(kind.Invalid, "request body must be a JSON object")
 	}
 	// encoding/json matches field names without regard to case and lets
 	// the last of two equal keys win; refuse both ambiguities.
@@ -99,7 +102,7 @@ func decodeJSON[T any](raw []byte) (T, error) {
 		}
 		k := strings.ToLower(fmt.Sprint(key))
 		if seen[k] {
-			return v, errorf(http.StatusBadRequest, "field %q is given more than once", k)
+			return v, kind.Errorf(kind.Invalid, "field %q is given more than once", k)
 		}
 		seen[k] = true
 		var skip json.RawMessage
@@ -114,7 +117,7 @@ func decodeJSON[T any](raw []byte) (T, error) {
 		if err != nil {
 			return v, bodyError(err)
 		}
-		return v, errorf(http.StatusBadRequest, "request body must hold one JSON object and nothing after it")
+		return v, kind.Errorf(kind.Invalid, "request body must hold one JSON object and nothing after it")
 	}
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields()
@@ -124,7 +127,7 @@ func decodeJSON[T any](raw []byte) (T, error) {
 	return v, nil
 }
 
-// bodyError turns a JSON decoding error into a clientError naming the
+// bodyError turns a JSON decoding error into a client error naming the
 // problem, without echoing the body.
 func bodyError(err error) error {
 	var (
@@ -134,24 +137,24 @@ func bodyError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+		return kind.Errorf(kind.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
 	case errors.Is(err, io.EOF):
-		return errorf(http.StatusBadRequest, "request body is empty")
+		return kind.Errorf(kind.Invalid, "request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(http.StatusBadRequest, "request body is truncated JSON")
+		return kind.Errorf(kind.Invalid, "request body is truncated JSON")
 	case errors.As(err, &syntax):
-		return errorf(http.StatusBadRequest, "request body is not valid JSON (at byte %d)", syntax.Offset)
+		return kind.Errorf(kind.Invalid, "request body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return errorf(http.StatusBadRequest, "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+			return kind.Errorf(kind.Invalid, "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
 		}
-		return errorf(http.StatusBadRequest, "request body must be a JSON object")
+		return kind.Errorf(kind.Invalid, "request body must be a JSON object")
 	}
 	// encoding/json reports an unknown field only as text.
 	if field, ok := unknownField(err.Error()); ok {
-		return errorf(http.StatusBadRequest, "unknown field %s", field)
+		return kind.Errorf(kind.Invalid, "unknown field %s", field)
 	}
-	return errorf(http.StatusBadRequest, "request body could not be read as JSON")
+	return kind.Errorf(kind.Invalid, "request body could not be read as JSON")
 }
 
 func unknownField(msg string) (string, bool) {

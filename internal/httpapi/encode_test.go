@@ -1,12 +1,13 @@
 package httpapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
 // TestEncode checks the one place responses are encoded: Content-Type
@@ -26,7 +27,9 @@ func TestEncode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			encode(rec, slog.New(slog.DiscardHandler), httptest.NewRequest(http.MethodGet, "/", nil), http.StatusCreated, tt.v)
+			handle(slog.New(slog.DiscardHandler), func(w http.ResponseWriter, r *http.Request) error {
+				return encode(w, http.StatusCreated, tt.v)
+			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 			if rec.Code != tt.wantStatus {
 				t.Errorf("encode(%s) status = %d, want %d", tt.name, rec.Code, tt.wantStatus)
 			}
@@ -83,19 +86,16 @@ func TestDecode(t *testing.T) {
 				r.Header.Set("Content-Type", tt.contentType)
 			}
 			r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 64)
-			_, err := decode[createReq](r)
+			_, _, err := decode[createReq](r)
 			if tt.wantStatus == 0 {
 				if err != nil {
 					t.Fatalf("decode(%q) error = %v, want nil", tt.body, err)
 				}
 				return
 			}
-			var ce *clientError
-			if !errors.As(err, &ce) {
-				t.Fatalf("decode(%q) error = %v, want a clientError", tt.body, err)
-			}
-			if ce.status != tt.wantStatus || !strings.Contains(ce.detail, tt.wantDetail) {
-				t.Errorf("decode(%q) = %d %q, want %d containing %q", tt.body, ce.status, ce.detail, tt.wantStatus, tt.wantDetail)
+			status, detail := statusOf[kind.Of(err)], kind.Detail(err)
+			if status != tt.wantStatus || detail == "" || !strings.Contains(detail, tt.wantDetail) {
+				t.Errorf("decode(%q) = %d %q, want %d containing %q", tt.body, status, detail, tt.wantStatus, tt.wantDetail)
 			}
 		})
 	}
@@ -109,13 +109,12 @@ func FuzzDecode(f *testing.F) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 1<<10)
-		_, err := decode[createReq](r)
+		_, _, err := decode[createReq](r)
 		if err == nil {
 			return
 		}
-		var ce *clientError
-		if !errors.As(err, &ce) || ce.status < 400 || ce.status > 499 {
-			t.Fatalf("decode(%q) error = %v, want a 4xx clientError", body, err)
+		if status := statusOf[kind.Of(err)]; status < 400 || status > 499 || kind.Detail(err) == "" {
+			t.Fatalf("decode(%q) error = %v, want a 4xx naming the problem", body, err)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links"
 )
 
@@ -89,21 +90,14 @@ const maxLinkBody = 4 * links.MaxURLLength
 // second link. timeout is the route's request timeout: a claim on a key
 // lapses with it.
 func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := readJSON(r)
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		req, raw, err := decode[createLinkRequest](r)
 		if err != nil {
-			respondError(w, r, log, err)
-			return
-		}
-		req, err := decodeJSON[createLinkRequest](raw)
-		if err != nil {
-			respondError(w, r, log, err)
-			return
+			return err
 		}
 		now := d.Now()
 		if err := validateCreate(req, now); err != nil {
-			respondError(w, r, log, err)
-			return
+			return err
 		}
 
 		var (
@@ -112,8 +106,7 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 		)
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
 			if !validIdempotencyKey(key) {
-				respondError(w, r, log, errorf(http.StatusBadRequest, "Idempotency-Key header must be 1 to 255 visible ASCII characters"))
-				return
+				return kind.Errorf(kind.Invalid, "Idempotency-Key header must be 1 to 255 visible ASCII characters")
 			}
 			scope := tokenScope(r.Context())
 			lapses = time.Now().Add(timeout)
@@ -121,56 +114,51 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 				Scope: scope, Key: key, Hash: links.RequestHash(r.Method, r.URL.Path, raw),
 				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: timeout,
 			})
-			switch {
-			case errors.Is(err, links.ErrKeyReused):
-				respondError(w, r, log, errorf(http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"))
-				return
-			case errors.Is(err, links.ErrKeyInFlight):
+			if errors.Is(err, links.ErrKeyInFlight) {
 				w.Header().Set("Retry-After", "1")
-				respondError(w, r, log, errorf(http.StatusConflict, "a request with this Idempotency-Key is in progress; retry later"))
-				return
-			case err != nil:
-				respondError(w, r, log, err)
-				return
-			case stored != nil:
+			}
+			if err != nil {
+				return err
+			}
+			if stored != nil {
 				w.Header().Set("Idempotent-Replayed", "true")
 				writeStored(w, stored)
-				return
+				return nil
 			}
 			done = &links.Completion{Scope: scope, Key: key}
 		}
 
 		resp, err := createLink(r.Context(), d, req, now, done)
-		if err != nil {
+		if err != nil && done != nil {
 			// Nothing was written: the key is freed for a retry before the
 			// answer, so that the answer can say when to retry.
-			if done != nil && !releaseClaim(w, r, log, d.Store, done, lapses) {
-				return
-			}
-			respondError(w, r, log, err)
-			return
+			return releaseClaim(w, r, log, d.Store, done, lapses, err)
+		}
+		if err != nil {
+			return err
 		}
 		writeStored(w, &resp)
+		return nil
 	})
 }
 
-// releaseClaim frees the key of a request that wrote nothing. When the
-// database cannot be told (it is down), it answers 503 itself, with a
-// Retry-After of when the claim lapses, and reports false: a retry before
-// then would find the key still in progress.
-func releaseClaim(w http.ResponseWriter, r *http.Request, log *slog.Logger, st LinkStore, c *links.Completion, lapses time.Time) bool {
+// releaseClaim frees the key of a request that failed with failure and
+// wrote nothing, and returns failure. When the database cannot be told (it
+// is down), it returns an Unavailable error instead, with a Retry-After of
+// when the claim lapses: a retry before then would find the key still in
+// progress.
+func releaseClaim(w http.ResponseWriter, r *http.Request, log *slog.Logger, st LinkStore, c *links.Completion, lapses time.Time, failure error) error {
 	// Past lapses the claim is free anyway; trying longer gains nothing.
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), lapses)
 	defer cancel()
 	err := st.ReleaseIdempotencyKey(ctx, c.Scope, c.Key)
 	if err == nil {
-		return true
+		return failure
 	}
 	log.LogAttrs(r.Context(), slog.LevelWarn, "release idempotency key; it lapses by itself", slog.String("error", err.Error()))
 	wait := int(math.Ceil(time.Until(lapses).Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(wait, 1)))
-	writeProblem(w, r, http.StatusServiceUnavailable, "a backing service is unavailable; retry after the Retry-After header's seconds")
-	return false
+	return kind.Wrap(kind.Unavailable, "a backing service is unavailable; retry after the Retry-After header's seconds", errors.Join(failure, err))
 }
 
 // createLink inserts the link, generating a code when none was asked for
@@ -203,7 +191,7 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 		case errors.Is(err, links.ErrCodeTaken) && req.Code == "" && attempt < 3:
 			continue
 		case errors.Is(err, links.ErrCodeTaken):
-			return links.Response{}, errorf(http.StatusConflict, "code %q is already taken", l.Code)
+			return links.Response{}, kind.Errorf(kind.Conflict, "code %q is already taken", l.Code)
 		case err != nil:
 			return links.Response{}, err
 		}
@@ -213,27 +201,17 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 
 func validateCreate(req createLinkRequest, now time.Time) error {
 	if err := links.ValidateURL(req.URL); err != nil {
-		return validationProblem(err)
+		return err
 	}
 	if req.Code != "" {
 		if err := links.ValidateCode(req.Code); err != nil {
-			return validationProblem(err)
+			return err
 		}
 	}
 	if req.ExpiresAt != nil {
-		if err := links.ValidateExpiry(*req.ExpiresAt, now); err != nil {
-			return validationProblem(err)
-		}
+		return links.ValidateExpiry(*req.ExpiresAt, now)
 	}
 	return nil
-}
-
-func validationProblem(err error) error {
-	var ve *links.ValidationError
-	if errors.As(err, &ve) {
-		return errorf(http.StatusBadRequest, "%s: %s", ve.Field, ve.Reason)
-	}
-	return err
 }
 
 // writeStored writes a response as stored under an idempotency key, so
@@ -245,7 +223,7 @@ func writeStored(w http.ResponseWriter, resp *links.Response) {
 		h.Set("Location", resp.Location)
 	}
 	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body)
+	_, _ = w.Write(resp.Body) //nolint:gosec // JSON this service rendered and stored, replayed with its own Content-Type
 }
 
 // validIdempotencyKey accepts 1 to 255 visible ASCII characters.
@@ -263,18 +241,16 @@ func validIdempotencyKey(k string) bool {
 
 // handleGetLink returns a link with its click count.
 func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if err := links.ValidateCode(code); err != nil {
-			respondError(w, r, log, validationProblem(err))
-			return
+			return err
 		}
 		l, err := d.Store.Link(r.Context(), code)
 		if err != nil {
-			respondError(w, r, log, linkError(err, code))
-			return
+			return err
 		}
-		encode(w, log, r, http.StatusOK, l)
+		return encode(w, http.StatusOK, l)
 	})
 }
 
@@ -288,43 +264,36 @@ type linkPage struct {
 // cursor is opaque to clients; it holds the last id of the page (keyset
 // pagination: no OFFSET, so deep pages cost what the first one does).
 func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		// url.Values drops a pair it cannot decode, which would turn a
 		// mangled cursor into the first page: refuse instead.
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			respondError(w, r, log, errorf(http.StatusBadRequest, "query string is not valid URL encoding"))
-			return
+			return kind.Errorf(kind.Invalid, "query string is not valid URL encoding")
 		}
 		for _, name := range []string{"limit", "cursor"} {
 			if len(q[name]) > 1 {
-				respondError(w, r, log, errorf(http.StatusBadRequest, "%s: given more than once", name))
-				return
+				return kind.Errorf(kind.Invalid, "%s: given more than once", name)
 			}
 		}
 		limit := 20
 		if s := q.Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > d.Config.MaxPageSize {
-				respondError(w, r, log, errorf(http.StatusBadRequest, "limit: must be a whole number from 1 to %d", d.Config.MaxPageSize))
-				return
+				return kind.Errorf(kind.Invalid, "limit: must be a whole number from 1 to %d", d.Config.MaxPageSize)
 			}
 			limit = n
 		}
 		var after int64
 		if s := q.Get("cursor"); s != "" {
-			id, err := decodeCursor(s)
-			if err != nil {
-				respondError(w, r, log, errorf(http.StatusBadRequest, "cursor: not a cursor this service issued"))
-				return
+			if after, err = decodeCursor(s); err != nil {
+				return kind.Errorf(kind.Invalid, "cursor: not a cursor this service issued")
 			}
-			after = id
 		}
 		// One more than the page tells whether a next page exists.
 		found, err := d.Store.ListLinks(r.Context(), after, limit+1)
 		if err != nil {
-			respondError(w, r, log, err)
-			return
+			return err
 		}
 		page := linkPage{Links: found}
 		if len(found) > limit {
@@ -334,7 +303,7 @@ func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
 		if page.Links == nil {
 			page.Links = []links.Link{}
 		}
-		encode(w, log, r, http.StatusOK, page)
+		return encode(w, http.StatusOK, page)
 	})
 }
 
@@ -363,23 +332,19 @@ func decodeCursor(s string) (int64, error) {
 // the client gets 503, since a 204 while a cached entry lives on would be
 // a deleted link that still redirects.
 func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if err := links.ValidateCode(code); err != nil {
-			respondError(w, r, log, validationProblem(err))
-			return
+			return err
 		}
 		if err := d.Cache.Delete(r.Context(), code); err != nil {
-			log.LogAttrs(r.Context(), slog.LevelWarn, "link cache unavailable; delete refused", slog.String("error", err.Error()))
-			w.Header().Set("Retry-After", "1")
-			writeProblem(w, r, http.StatusServiceUnavailable, "the redirect cache is unavailable, so nothing was deleted; try again shortly")
-			return
+			return kind.Wrap(kind.Unavailable, "the redirect cache is unavailable, so nothing was deleted; try again shortly", err)
 		}
 		if err := d.Store.DeleteLink(r.Context(), code); err != nil {
-			respondError(w, r, log, linkError(err, code))
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -388,27 +353,23 @@ func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 // Only a cache miss waits on a backing service, so only a miss pays for a
 // deadline.
 func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if links.ValidateCode(code) != nil {
-			writeProblem(w, r, http.StatusNotFound, "no such link")
-			return
+			return links.ErrNotFound // no such code can exist
 		}
 		l, ok := d.Cache.Get(r.Context(), code)
 		if !ok {
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			var err error
-			l, err = d.Store.Link(ctx, code)
-			if err != nil {
-				respondError(w, r, log, linkError(err, code))
-				return
+			if l, err = d.Store.Link(ctx, code); err != nil {
+				return err
 			}
 			d.Cache.Set(ctx, l)
 		}
 		if l.Expired(d.Now()) {
-			writeProblem(w, r, http.StatusGone, "this link has expired")
-			return
+			return errExpired
 		}
 		if r.Method != http.MethodHead { // a HEAD checks the link; it is no visit
 			d.Clicks.Record(r.Context(), l.ID)
@@ -416,32 +377,26 @@ func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Ha
 		w.Header()["Location"] = []string{l.URL}
 		w.Header()["Cache-Control"] = privateNoCache
 		w.WriteHeader(http.StatusFound)
+		return nil
 	})
 }
 
-var privateNoCache = []string{"private, no-cache"}
+// errExpired answers a redirect to a link past its expiry.
+var errExpired = kind.New(kind.Gone, "this link has expired")
 
-// linkError maps the store's errors for a code to client errors.
-func linkError(err error, code string) error {
-	if errors.Is(err, links.ErrNotFound) {
-		return errorf(http.StatusNotFound, "no link with code %q", code)
-	}
-	return err
-}
+var privateNoCache = []string{"private, no-cache"}
 
 type tokenKey struct{}
 
 // requireToken admits requests with a bearer token from tokens, compared
 // in constant time, and records which token it was for idempotency scopes.
-func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
+func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got, err := bearerToken(r.Header)
 			if err != nil {
-				var ce *clientError
-				errors.As(err, &ce)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="links"`)
-				writeProblem(w, r, ce.status, ce.detail)
+				respondError(w, r, log, err)
 				return
 			}
 			match := -1
@@ -454,7 +409,7 @@ func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
 			}
 			if match < 0 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="links", error="invalid_token"`)
-				writeProblem(w, r, http.StatusUnauthorized, "the bearer token is not valid")
+				respondError(w, r, log, errInvalidToken)
 				return
 			}
 			sum := sha256.Sum256([]byte(tokens[match].Reveal()))
@@ -464,19 +419,21 @@ func requireToken(tokens []config.Secret) func(http.Handler) http.Handler {
 	}
 }
 
+var errInvalidToken = kind.New(kind.Unauthenticated, "the bearer token is not valid")
+
 // bearerToken returns the token of the request's one Authorization header
 // with the Bearer scheme, which RFC 9110 §11.1 makes case-insensitive, or
-// a clientError: two headers are ambiguous (a proxy and a client may
+// an error: two headers are ambiguous (a proxy and a client may
 // disagree on which one counts), so they are refused.
 func bearerToken(h http.Header) (string, error) {
 	values := h.Values("Authorization")
 	if len(values) > 1 {
-		return "", errorf(http.StatusBadRequest, "send one Authorization header, not several")
+		return "", kind.Errorf(kind.Invalid, "send one Authorization header, not several")
 	}
 	scheme, token, _ := strings.Cut(strings.Join(values, ""), " ")
 	token = strings.TrimLeft(token, " ")
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", errorf(http.StatusUnauthorized, "Authorization header must carry a bearer token")
+		return "", kind.Errorf(kind.Unauthenticated, "Authorization header must carry a bearer token")
 	}
 	return token, nil
 }

@@ -336,7 +336,7 @@ func TestIdempotency(t *testing.T) {
 // tokenScopeOf is the scope requireToken gives a token.
 func tokenScopeOf(token string) string {
 	var scope string
-	h := requireToken([]config.Secret{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := requireToken(slog.New(slog.DiscardHandler), []config.Secret{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scope = tokenScope(r.Context())
 	}))
 	r := httptest.NewRequest("POST", "/", nil)

@@ -3,58 +3,86 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"unicode/utf8"
 
-	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
-// clientError is an error whose message is written for the client: it
-// names what was wrong with the request and nothing about the server.
-type clientError struct {
-	status int
-	detail string
+// statusOf is the one table from kinds of failure to HTTP statuses.
+var statusOf = [...]int{
+	kind.Internal:        http.StatusInternalServerError,
+	kind.Invalid:         http.StatusBadRequest,
+	kind.Unauthenticated: http.StatusUnauthorized,
+	kind.NotFound:        http.StatusNotFound,
+	kind.Conflict:        http.StatusConflict,
+	kind.Gone:            http.StatusGone,
+	kind.TooLarge:        http.StatusRequestEntityTooLarge,
+	kind.Unsupported:     http.StatusUnsupportedMediaType,
+	kind.Unprocessable:   http.StatusUnprocessableEntity,
+	kind.Unavailable:     http.StatusServiceUnavailable,
+	// The client went away (the access log counts it as 499) or shutdown
+	// cut the request off: a client still there is told to retry.
+	kind.Canceled: http.StatusServiceUnavailable,
+	kind.Timeout:  http.StatusServiceUnavailable,
 }
 
-func (e *clientError) Error() string { return e.detail }
-
-// errorf returns a clientError with the given status.
-func errorf(status int, format string, args ...any) error {
-	return &clientError{status: status, detail: fmt.Sprintf(format, args...)}
+// genericDetail is what a client is told of a failure that is not its
+// own, whatever the error says: the log has the rest.
+var genericDetail = [...]string{
+	kind.Internal:    "internal error; quote the request id when reporting it",
+	kind.Unavailable: "a backing service is unavailable; try again shortly",
+	kind.Canceled:    "the request was cancelled; try again",
+	kind.Timeout:     "the request took too long; try again",
 }
 
-// respondError writes err as problem+json. A clientError is shown as it
-// is; anything else is logged and the client sees only a generic message
-// and the request id to quote when reporting it.
+// logLevel is how a failure of the service is logged, by kind.
+var logLevel = map[kind.Kind]slog.Level{
+	kind.Internal:    slog.LevelError,
+	kind.Unavailable: slog.LevelWarn,
+	kind.Timeout:     slog.LevelWarn,
+	kind.Canceled:    slog.LevelDebug,
+}
+
+// handlerFunc is a handler that returns its failure instead of writing
+// it, so that it reads top to bottom: every failure is a return.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts h to an http.Handler that writes the error h returns with
+// respondError. h returns an error only before it has written anything.
+func handle(log *slog.Logger, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			respondError(w, r, log, err)
+		}
+	})
+}
+
+// respondError writes err as problem+json, with the status its kind maps
+// to. The detail of a client's error is shown as it is; a failure of the
+// service is logged, and the client sees only a generic message and the
+// request id to quote when reporting it.
 func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var ce *clientError
-	switch {
-	case errors.As(err, &ce):
-		writeProblem(w, r, ce.status, ce.detail)
-	case errors.Is(r.Context().Err(), context.Canceled):
-		// The client went away, or shutdown gave up on the request: no
-		// server fault. The access log and the metrics count it as 499;
-		// a client still there (shutdown) is told to retry.
-		log.LogAttrs(r.Context(), slog.LevelDebug, "request cancelled", slog.String("error", err.Error()))
-		w.Header().Set("Retry-After", "1")
-		writeProblem(w, r, http.StatusServiceUnavailable, "the request was cancelled; try again")
-	case errors.Is(err, store.ErrUnavailable):
-		// The database is down or dropped the connection; the pool
-		// reconnects by itself, so the client may retry shortly.
-		log.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable", slog.String("error", err.Error()))
-		w.Header().Set("Retry-After", "1")
-		writeProblem(w, r, http.StatusServiceUnavailable, "a backing service is unavailable; try again shortly")
-	case errors.Is(err, context.DeadlineExceeded):
-		log.LogAttrs(r.Context(), slog.LevelWarn, "request timed out", slog.String("error", err.Error()))
-		writeProblem(w, r, http.StatusServiceUnavailable, "the request took too long; try again")
-	default:
-		log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("error", err.Error()))
-		writeProblem(w, r, http.StatusInternalServerError, "internal error; quote the request id when reporting it")
+	k := kind.Of(err)
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		k = kind.Canceled // whatever the error: the request was given up on
 	}
+	// A client's own error needs no line of its own: the access log has
+	// the status.
+	if level, ok := logLevel[k]; ok {
+		log.LogAttrs(r.Context(), level, "request failed", slog.String("kind", k.String()), slog.String("error", err.Error()))
+	}
+	detail := kind.Detail(err)
+	if generic := genericDetail[k]; generic != "" && (k != kind.Unavailable || detail == "") {
+		detail = generic
+	}
+	if (k == kind.Unavailable || k == kind.Canceled) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeProblem(w, r, statusOf[k], detail)
 }
 
 // Header values of every problem response. They are never modified.

@@ -69,7 +69,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 
 // linkRoutes are the example domain's routes.
 func linkRoutes(r chi.Router, d Deps, bounded func(http.Handler) http.Handler) {
-	auth := requireToken(d.Links.Config.APITokens)
+	auth := requireToken(d.Log, d.Links.Config.APITokens)
 	create := limits(maxLinkBody, d.Config.RequestTimeout)
 
 	r.With(d.Links.CreateLimit, auth, create).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links, d.Config.RequestTimeout))

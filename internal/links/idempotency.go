@@ -2,17 +2,18 @@ package links
 
 import (
 	"crypto/sha256"
-	"errors"
 	"time"
+
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
 // Errors of idempotent requests.
 var (
 	// ErrKeyReused means the Idempotency-Key was used before with another
 	// request.
-	ErrKeyReused = errors.New("idempotency key reused with a different request")
+	ErrKeyReused = kind.New(kind.Unprocessable, "Idempotency-Key was already used with a different request")
 	// ErrKeyInFlight means a request with the same key is being served.
-	ErrKeyInFlight = errors.New("a request with this idempotency key is in progress")
+	ErrKeyInFlight = kind.New(kind.Conflict, "a request with this Idempotency-Key is in progress; retry later")
 )
 
 // Claim asks to serve a request under an idempotency key. Keys are scoped,

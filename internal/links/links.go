@@ -6,13 +6,14 @@ package links
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
 // Link is a short code and the URL it redirects to.
@@ -32,10 +33,10 @@ func (l Link) Expired(now time.Time) bool {
 	return l.ExpiresAt != nil && !now.Before(*l.ExpiresAt)
 }
 
-// Errors the store returns, mapped to HTTP statuses by the handlers.
+// Errors the store returns. Their kinds decide what a client is told.
 var (
-	ErrNotFound  = errors.New("link not found")
-	ErrCodeTaken = errors.New("code already taken")
+	ErrNotFound  = kind.New(kind.NotFound, "no such link")
+	ErrCodeTaken = kind.New(kind.Conflict, "code already taken")
 )
 
 // Limits of a link.
@@ -60,14 +61,6 @@ var reserved = map[string]bool{
 	"openapi": true, "docs": true, "admin": true, "static": true, "favicon": true,
 }
 
-// ValidationError names the field at fault and what is wrong with it.
-type ValidationError struct {
-	Field  string
-	Reason string
-}
-
-func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
-
 // ValidateURL accepts an absolute http or https URL of at most MaxURLLength
 // bytes once percent-encoded (see NormalizeURL), with an ASCII host, a
 // port (if any) from 1 to 65535 and no credentials. Everything else —
@@ -77,7 +70,7 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 // spaces, C0 and C1 controls, bidirectional formatting, line and
 // paragraph separators and the byte-order mark.
 func ValidateURL(s string) error {
-	bad := func(reason string) error { return &ValidationError{"url", reason} }
+	bad := func(reason string) error { return kind.Errorf(kind.Invalid, "url: %s", reason) }
 	switch {
 	case s == "":
 		return bad("is required")
@@ -169,7 +162,7 @@ const MaxLifetimeYears = 100
 // ValidateExpiry accepts an expiry after now and at most MaxLifetimeYears
 // ahead of it.
 func ValidateExpiry(t, now time.Time) error {
-	bad := func(reason string) error { return &ValidationError{"expires_at", reason} }
+	bad := func(reason string) error { return kind.Errorf(kind.Invalid, "expires_at: %s", reason) }
 	switch {
 	case !t.After(now):
 		return bad("must be in the future")
@@ -189,7 +182,7 @@ func StoredTime(t time.Time) time.Time {
 // ValidateCode accepts MinCodeLength to MaxCodeLength characters of
 // Alphabet that are not a reserved path.
 func ValidateCode(s string) error {
-	bad := func(reason string) error { return &ValidationError{"code", reason} }
+	bad := func(reason string) error { return kind.Errorf(kind.Invalid, "code: %s", reason) }
 	switch {
 	case len(s) < MinCodeLength || len(s) > MaxCodeLength:
 		return bad(fmt.Sprintf("must be %d to %d characters long", MinCodeLength, MaxCodeLength))

@@ -1,11 +1,12 @@
 package links
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dozen-go/dozen/internal/kind"
 )
 
 func TestValidateURL(t *testing.T) {
@@ -62,9 +63,8 @@ func TestValidateURL(t *testing.T) {
 		if (err == nil) != tt.wantOK {
 			t.Errorf("ValidateURL(%q) = %v, want ok=%v", tt.in, err, tt.wantOK)
 		}
-		var ve *ValidationError
-		if err != nil && (!errors.As(err, &ve) || ve.Field != "url") {
-			t.Errorf("ValidateURL(%q) error = %v, want a ValidationError for field url", tt.in, err)
+		if err != nil && (kind.Of(err) != kind.Invalid || !strings.HasPrefix(kind.Detail(err), "url: ")) {
+			t.Errorf("ValidateURL(%q) error = %v, want an Invalid error for field url", tt.in, err)
 		}
 	}
 }
@@ -101,9 +101,8 @@ func TestValidateExpiry(t *testing.T) {
 		if (err == nil) != tt.wantOK {
 			t.Errorf("ValidateExpiry(%v) = %v, want ok=%v", tt.at, err, tt.wantOK)
 		}
-		var ve *ValidationError
-		if err != nil && (!errors.As(err, &ve) || ve.Field != "expires_at") {
-			t.Errorf("ValidateExpiry(%v) error = %v, want a ValidationError for field expires_at", tt.at, err)
+		if err != nil && (kind.Of(err) != kind.Invalid || !strings.HasPrefix(kind.Detail(err), "expires_at: ")) {
+			t.Errorf("ValidateExpiry(%v) error = %v, want an Invalid error for field expires_at", tt.at, err)
 		}
 	}
 }

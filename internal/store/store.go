@@ -3,8 +3,8 @@
 // embedded SQLite file when DATABASE_URL is unset. One contract test suite
 // runs against both.
 //
-// Errors the HTTP layer maps to a status are sentinels: ErrNotFound,
-// ErrConflict and ErrUnavailable.
+// Its errors carry kinds (package kind): ErrNotFound, ErrConflict and
+// ErrUnavailable.
 package store
 
 import (
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/sqlite"
 )
@@ -21,12 +22,12 @@ import (
 // Sentinel errors, tested with errors.Is.
 var (
 	// ErrNotFound means no row matched.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = kind.New(kind.NotFound, "not found")
 	// ErrConflict means a row with the same unique key exists.
-	ErrConflict = errors.New("already exists")
+	ErrConflict = kind.New(kind.Conflict, "already exists")
 	// ErrUnavailable means the database could not be reached or dropped
-	// the connection: the request may succeed later. HTTP answers 503.
-	ErrUnavailable = errors.New("database unavailable")
+	// the connection: the request may succeed later.
+	ErrUnavailable = kind.New(kind.Unavailable, "a backing service is unavailable; try again shortly")
 )
 
 // Store reads and writes the domain's tables.
