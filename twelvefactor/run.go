@@ -29,7 +29,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	color := fs.String("color", "auto", "colour the text checklist: auto (on a terminal), always or never")
 	verbose := fs.Bool("v", false, "also say why each failing rule matters")
 	list := fs.Bool("rules", false, "list the rules and exit")
-	loadTimeout := fs.Duration("load-timeout", checklist.DefaultLoadTimeout, "give up loading the Go packages after this `duration`")
+	loadTimeout := fs.Duration("load-timeout", checklist.DefaultLoadTimeout, "give up loading a module's Go packages after this `duration`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: twelvefactor [flags] [dir]\n\nChecks the Go service repository in dir (default .) against the twelve factors.\n\n")
 		fs.PrintDefaults()

@@ -127,6 +127,21 @@ func OutsideService(rel string) bool {
 		if outsideDirs[d] {
 			return true
 		}
+		// integration-test, e2e_tests, load-testing: the words of a
+		// compound name count too.
+		for _, w := range strings.FieldsFunc(d, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			if outsideWords[w] {
+				return true
+			}
+		}
+		// apitest, dbtest, pgtest: a package of test helpers.
+		if len(d) > len("test") && strings.HasSuffix(d, "test") && d != "latest" {
+			return true
+		}
 	}
 	return false
 }
+
+// outsideWords are the words of directory names that mark test and
+// example code.
+var outsideWords = map[string]bool{"test": true, "tests": true, "testing": true, "e2e": true, "integration": true, "example": true, "examples": true, "mock": true, "mocks": true}

@@ -23,6 +23,9 @@ type Options struct {
 	// depth, imports os/signal. The driver knows the whole import graph;
 	// nil turns off IX1's check for servers that never handle signals.
 	HandlesSignals func(pkgPath string) bool
+	// Provided reports whether the service's image installs a system
+	// tool (II3); nil knows of none.
+	Provided func(tool string) bool
 	// ShutsDown reports whether a package belongs to a program in which
 	// some package stops a server gracefully; nil limits IX2 to the
 	// package's own calls.
@@ -33,7 +36,7 @@ type Options struct {
 func All(opts Options) []*analysis.Analyzer {
 	return []*analysis.Analyzer{
 		DeployBranch,
-		SystemTool,
+		SystemTool(opts.Provided),
 		EnvRead(opts.ConfigPackages),
 		LiteralDSN,
 		InsecureTLS,

@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"net"
 	"path"
@@ -230,6 +231,19 @@ func serverCall(fn *types.Func) (srv *server, serves, stops bool) {
 	return nil, false, false
 }
 
+// receiverObj returns the variable a method call is made on, or nil.
+func receiverObj(pass *analysis.Pass, call *ast.CallExpr) types.Object {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	id, ok := ast.Unparen(sel.X).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	return pass.TypesInfo.Uses[id]
+}
+
 // recvName returns a method's receiver type as code names it: http.Server.
 func recvName(fn *types.Func) string {
 	t := fn.Signature().Recv().Type()
@@ -280,7 +294,21 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			}
 			var starts []start
 			stopped := make(map[string]bool)
+			// handed are the variables passed to a function: a server
+			// handed to a helper (routing.GracefulShutdown(srv, …)) may
+			// be stopped there, in code this run does not load.
+			handed := make(map[types.Object]bool)
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+				for _, a := range call.Args {
+					if u, ok := ast.Unparen(a).(*ast.UnaryExpr); ok && u.Op == token.AND {
+						a = u.X
+					}
+					if id, ok := ast.Unparen(a).(*ast.Ident); ok {
+						if obj := pass.TypesInfo.Uses[id]; obj != nil {
+							handed[obj] = true
+						}
+					}
+				}
 				if unstoppable(fn) {
 					report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
 					return
@@ -295,7 +323,7 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			})
 			program := shutsDown != nil && shutsDown(pass.Pkg.Path())
 			for _, s := range starts {
-				if stopped[s.srv.typ] || program {
+				if stopped[s.srv.typ] || program || handed[receiverObj(pass, s.call)] {
 					continue
 				}
 				name := s.name
@@ -435,13 +463,21 @@ var AutoMigrate = &analysis.Analyzer{
 	Name: "automigrate",
 	Doc:  "V4: report schema migration at every start of the service",
 	Run: func(pass *analysis.Pass) (any, error) {
-		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+		// One finding per function: a list of AutoMigrate calls is one
+		// decision.
+		done := make(map[*ast.FuncDecl]bool)
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
+			if decl != nil && done[decl] {
+				return
+			}
 			switch t := recvType(fn); {
 			case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
 				t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
 				report(pass, "V4", call, "gorm's AutoMigrate changes the schema at every start of the service; run the migration once per release")
+				done[decl] = decl != nil
 			case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
 				report(pass, "V4", call, "ent's Schema.Create changes the schema at every start of the service; run the migration once per release")
+				done[decl] = decl != nil
 			}
 		})
 		return nil, nil

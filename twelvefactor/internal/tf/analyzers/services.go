@@ -9,31 +9,59 @@ import (
 	"golang.org/x/tools/go/analysis"
 )
 
-// SystemTool is the II3 analyzer: exec.Command with a constant program
-// name looked up in PATH depends on a tool nobody declared. A path
-// ("./bin/tool", "/usr/bin/tool") names its binary explicitly and is not
-// reported.
-var SystemTool = &analysis.Analyzer{
-	Name: "systemtool",
-	Doc:  "II3: report exec.Command calls that run a fixed system tool",
-	Run: func(pass *analysis.Pass) (any, error) {
-		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
-			arg := -1
-			switch {
-			case isFunc(fn, "os/exec", "Command"):
-				arg = 0
-			case isFunc(fn, "os/exec", "CommandContext"):
-				arg = 1
+// SystemTool returns the II3 analyzer: exec.Command with a constant
+// program name looked up in PATH depends on a tool nobody declared. A path
+// ("./bin/tool", "/usr/bin/tool") names its binary explicitly; a tool the
+// service's image installs (provided says so; nil knows none) is declared;
+// a tool the package probes for first (exec.LookPath, which) is optional.
+func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "systemtool",
+		Doc:  "II3: report exec.Command calls that run a fixed system tool",
+		Run: func(pass *analysis.Pass) (any, error) {
+			probed := map[string]bool{"which": true}
+			type run struct {
+				call *ast.CallExpr
+				fn   string
+				tool string
 			}
-			if arg < 0 || len(call.Args) <= arg {
-				return
+			var runs []run
+			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+				arg := -1
+				switch {
+				case isFunc(fn, "os/exec", "LookPath") && len(call.Args) == 1:
+					if name, ok := constString(pass, call.Args[0]); ok {
+						probed[name] = true
+					}
+					return
+				case isFunc(fn, "os/exec", "Command"):
+					arg = 0
+				case isFunc(fn, "os/exec", "CommandContext"):
+					arg = 1
+				}
+				if arg < 0 || len(call.Args) <= arg {
+					return
+				}
+				name, ok := constString(pass, call.Args[arg])
+				if !ok || strings.ContainsRune(name, '/') {
+					return
+				}
+				if name == "which" && len(call.Args) > arg+1 {
+					if probe, ok := constString(pass, call.Args[arg+1]); ok {
+						probed[probe] = true
+					}
+				}
+				runs = append(runs, run{call, fn.Name(), name})
+			})
+			for _, r := range runs {
+				if probed[r.tool] || (provided != nil && provided(r.tool)) {
+					continue
+				}
+				report(pass, "II3", r.call, "exec.%s runs %q, a system tool the image must provide", r.fn, r.tool)
 			}
-			if name, ok := constString(pass, call.Args[arg]); ok && !strings.ContainsRune(name, '/') {
-				report(pass, "II3", call, "exec.%s runs %q, a system tool the image must provide", fn.Name(), name)
-			}
-		})
-		return nil, nil
-	},
+			return nil, nil
+		},
+	}
 }
 
 // dsnFunc is a function whose argument is a connection string.

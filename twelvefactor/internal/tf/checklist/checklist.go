@@ -24,8 +24,8 @@ import (
 
 // Options tune a run.
 type Options struct {
-	// LoadTimeout bounds the loading and type checking of the Go
-	// packages, which runs the go command: a FIFO named like a .go file
+	// LoadTimeout bounds the loading and type checking of each module's
+	// Go packages, which runs the go command: a FIFO named like a .go file
 	// or a hung module download would otherwise block the run. Zero
 	// means DefaultLoadTimeout.
 	LoadTimeout time.Duration
@@ -89,9 +89,6 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 		notes = append(notes, fmt.Sprintf("service rules judge the programs that serve and are deployed (%s) and the packages they import; left out %s",
 			list(scope.Mains), list(scope.Others)))
 	}
-	loadCtx, cancel := context.WithTimeoutCause(ctx, opts.LoadTimeout,
-		fmt.Errorf("loading the Go packages took longer than %v", opts.LoadTimeout))
-	defer cancel()
 	analyzed, failed := 0, 0
 	for _, m := range scope.Modules {
 		switch {
@@ -102,7 +99,12 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 			notes = append(notes, fmt.Sprintf("module %s (%s) not checked: none of its programs serves or is deployed", m.Dir, m.Path))
 			continue
 		}
+		// Each module has its own budget: a slow first module must not
+		// leave the others unchecked.
+		loadCtx, cancel := context.WithTimeoutCause(ctx, opts.LoadTimeout,
+			fmt.Errorf("loading the Go packages took longer than %v", opts.LoadTimeout))
 		n, note := checkModule(loadCtx, repo, cfg, scope, m, c)
+		cancel()
 		analyzed += n
 		if note != "" {
 			notes = append(notes, note)
@@ -170,6 +172,7 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 		ConfigPackages: cfg.ConfigPackages,
 		HandlesSignals: func(path string) bool { return signals[path] },
 		ShutsDown:      func(path string) bool { return shutdown[path] },
+		Provided:       scope.Provided,
 	})
 	findings, err := Analyze(repo.Root, as, good)
 	if err != nil {

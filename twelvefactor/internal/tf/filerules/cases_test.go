@@ -137,6 +137,102 @@ func TestFileCases(t *testing.T) {
 			want:  []string{"III2 .env.example:4"},
 		},
 		{
+			name: "code that computes the names it reads",
+			files: map[string]string{
+				"go.mod":       gomod,
+				"main.go":      "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc must(key string) string { return os.Getenv(key) }\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\")+must(\"CART_ADDR\"), nil) }\n",
+				".env.example": "PORT=8080\nCART_ADDR=cart:7070\n",
+				".gitignore":   ".env\n",
+			},
+			rules: []string{"III2"},
+		},
+		{
+			name: "services of other languages and someone else's Redis in a samples repository",
+			files: map[string]string{
+				"src/frontend/go.mod":  "module example.com/frontend\n\ngo 1.26.0\n",
+				"src/frontend/main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\"), nil) }\n",
+				"skaffold.yaml":        "build:\n  artifacts:\n    - image: frontend\n    - image: cartservice\n",
+				"kubernetes-manifests/cart.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cartservice}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers:
+        - name: server
+          image: cartservice
+          env: [{name: REDIS_ADDR, value: "redis-cart:6379"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: redis-cart}
+spec:
+  template:
+    spec:
+      containers:
+        - name: redis
+          image: redis:7-alpine
+          ports: [{containerPort: 6379}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis-cart}
+spec:
+  ports: [{port: 6379, targetPort: 6379}]
+`,
+			},
+			rules: []string{"III2", "VII3"},
+		},
+		{
+			name: "the Procfile hands PORT over as a flag",
+			files: map[string]string{
+				"go.mod":   gomod,
+				"main.go":  serve,
+				"Procfile": "web: svc --listen=$PORT --bind=0.0.0.0\n",
+			},
+			rules: []string{"VII2"},
+		},
+		{
+			name: "a test package's fake keystore",
+			files: map[string]string{
+				"app/sdk/apitest/keystore.go": "package apitest\n\nconst key = `-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----`\n",
+				"deploy/keys/signing.pem":     "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+			},
+			rules: []string{"III3"},
+			want:  []string{"III3 deploy/keys/signing.pem:1"},
+		},
+		{
+			name: "translations of the word password",
+			files: map[string]string{
+				"webapp/src/locales/es.json": "{\n  \"password\": \"Contraseña\",\n  \"token\": \"Ficha\"\n}\n",
+				"config/app.json":            "{\n  \"password\": \"Password\"\n}\n",
+			},
+			rules: []string{"III3"},
+		},
+		{
+			name: "migrations embedded with a wildcard, per dialect",
+			files: map[string]string{
+				"go.mod":                                gomod,
+				"internal/database/migrations.go":       "package database\n\nimport \"embed\"\n\n//go:embed migrations/*\nvar migrations embed.FS\n",
+				"internal/database/migrations/pg/1.sql": "create table t (id int);\n",
+				"internal/database/migrations/my/1.sql": "create table t (id int);\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "a compose image and a frontend's start script are not the service's",
+			files: map[string]string{
+				"go.mod":                gomod,
+				"main.go":               serve,
+				"Dockerfile.compose":    "FROM golang:1.22\nCMD [\"go\", \"run\", \".\"]\n",
+				"docker/web/Dockerfile": "FROM node:22\nCOPY start.sh /start.sh\nUSER 1000\nCMD [\"/start.sh\"]\n",
+				"docker/web/start.sh":   "#!/bin/sh\nyarn serve\n",
+			},
+			rules: []string{"V1", "V2", "X1", "IX1"},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
@@ -167,4 +263,30 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestProvidedTools checks that the tools a service's final image installs
+// are declared, under their own names or their packages'.
+func TestProvidedTools(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
+		"main.go":    "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+		"Dockerfile": "FROM golang:1.26 AS build\nRUN apt-get install -y git\nFROM debian:13\nRUN apt-get update && apt-get install -y postgresql-client curl\nUSER 65532\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := tf.OpenRepo(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := filerules.Check(repo, &tf.Collector{})
+	for tool, want := range map[string]bool{"pg_dump": true, "curl": true, "git": false, "ffmpeg": false} {
+		if got := scope.Provided(tool); got != want {
+			t.Errorf("Provided(%q) = %v, want %v (git is only in the build stage)", tool, got, want)
+		}
+	}
 }

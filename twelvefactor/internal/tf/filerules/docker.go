@@ -33,6 +33,7 @@ type stage struct {
 	Start    []command // CMD and ENTRYPOINT
 	Copies   []command // COPY and ADD, Args are the sources
 	Expose   []command
+	Runs     []command // RUN
 }
 
 // command is one instruction with its arguments.
@@ -64,7 +65,7 @@ func isDockerfile(rel string) bool {
 }
 
 // devImageWords mark a Dockerfile's name as one for development or tests.
-var devImageWords = map[string]bool{"dev": true, "development": true, "local": true, "debug": true, "test": true, "tests": true, "e2e": true, "integration": true, "ci": true}
+var devImageWords = map[string]bool{"dev": true, "development": true, "local": true, "debug": true, "test": true, "tests": true, "e2e": true, "integration": true, "ci": true, "compose": true}
 
 // argRef matches $NAME and ${NAME} in a FROM line.
 var argRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}?`)
@@ -127,6 +128,10 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 					}
 				}
 				cur.Copies = append(cur.Copies, cmd)
+			}
+		case "run":
+			if cur != nil {
+				cur.Runs = append(cur.Runs, command{Line: n.StartLine, Args: words})
 			}
 		case "expose":
 			if cur != nil {
@@ -246,6 +251,57 @@ func dockerCopies(ds []*dockerfile, dir string) bool {
 				if cp.From != "" && (src == "/"+dir || strings.HasSuffix(src, "/"+dir) || strings.Contains(src, "/"+dir+"/")) {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// toolPackages are the packages that install a system tool under another
+// name.
+var toolPackages = map[string][]string{
+	"pg_dump": {"postgresql"}, "pg_restore": {"postgresql"}, "psql": {"postgresql"}, "pg_dumpall": {"postgresql"},
+	"mysqldump": {"mysql", "mariadb"}, "mysql": {"mysql", "mariadb"},
+	"convert": {"imagemagick"}, "magick": {"imagemagick"}, "chromium": {"chromium"},
+}
+
+// providedTools returns a test for the system tools the final stages of
+// the service's Dockerfiles install (apk add, apt-get install) or copy in.
+func providedTools(docker []*dockerfile) func(tool string) bool {
+	var text strings.Builder
+	for _, d := range docker {
+		for _, r := range d.final().Runs {
+			text.WriteString(strings.ToLower(strings.Join(r.Args, " ")) + "\n")
+		}
+		for _, cp := range d.final().Copies {
+			text.WriteString(strings.ToLower(strings.Join(cp.Args, " ")) + "\n")
+		}
+		text.WriteString(strings.ToLower(d.final().Base) + "\n")
+	}
+	installed := text.String()
+	return func(tool string) bool {
+		if strings.Contains(installed, strings.ToLower(tool)) {
+			return true
+		}
+		for _, pkg := range toolPackages[tool] {
+			if strings.Contains(installed, pkg) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// buildsGo reports whether a Dockerfile builds a Go program: a stage on a
+// Go toolchain image, or a go build or go install.
+func (d *dockerfile) buildsGo() bool {
+	for _, s := range d.Stages {
+		if isToolchain(s.Base) {
+			return true
+		}
+		for _, r := range s.Runs {
+			if cmd := strings.Join(r.Args, " "); strings.Contains(cmd, "go build") || strings.Contains(cmd, "go install") {
+				return true
 			}
 		}
 	}

@@ -29,6 +29,9 @@ var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=\S*$`)
 func checkStartScripts(repo *tf.Repo, c *tf.Collector, docker []*dockerfile, pf *procfile) {
 	var starts []struct{ from, cmd string }
 	for _, d := range docker {
+		if !d.buildsGo() {
+			continue // an emulator's or a frontend's image: not this service's process
+		}
 		for _, cmd := range d.final().Start {
 			starts = append(starts, struct{ from, cmd string }{d.Path, strings.Join(cmd.Args, " ")})
 		}

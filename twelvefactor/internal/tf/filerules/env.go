@@ -23,6 +23,8 @@ var runtimeEnv = map[string]bool{
 	"GOFLAGS": true, "GOPROXY": true, "GOPRIVATE": true, "GONOSUMDB": true,
 	"GOTOOLCHAIN": true, "CGO_ENABLED": true, "GOVERSION": true,
 	"GO_INSTALL_PACKAGE_SPEC": true, "GO_LINKER_SYMBOL": true, "GO_LINKER_VALUE": true,
+	// Set by the operating system or the container runtime.
+	"HOSTNAME": true, "HOME": true, "USER": true, "PATH": true, "PWD": true, "TMPDIR": true,
 }
 
 // envLine is one NAME=value line of an env file.
@@ -109,7 +111,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 		return false
 	}
 	stale := func(v envVar, where string) {
-		if !read[v.Name] && !runtimeEnv[v.Name] && !derived(v.Name) {
+		if len(src.DynamicEnv) == 0 && !read[v.Name] && !runtimeEnv[v.Name] && !derived(v.Name) {
 			c.Addf("III2", v.File, v.Line, "%s is set in %s but the code does not read it", v.Name, where)
 		}
 	}
@@ -152,7 +154,7 @@ func checkAppJSON(c *tf.Collector, src *goSource, app appJSON, data []byte, stal
 	}
 	seen := make(map[string]bool)
 	for _, v := range src.Env {
-		if !v.Required || seen[v.Name] {
+		if !v.Required || seen[v.Name] || runtimeEnv[v.Name] {
 			continue
 		}
 		seen[v.Name] = true

@@ -42,6 +42,11 @@ type goSource struct {
 	// nesting and the library add. They only excuse variables set in
 	// files; the code is not required to list them.
 	Derived map[string]bool
+	// DynamicEnv are the directories whose code reads variables whose
+	// names it computes (os.Getenv(key), viper's AutomaticEnv): what such
+	// code reads is unknown, so no variable set in a file can be called
+	// unread.
+	DynamicEnv map[string]bool
 	// Pkgs are the package directories with their imports and what they
 	// do, for the scope.
 	Pkgs map[string]*goPkg
@@ -81,7 +86,7 @@ var listenCalls = map[string][]string{
 
 // parseGo parses the non-test, non-generated Go files of the repository.
 func parseGo(repo *tf.Repo) *goSource {
-	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool), Pkgs: make(map[string]*goPkg)}
+	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool), Pkgs: make(map[string]*goPkg), DynamicEnv: make(map[string]bool)}
 	fset := token.NewFileSet()
 	for _, rel := range repo.Match(func(rel string) bool {
 		return strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
@@ -141,6 +146,8 @@ func parseGo(repo *tf.Repo) *goSource {
 				switch sel.Sel.Name {
 				case "ListenAndServe", "ListenAndServeTLS", "Listen":
 					s.Listens = true
+				case "AutomaticEnv", "BindEnv", "SetEnvPrefix":
+					s.DynamicEnv[dir] = true
 				case "Getenv", "LookupEnv":
 					if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "os" || len(n.Args) != 1 {
 						return true
@@ -149,6 +156,8 @@ func parseGo(repo *tf.Repo) *goSource {
 						if name, err := strconv.Unquote(lit.Value); err == nil {
 							s.Env = append(s.Env, envVar{Name: name, File: rel, Line: fset.Position(lit.Pos()).Line})
 						}
+					} else {
+						s.DynamicEnv[dir] = true
 					}
 				}
 			}

@@ -223,6 +223,11 @@ type kube struct {
 	// rules judge only the containers that run one. Grafana, a dev
 	// Postgres or Loki in a local stack are someone else's images.
 	ours func(image string) bool
+	// goProgram reports whether an image runs one of the repository's Go
+	// programs, whose environment the code shows; an image built here
+	// from another language's code (a samples repository) sets variables
+	// the Go code never reads.
+	goProgram func(image string) bool
 
 	generatesConfigMap bool // a kustomization has a configMapGenerator
 }
@@ -398,6 +403,7 @@ func labelsMatch(sel *yaml.Node, labels map[string]string) bool {
 func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 	k, pinned := loadKube(repo, c)
 	k.ours = builtImages(repo, src, pinned)
+	k.goProgram = goImages(repo, src, k.ours)
 	// ConfigMaps and Secrets that only other images read are not the
 	// service's config.
 	foreignRefs, ownRefs := make(map[string]bool), make(map[string]bool)
@@ -473,8 +479,10 @@ func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 			if how := daemonizes(cmd); how != "" {
 				c.Addf("VIII2", o.File, ct.Line, "container %s backgrounds its process with %s", ct.Name, how)
 			}
-			for _, e := range ct.Env {
-				k.Keys = append(k.Keys, envVar{Name: e.Name, File: o.File, Line: ct.Line})
+			if k.goProgram(ct.Image) {
+				for _, e := range ct.Env {
+					k.Keys = append(k.Keys, envVar{Name: e.Name, File: o.File, Line: ct.Line})
+				}
 			}
 		}
 		if own {
@@ -616,5 +624,26 @@ func builtImages(repo *tf.Repo, src *goSource, pinned map[string]bool) func(stri
 		}
 		n, _, _ := imageRef(strings.ToLower(image))
 		return names[path.Base(n)]
+	}
+}
+
+// goImages returns a test for the images that run a Go program of the
+// repository: named after a main package or a module. When no image of
+// the manifests has such a name, every image built here counts.
+func goImages(repo *tf.Repo, src *goSource, ours func(string) bool) func(string) bool {
+	names := make(map[string]bool)
+	for d := range src.MainDirs {
+		names[path.Base(d)] = true
+	}
+	for _, m := range modules(repo) {
+		names[path.Base(m.Path)] = true
+		names[path.Base(m.Dir)] = true
+	}
+	return func(image string) bool {
+		if !ours(image) {
+			return false
+		}
+		n, _, _ := imageRef(strings.ToLower(image))
+		return names[path.Base(n)] || len(names) == 0 || strings.ContainsAny(image, "${")
 	}
 }

@@ -173,7 +173,12 @@ func embeds(src *goSource, dir string) bool {
 			p = strings.Trim(p, "\"`")
 			p = strings.TrimPrefix(p, "all:")
 			full := path.Join(from, p)
-			if full == dir || strings.HasPrefix(full, dir+"/") {
+			// migrations/* takes in migrations/postgres: compare the
+			// part before the first wildcard.
+			if i := strings.IndexAny(full, "*?["); i >= 0 {
+				full = path.Dir(full[:i+1])
+			}
+			if full == dir || strings.HasPrefix(full, dir+"/") || strings.HasPrefix(dir, full+"/") {
 				return true
 			}
 		}

@@ -24,6 +24,8 @@ func checkPorts(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerf
 		return
 	}
 	port, readsPort := src.env("PORT")
+	// pgweb --listen=$PORT: the Procfile hands PORT over as a flag.
+	readsPort = readsPort || (hasWeb && (strings.Contains(web.Command, "$PORT") || strings.Contains(web.Command, "${PORT")))
 	// Only platforms that assign the port (Heroku and its kind, seen
 	// through a Procfile web process or app.json) make PORT a must; a
 	// server configured by flags or files binds the port through config
@@ -70,9 +72,6 @@ func checkKubePorts(c *tf.Collector, k *kube, def int) {
 			continue
 		}
 		for _, ct := range p.Spec.Containers {
-			if !k.ours(ct.Image) {
-				continue
-			}
 			own := make(map[string]bool)
 			for _, cp := range ct.Ports {
 				own[strconv.Itoa(cp.ContainerPort)] = true
@@ -81,7 +80,10 @@ func checkKubePorts(c *tf.Collector, k *kube, def int) {
 				}
 			}
 			for name := range own {
-				declared[name] = true
+				declared[name] = true // a Service may target any container
+			}
+			if !k.ours(ct.Image) {
+				continue
 			}
 			for _, pr := range []*probe{ct.ReadinessProbe, ct.LivenessProbe} {
 				if pr == nil || pr.port() == nil {

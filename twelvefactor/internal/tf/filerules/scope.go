@@ -32,6 +32,9 @@ type Scope struct {
 	Modules []Module
 	// Tags are the build tags the Dockerfiles build with (-tags).
 	Tags []string
+	// Provided reports whether the service's images install a system
+	// tool, which the code may then run (II3).
+	Provided func(tool string) bool
 
 	// closures are the repository packages each main package imports,
 	// itself included.
@@ -180,7 +183,7 @@ var genericBins = map[string]bool{"main": true, "app": true, "cmd": true, "bin":
 // computeScope works out the service's packages from the parsed code and
 // the deploy files.
 func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, pf *procfile) *Scope {
-	s := &Scope{Dirs: make(map[string]bool), Modules: modules(repo), closures: make(map[string]map[string]bool)}
+	s := &Scope{Dirs: make(map[string]bool), Modules: modules(repo), closures: make(map[string]map[string]bool), Provided: providedTools(docker)}
 	texts := deployTexts(repo, docker, k)
 	for _, t := range texts {
 		for _, m := range goBuildTags.FindAllStringSubmatch(t, -1) {
@@ -321,4 +324,9 @@ func (src *goSource) restrict(s *Scope) {
 		}
 	}
 	src.Env = env
+	for dir := range src.DynamicEnv {
+		if other[dir] {
+			delete(src.DynamicEnv, dir)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
@@ -43,7 +44,8 @@ var credURL = regexp.MustCompile(`\b[a-z][a-z0-9+.-]*://([^\s:/@'"]+):([^\s/'"]+
 
 // placeholder reports whether a password is a stand-in, not a secret.
 func placeholder(user, pass string) bool {
-	p := strings.ToLower(pass)
+	// P@ssw0rd and s3cret are the stand-ins' spellings too.
+	p := strings.NewReplacer("@", "a", "0", "o", "3", "e", "$", "s", "1", "i").Replace(strings.ToLower(pass))
 	if pass == user || strings.ContainsAny(pass, "$<>{}*%") {
 		return true
 	}
@@ -99,6 +101,13 @@ func configFile(rel string, data string) bool {
 	if isCompose(rel) || strings.HasPrefix(rel, ".github/") || strings.Contains(data, "apiVersion:") || tf.Base(rel) == "package.json" {
 		return false
 	}
+	// Translations label a password field; they do not set one.
+	for _, d := range strings.Split(path.Dir(rel), "/") {
+		switch strings.ToLower(d) {
+		case "locale", "locales", "i18n", "l10n", "lang", "langs", "translations":
+			return false
+		}
+	}
 	return true
 }
 
@@ -118,6 +127,9 @@ func literalSecret(key, value string) bool {
 	switch strings.ToLower(value) {
 	case "true", "false", "null", "none", "required", "optional":
 		return false
+	}
+	if r := []rune(value); unicode.IsUpper(r[0]) && !strings.ContainsFunc(value, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		return false // a label (Password, Contraseña), not a secret
 	}
 	return !placeholder(key, value)
 }
