@@ -14,12 +14,14 @@ import (
 
 	"github.com/go-chi/httprate"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/process"
+	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/store"
 )
@@ -60,11 +62,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	// example: the link shortener's dependencies, down to "end of example".
 	// The redirect cache and the rate-limit counter are shared by every
 	// replica through Redis if attached, else in-process.
-	cache := httpapi.NewMemoryLinkCache(cfg.Links.CacheTTL)
+	var linkCache httpapi.LinkCache = cache.NewLocal[httpapi.CachedLink](maxLocalLinks, cfg.Links.CacheTTL)
 	var counter httprate.LimitCounter // nil: httprate's in-process counter
 	if rdb != nil {
-		cache = httpapi.NewLinkCache(rdb, cfg.Links.CacheTTL, log)
-		counter = httpapi.NewLimitCounter(rdb, log)
+		linkCache = cache.NewShared[httpapi.CachedLink](rdb, "link:", cfg.Links.CacheTTL, log)
+		counter = ratelimit.NewCounter(rdb, log)
 	}
 	// Jobs are only enqueued here, in the transaction of the write they
 	// belong to; the worker process runs them.
@@ -89,9 +91,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	linkDeps := httpapi.LinkDeps{
 		Config:      cfg.Links,
 		Store:       st,
-		Cache:       cache,
+		Cache:       linkCache,
 		Clicks:      clicks,
-		CreateLimit: httpapi.NewRateLimit(log, cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
+		CreateLimit: httpapi.NewRateLimit(log, "create", cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
 		Now:         time.Now,
 	}
 	// end of example
@@ -134,6 +136,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	return drain(log, cfg.Shutdown, sig, checker, public, cancelBase)
 }
+
+// maxLocalLinks bounds the in-process redirect cache (example): past it,
+// the least recently used link is dropped.
+const maxLocalLinks = 100_000
 
 // drain stops the public server gracefully (factor IX): readiness fails first so
 // load balancers stop routing here, in-flight requests finish, and only

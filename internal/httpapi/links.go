@@ -45,16 +45,25 @@ type LinkStore interface {
 	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
 }
 
-// LinkCache holds links for the redirect path. A cache that fails to read
-// or fill is a cache that misses; only Delete reports its failure.
+// LinkCache holds links for the redirect path, by code: a cache.Shared or
+// cache.Local, whose contract it is. A cache that fails to read or fill
+// misses; only Delete reports its failure.
 type LinkCache interface {
-	Get(ctx context.Context, code string) (links.Link, bool)
-	// Set caches l unless its code is cached or was deleted within the
+	Get(ctx context.Context, code string) (CachedLink, bool)
+	// Set caches l unless the code is cached or was deleted within the
 	// TTL, so that a redirect racing a delete cannot bring the link back.
-	Set(ctx context.Context, l links.Link)
+	Set(ctx context.Context, code string, l CachedLink)
 	// Delete keeps the code out of the cache for the TTL. An error means
 	// a cached entry may live on.
 	Delete(ctx context.Context, code string) error
+}
+
+// CachedLink is what the redirect cache holds of a link: what a redirect
+// needs, with the id that the click counter takes and the API hides.
+type CachedLink struct {
+	ID        int64      `json:"id"`
+	URL       string     `json:"url"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // ClickCounter counts redirects without a database write per request.
@@ -362,13 +371,14 @@ func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Ha
 		if !ok {
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
-			var err error
-			if l, err = d.Store.Link(ctx, code); err != nil {
+			stored, err := d.Store.Link(ctx, code)
+			if err != nil {
 				return err
 			}
-			d.Cache.Set(ctx, l)
+			l = CachedLink{ID: stored.ID, URL: stored.URL, ExpiresAt: stored.ExpiresAt}
+			d.Cache.Set(ctx, code, l)
 		}
-		if l.Expired(d.Now()) {
+		if (links.Link{ExpiresAt: l.ExpiresAt}).Expired(d.Now()) {
 			return errExpired
 		}
 		if r.Method != http.MethodHead { // a HEAD checks the link; it is no visit

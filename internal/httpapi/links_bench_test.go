@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/links"
 )
 
@@ -15,10 +16,10 @@ import (
 // in-memory store, and a warm in-process cache holding the link "benchx".
 func benchLinkDeps(b *testing.B, d Deps) LinkDeps {
 	b.Helper()
-	cache := NewMemoryLinkCache(time.Hour)
-	cache.Set(b.Context(), links.Link{ID: 1, Code: "benchx", URL: "https://example.com/target"})
-	return LinkDeps{Store: newMemStore(), Cache: cache, Clicks: links.NewClicks(discardClicks{}, d.Log, time.Hour, nil),
-		CreateLimit: NewRateLimit(d.Log, 10, time.Minute, nil), Now: time.Now}
+	warm := cache.NewLocal[CachedLink](100_000, time.Hour)
+	warm.Set(b.Context(), "benchx", CachedLink{ID: 1, URL: "https://example.com/target"})
+	return LinkDeps{Store: newMemStore(), Cache: warm, Clicks: links.NewClicks(discardClicks{}, d.Log, time.Hour, nil),
+		CreateLimit: NewRateLimit(d.Log, "create", 10, time.Minute, nil), Now: time.Now}
 }
 
 // BenchmarkRedirect measures the hot path through the whole stack with a

@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/integration"
+	"github.com/dozen-go/dozen/internal/kv"
 	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
@@ -27,41 +30,6 @@ import (
 func testRedis(t *testing.T) *redis.Client {
 	t.Helper()
 	return redistest.New(t)
-}
-
-func TestLinkCache(t *testing.T) {
-	caches := map[string]func(t *testing.T) LinkCache{
-		"in-process": func(*testing.T) LinkCache { return NewMemoryLinkCache(time.Minute) },
-		"redis":      func(t *testing.T) LinkCache { return NewLinkCache(testRedis(t), time.Minute, quietLog) },
-	}
-	for name, open := range caches {
-		t.Run(name, func(t *testing.T) {
-			c := open(t)
-			ctx := t.Context()
-			code := "c" + strings.ToLower(rand.Text()[:10])
-			if _, ok := c.Get(ctx, code); ok {
-				t.Fatal("Get() of an absent code hit")
-			}
-			exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-			c.Set(ctx, links.Link{ID: 42, Code: code, URL: "https://example.com", ExpiresAt: &exp})
-			got, ok := c.Get(ctx, code)
-			if !ok || got.ID != 42 || got.URL != "https://example.com" || !got.ExpiresAt.Equal(exp) {
-				t.Errorf("Get() = %+v, %v; want the link set", got, ok)
-			}
-			if err := c.Delete(ctx, code); err != nil {
-				t.Fatalf("Delete() = %v", err)
-			}
-			if _, ok := c.Get(ctx, code); ok {
-				t.Error("Get() after Delete hit")
-			}
-			// A redirect that read the link before the delete fills the
-			// cache after it: the deleted link must not come back.
-			c.Set(ctx, links.Link{ID: 42, Code: code, URL: "https://example.com"})
-			if got, ok := c.Get(ctx, code); ok {
-				t.Errorf("Get() after Delete and a late Set = %+v, want a miss", got)
-			}
-		})
-	}
 }
 
 // brokenKV fails every call, like a Redis that went away.
@@ -86,20 +54,20 @@ func TestRedisDownFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closed.Close()
-	for name, kv := range map[string]KV{"closed port": closed, "failing": brokenKV{}} {
-		t.Run(name, func(t *testing.T) { redisDown(t, kv) })
+	for name, store := range map[string]kv.KV{"closed port": closed, "failing": brokenKV{}} {
+		t.Run(name, func(t *testing.T) { redisDown(t, store) })
 	}
 }
 
-func redisDown(t *testing.T, kv KV) {
+func redisDown(t *testing.T, store kv.KV) {
 	s := newLinkServer(t, 2)
 	d, _, _ := testDeps(t)
 	d.Links = LinkDeps{
 		Config:      config.Links{APITokens: []config.Secret{tokenA}, MaxPageSize: 5, IdempotencyTTL: time.Hour},
 		Store:       s.store,
-		Cache:       NewLinkCache(kv, time.Minute, quietLog),
+		Cache:       cache.NewShared[CachedLink](store, "link:", time.Minute, quietLog),
 		Clicks:      s.clicks,
-		CreateLimit: NewRateLimit(quietLog, 2, time.Minute, NewLimitCounter(kv, quietLog)),
+		CreateLimit: NewRateLimit(quietLog, "create", 2, time.Minute, ratelimit.NewCounter(store, quietLog)),
 		Now:         time.Now,
 	}
 	s.h = NewServer(d)
@@ -130,7 +98,7 @@ func TestRateLimitSharedAcrossServers(t *testing.T) {
 	for range 2 {
 		d, _, _ := testDeps(t)
 		d.Links.Config.APITokens = []config.Secret{tokenA}
-		d.Links.CreateLimit = NewRateLimit(quietLog, 4, time.Minute, NewLimitCounter(prefixedKV{rdb, prefix}, quietLog))
+		d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(prefixedKV{rdb, prefix}, quietLog))
 		servers = append(servers, NewServer(d))
 	}
 	var codes []int
@@ -149,7 +117,7 @@ func TestRateLimitSharedAcrossServers(t *testing.T) {
 
 // prefixedKV keeps a test's keys apart from other runs'.
 type prefixedKV struct {
-	KV
+	kv.KV
 	prefix string
 }
 
@@ -240,7 +208,7 @@ func TestDeleteWhileRedisDown(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		d.Links.Config.APITokens = []config.Secret{tokenA}
 		d.Links.Store = st
-		d.Links.Cache = NewLinkCache(c, time.Hour, quietLog)
+		d.Links.Cache = cache.NewShared[CachedLink](c, "link:", time.Hour, quietLog)
 		return NewServer(d)
 	}
 	first, second := replica(), replica()

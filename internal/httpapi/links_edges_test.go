@@ -136,7 +136,7 @@ func TestRateLimitClients(t *testing.T) {
 			d, _, _ := testDeps(t)
 			d.Config.TrustedProxies = tt.proxies
 			d.Links.Config.APITokens = []config.Secret{tokenA}
-			d.Links.CreateLimit = NewRateLimit(quietLog, 2, time.Minute, nil)
+			d.Links.CreateLimit = NewRateLimit(quietLog, "create", 2, time.Minute, nil)
 			h := NewServer(d)
 			send := func(i int, from [2]string) int {
 				r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(fmt.Sprintf(`{"url":"https://example.com/%d"}`, i)))

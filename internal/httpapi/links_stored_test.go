@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/links"
 )
@@ -23,7 +24,7 @@ func storedServer(t *testing.T) (*httptest.Server, *http.Client) {
 	d, _, _ := testDeps(t)
 	d.Links.Config.APITokens = []config.Secret{tokenA}
 	d.Links.Store = st
-	d.Links.Cache = NewMemoryLinkCache(time.Minute)
+	d.Links.Cache = cache.NewLocal[CachedLink](1000, time.Minute)
 	srv := httptest.NewServer(NewServer(d))
 	t.Cleanup(srv.Close)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/links"
 )
@@ -116,26 +117,6 @@ func (s *memStore) ReleaseIdempotencyKey(_ context.Context, scope, key string) e
 	return nil
 }
 
-// memCache is a LinkCache in a map.
-type memCache struct {
-	mu sync.Mutex
-	m  map[string]links.Link
-}
-
-func (c *memCache) Get(_ context.Context, code string) (links.Link, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l, ok := c.m[code]
-	return l, ok
-}
-func (c *memCache) Set(_ context.Context, l links.Link) { c.mu.Lock(); c.m[l.Code] = l; c.mu.Unlock() }
-func (c *memCache) Delete(_ context.Context, code string) error {
-	c.mu.Lock()
-	delete(c.m, code)
-	c.mu.Unlock()
-	return nil
-}
-
 // clickLog is a ClickCounter that remembers the ids.
 type clickLog struct {
 	mu  sync.Mutex
@@ -153,9 +134,9 @@ func exampleDeps(cfg config.Links, log *slog.Logger) LinkDeps {
 	return LinkDeps{
 		Config:      cfg,
 		Store:       newMemStore(),
-		Cache:       &memCache{m: map[string]links.Link{}},
+		Cache:       cache.NewLocal[CachedLink](1000, time.Minute),
 		Clicks:      &clickLog{},
-		CreateLimit: NewRateLimit(log, 10, time.Minute, nil),
+		CreateLimit: NewRateLimit(log, "create", 10, time.Minute, nil),
 		Now:         time.Now,
 	}
 }
@@ -180,9 +161,9 @@ func newLinkServer(t *testing.T, createLimit int) *linkServer {
 	d.Links = LinkDeps{
 		Config:      config.Links{APITokens: []config.Secret{tokenA, tokenB}, MaxPageSize: 5, IdempotencyTTL: time.Hour},
 		Store:       s.store,
-		Cache:       &memCache{m: map[string]links.Link{}},
+		Cache:       cache.NewLocal[CachedLink](1000, time.Minute),
 		Clicks:      s.clicks,
-		CreateLimit: NewRateLimit(d.Log, createLimit, time.Minute, nil),
+		CreateLimit: NewRateLimit(d.Log, "create", createLimit, time.Minute, nil),
 		Now:         func() time.Time { return s.now },
 	}
 	s.h = NewServer(d)

@@ -1,0 +1,141 @@
+// Package cache keeps values for a while to spare a backing service
+// reads: Shared, over a KV (Redis) that every replica reads, and Local,
+// an in-process LRU for a service without Redis.
+//
+// Both share one contract. A cache that fails to read or fill is a cache
+// that misses, never an error. Set only adds: it leaves a cached value as
+// it is. Delete keeps the key out of the cache for the TTL (a tombstone),
+// so that a reader that fetched the value just before the delete cannot
+// put it back; it is the one call that reports a failure, since a value
+// left behind may be served until its TTL ends.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/dozen-go/dozen/internal/kv"
+	"github.com/dozen-go/dozen/internal/redis"
+)
+
+// Shared is a cache of values of type V in a KV, stored as JSON under the
+// key prefix: fields that V's JSON encoding leaves out are not cached.
+type Shared[V any] struct {
+	kv     kv.KV
+	prefix string
+	ttl    time.Duration
+	log    *slog.Logger
+	brk    kv.Breaker
+}
+
+// NewShared returns a cache in store whose keys start with prefix and
+// whose entries live for ttl; log receives the start of an outage.
+func NewShared[V any](store kv.KV, prefix string, ttl time.Duration, log *slog.Logger) *Shared[V] {
+	return &Shared[V]{kv: store, prefix: prefix, ttl: ttl, log: log}
+}
+
+// tombstone marks a deleted key; it is not JSON, so no value reads as it.
+const tombstone = "deleted"
+
+// Get returns the value cached under key, if any.
+func (c *Shared[V]) Get(ctx context.Context, key string) (V, bool) {
+	var v V
+	if c.brk.Open() {
+		return v, false
+	}
+	b, err := c.kv.Get(ctx, c.prefix+key)
+	if err != nil {
+		if !errors.Is(err, redis.ErrMiss) {
+			c.failed(ctx, err)
+		}
+		return v, false
+	}
+	c.brk.Reset()
+	if string(b) == tombstone || json.Unmarshal(b, &v) != nil {
+		return v, false
+	}
+	return v, true
+}
+
+// Set caches v under key unless the key holds a value or a tombstone.
+func (c *Shared[V]) Set(ctx context.Context, key string, v V) {
+	if c.brk.Open() {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return // a value that cannot be cached is read from its source
+	}
+	if _, err := c.kv.Add(ctx, c.prefix+key, b, c.ttl); err != nil {
+		c.failed(ctx, err)
+	}
+}
+
+// Delete puts a tombstone under key for the TTL. It is tried even while
+// the KV is skipped, and its error is returned: the caller must not go on
+// as if the value were gone.
+func (c *Shared[V]) Delete(ctx context.Context, key string) error {
+	if err := c.kv.Set(ctx, c.prefix+key, []byte(tombstone), c.ttl); err != nil {
+		return fmt.Errorf("evict %q from the cache: %w", c.prefix+key, err)
+	}
+	return nil
+}
+
+// failed pauses the cache and logs the start of an outage once.
+func (c *Shared[V]) failed(ctx context.Context, err error) {
+	if c.brk.Trip() {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "cache unavailable; reading the source",
+			slog.String("prefix", c.prefix), slog.String("error", err.Error()))
+	}
+}
+
+// Local is a cache of values of type V in the process: the size most
+// recently used entries, each for the TTL. Replicas do not share it, so a
+// value deleted on one may be served by another until its TTL ends.
+type Local[V any] struct {
+	mu  sync.Mutex // makes Set's check and add one step against Delete
+	lru *expirable.LRU[string, entry[V]]
+}
+
+// entry is a cached value, or a tombstone.
+type entry[V any] struct {
+	v       V
+	deleted bool
+}
+
+// NewLocal returns an in-process cache of up to size entries, each kept
+// for ttl. When full, it drops the least recently used entry. It starts a
+// goroutine that removes expired entries for as long as the process runs.
+func NewLocal[V any](size int, ttl time.Duration) *Local[V] {
+	return &Local[V]{lru: expirable.NewLRU[string, entry[V]](size, nil, ttl)}
+}
+
+// Get returns the value cached under key, if any.
+func (c *Local[V]) Get(_ context.Context, key string) (V, bool) {
+	e, ok := c.lru.Get(key)
+	return e.v, ok && !e.deleted
+}
+
+// Set caches v under key unless the key holds a value or a tombstone.
+func (c *Local[V]) Set(_ context.Context, key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.lru.Peek(key); !ok {
+		c.lru.Add(key, entry[V]{v: v})
+	}
+}
+
+// Delete puts a tombstone under key for the TTL. It never fails.
+func (c *Local[V]) Delete(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Add(key, entry[V]{deleted: true})
+	return nil
+}
