@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links"
 )
@@ -28,7 +28,7 @@ import (
 type LinkStore interface {
 	// CreateLink inserts l, and records done (if not nil) in the same
 	// transaction. A taken code is links.ErrCodeTaken.
-	CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error)
+	CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error)
 	// Link returns the link with the code, or links.ErrNotFound.
 	Link(ctx context.Context, code string) (links.Link, error)
 	// ListLinks returns up to limit links with ids above afterID, by id.
@@ -37,9 +37,9 @@ type LinkStore interface {
 	DeleteLink(ctx context.Context, code string) error
 	// ClaimIdempotencyKey claims c's key for this request. It returns the
 	// stored response when the key was already served with the same
-	// request, links.ErrKeyReused when with another, and
-	// links.ErrKeyInFlight while another request holds the claim.
-	ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.Response, error)
+	// request, idempotency.ErrKeyReused when with another, and
+	// idempotency.ErrKeyInFlight while another request holds the claim.
+	ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error)
 	// ReleaseIdempotencyKey drops an unfinished claim, so that the request
 	// can be retried after an error that wrote nothing.
 	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
@@ -109,21 +109,22 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 			return err
 		}
 
+		key, err := idempotency.Key(r)
+		if err != nil {
+			return err
+		}
 		var (
-			done   *links.Completion
+			done   *idempotency.Completion
 			lapses time.Time // when the claim on the key lapses by itself
 		)
-		if key := r.Header.Get("Idempotency-Key"); key != "" {
-			if !validIdempotencyKey(key) {
-				return kind.Errorf(kind.Invalid, "Idempotency-Key header must be 1 to 255 visible ASCII characters")
-			}
+		if key != "" {
 			scope := tokenScope(r.Context())
 			lapses = time.Now().Add(timeout)
-			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), links.Claim{
-				Scope: scope, Key: key, Hash: links.RequestHash(r.Method, r.URL.Path, raw),
+			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), idempotency.Claim{
+				Scope: scope, Key: key, Hash: idempotency.RequestHash(r.Method, r.URL.Path, raw),
 				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: timeout,
 			})
-			if errors.Is(err, links.ErrKeyInFlight) {
+			if errors.Is(err, idempotency.ErrKeyInFlight) {
 				w.Header().Set("Retry-After", "1")
 			}
 			if err != nil {
@@ -131,50 +132,32 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 			}
 			if stored != nil {
 				w.Header().Set("Idempotent-Replayed", "true")
-				writeStored(w, stored)
+				idempotency.Write(w, stored)
 				return nil
 			}
-			done = &links.Completion{Scope: scope, Key: key}
+			done = &idempotency.Completion{Scope: scope, Key: key}
 		}
 
 		resp, err := createLink(r.Context(), d, req, now, done)
 		if err != nil && done != nil {
 			// Nothing was written: the key is freed for a retry before the
 			// answer, so that the answer can say when to retry.
-			return releaseClaim(w, r, log, d.Store, done, lapses, err)
+			release := func(ctx context.Context) error { return d.Store.ReleaseIdempotencyKey(ctx, done.Scope, done.Key) }
+			return idempotency.Release(w, r, log, release, lapses, err)
 		}
 		if err != nil {
 			return err
 		}
-		writeStored(w, &resp)
+		idempotency.Write(w, &resp)
 		return nil
 	})
-}
-
-// releaseClaim frees the key of a request that failed with failure and
-// wrote nothing, and returns failure. When the database cannot be told (it
-// is down), it returns an Unavailable error instead, with a Retry-After of
-// when the claim lapses: a retry before then would find the key still in
-// progress.
-func releaseClaim(w http.ResponseWriter, r *http.Request, log *slog.Logger, st LinkStore, c *links.Completion, lapses time.Time, failure error) error {
-	// Past lapses the claim is free anyway; trying longer gains nothing.
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), lapses)
-	defer cancel()
-	err := st.ReleaseIdempotencyKey(ctx, c.Scope, c.Key)
-	if err == nil {
-		return failure
-	}
-	log.LogAttrs(r.Context(), slog.LevelWarn, "release idempotency key; it lapses by itself", slog.String("error", err.Error()))
-	wait := int(math.Ceil(time.Until(lapses).Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(wait, 1)))
-	return kind.Wrap(kind.Unavailable, "a backing service is unavailable; retry after the Retry-After header's seconds", errors.Join(failure, err))
 }
 
 // createLink inserts the link, generating a code when none was asked for
 // and retrying the rare collision, and returns the response to send. The
 // response is rendered before the insert so that it is stored with the
 // idempotency key in one transaction.
-func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *links.Completion) (links.Response, error) {
+func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *idempotency.Completion) (idempotency.Response, error) {
 	for attempt := 0; ; attempt++ {
 		// The link as it will be stored, so that the response shows what
 		// a read will return.
@@ -188,9 +171,9 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 		}
 		body, err := json.Marshal(l)
 		if err != nil {
-			return links.Response{}, err
+			return idempotency.Response{}, err
 		}
-		resp := links.Response{Status: http.StatusCreated, ContentType: "application/json",
+		resp := idempotency.Response{Status: http.StatusCreated, ContentType: "application/json",
 			Location: "/v1/links/" + l.Code, Body: append(body, '\n')}
 		if done != nil {
 			done.Response = resp
@@ -200,9 +183,9 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 		case errors.Is(err, links.ErrCodeTaken) && req.Code == "" && attempt < 3:
 			continue
 		case errors.Is(err, links.ErrCodeTaken):
-			return links.Response{}, kind.Errorf(kind.Conflict, "code %q is already taken", l.Code)
+			return idempotency.Response{}, kind.Errorf(kind.Conflict, "code %q is already taken", l.Code)
 		case err != nil:
-			return links.Response{}, err
+			return idempotency.Response{}, err
 		}
 		return resp, nil
 	}
@@ -221,31 +204,6 @@ func validateCreate(req createLinkRequest, now time.Time) error {
 		return links.ValidateExpiry(*req.ExpiresAt, now)
 	}
 	return nil
-}
-
-// writeStored writes a response as stored under an idempotency key, so
-// that a replay carries what the first answer did.
-func writeStored(w http.ResponseWriter, resp *links.Response) {
-	h := w.Header()
-	h.Set("Content-Type", resp.ContentType)
-	if resp.Location != "" {
-		h.Set("Location", resp.Location)
-	}
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body) //nolint:gosec // JSON this service rendered and stored, replayed with its own Content-Type
-}
-
-// validIdempotencyKey accepts 1 to 255 visible ASCII characters.
-func validIdempotencyKey(k string) bool {
-	if len(k) == 0 || len(k) > 255 {
-		return false
-	}
-	for i := range len(k) {
-		if k[i] < '!' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // handleGetLink returns a link with its click count.

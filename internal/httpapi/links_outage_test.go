@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
@@ -105,7 +106,7 @@ type outageAfterClaim struct {
 	down func()
 }
 
-func (s outageAfterClaim) CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error) {
+func (s outageAfterClaim) CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
 	s.once.Do(s.down)
 	return s.Store.CreateLink(ctx, l, done)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links"
 )
 
@@ -33,12 +34,12 @@ type memStore struct {
 
 type memKey struct {
 	hash []byte
-	resp *links.Response
+	resp *idempotency.Response
 }
 
 func newMemStore() *memStore { return &memStore{keys: map[string]*memKey{}} }
 
-func (s *memStore) CreateLink(_ context.Context, l links.Link, done *links.Completion) (links.Link, error) {
+func (s *memStore) CreateLink(_ context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range s.links {
@@ -92,7 +93,7 @@ func (s *memStore) DeleteLink(_ context.Context, code string) error {
 	return links.ErrNotFound
 }
 
-func (s *memStore) ClaimIdempotencyKey(_ context.Context, c links.Claim) (*links.Response, error) {
+func (s *memStore) ClaimIdempotencyKey(_ context.Context, c idempotency.Claim) (*idempotency.Response, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[c.Scope+"\x00"+c.Key]
@@ -101,9 +102,9 @@ func (s *memStore) ClaimIdempotencyKey(_ context.Context, c links.Claim) (*links
 		s.keys[c.Scope+"\x00"+c.Key] = &memKey{hash: c.Hash}
 		return nil, nil
 	case !bytes.Equal(k.hash, c.Hash):
-		return nil, links.ErrKeyReused
+		return nil, idempotency.ErrKeyReused
 	case k.resp == nil:
-		return nil, links.ErrKeyInFlight
+		return nil, idempotency.ErrKeyInFlight
 	}
 	return k.resp, nil
 }
@@ -297,8 +298,8 @@ func TestIdempotency(t *testing.T) {
 	}
 
 	// A claim held by a request still running.
-	s.store.ClaimIdempotencyKey(t.Context(), links.Claim{Scope: tokenScopeOf(tokenA), Key: "busy",
-		Hash: links.RequestHash("POST", "/v1/links", []byte(body))})
+	s.store.ClaimIdempotencyKey(t.Context(), idempotency.Claim{Scope: tokenScopeOf(tokenA), Key: "busy",
+		Hash: idempotency.RequestHash("POST", "/v1/links", []byte(body))})
 	if rec := s.create(body, "Idempotency-Key", "busy"); rec.Code != 409 || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("key in flight = %d, want 409 with Retry-After", rec.Code)
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links"
 )
 
@@ -24,7 +24,7 @@ func (s *Store) WithClickJobs(enqueue func(context.Context, *sql.Tx) error) *Sto
 // CreateLink stores a new link and returns it with its ID. A taken code is
 // links.ErrCodeTaken. When done is not nil, the response it holds is
 // stored under its idempotency key in the same transaction.
-func (s *Store) CreateLink(ctx context.Context, l links.Link, done *links.Completion) (links.Link, error) {
+func (s *Store) CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
 	l.CreatedAt = l.CreatedAt.UTC().Truncate(time.Microsecond)
 	var expires sql.NullTime
 	if l.ExpiresAt != nil {
@@ -38,19 +38,7 @@ func (s *Store) CreateLink(ctx context.Context, l links.Link, done *links.Comple
 		if err != nil || done == nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx,
-			`UPDATE idempotency_keys SET response_status = $1, response_content_type = $2, response_location = $3, response_body = $4
-			 WHERE scope = $5 AND key = $6 AND response_status IS NULL`,
-			done.Status, done.ContentType, done.Location, done.Body, done.Scope, done.Key)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			// The claim was lost (taken over after going stale): another
-			// request owns the key now, so this one must not write.
-			return links.ErrKeyInFlight
-		}
-		return nil
+		return CompleteIdempotencyKey(ctx, tx, done)
 	})
 	if errors.Is(err, ErrConflict) {
 		return links.Link{}, fmt.Errorf("create link %q: %w", l.Code, links.ErrCodeTaken)
@@ -130,81 +118,6 @@ func (s *Store) DeleteLink(ctx context.Context, code string) error {
 		}
 		return nil
 	})
-}
-
-// ClaimIdempotencyKey claims c's key for a request; see the LinkStore
-// interface of the HTTP layer for the contract.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, c links.Claim) (*links.Response, error) {
-	now := c.Now.UTC().Truncate(time.Microsecond)
-	var stored *links.Response
-	err := s.inTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
-			 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
-			c.Scope, c.Key, c.Hash, now, now.Add(c.TTL))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil // claimed
-		}
-		var (
-			hash                  []byte
-			status                sql.NullInt64
-			contentType, location sql.NullString
-			body                  []byte
-			createdAt             time.Time
-			expiresAt             time.Time
-		)
-		err = tx.QueryRowContext(ctx,
-			`SELECT request_hash, response_status, response_content_type, response_location, response_body, created_at, expires_at
-			 FROM idempotency_keys WHERE scope = $1 AND key = $2`, c.Scope, c.Key).
-			Scan(&hash, &status, &contentType, &location, &body, &createdAt, &expiresAt)
-		if err != nil {
-			return err
-		}
-		expired := !now.Before(expiresAt.UTC())
-		stale := !status.Valid && !now.Before(createdAt.UTC().Add(c.StaleAfter))
-		switch {
-		case expired || stale:
-			// Take the key over: it expired, or the request that claimed it
-			// can no longer finish (its write would have completed it). The
-			// row must still be as read: a completion that committed since
-			// (the old request's write landing at its deadline) wins.
-			res, err := tx.ExecContext(ctx,
-				`UPDATE idempotency_keys SET request_hash = $1, response_status = NULL, response_content_type = NULL,
-				 response_location = NULL, response_body = NULL, created_at = $2, expires_at = $3
-				 WHERE scope = $4 AND key = $5 AND created_at = $6 AND response_status IS NOT DISTINCT FROM $7`,
-				c.Hash, now, now.Add(c.TTL), c.Scope, c.Key, createdAt, status)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return links.ErrKeyInFlight
-			}
-			return nil
-		case !bytes.Equal(hash, c.Hash):
-			return links.ErrKeyReused
-		case !status.Valid:
-			return links.ErrKeyInFlight
-		}
-		stored = &links.Response{Status: int(status.Int64), ContentType: contentType.String, Location: location.String, Body: body}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return stored, nil
-}
-
-// ReleaseIdempotencyKey drops an unfinished claim.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
-	_, err := s.db.ExecContext(ctx,
-		`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response_status IS NULL`, scope, key)
-	if err != nil {
-		return classify("release idempotency key", err)
-	}
-	return nil
 }
 
 // AppendClicks appends a batch of click counts to the click log and
@@ -327,12 +240,8 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, p
 			return err
 		}
 		purgedLinks, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, now)
-		if err != nil {
-			return err
-		}
-		purgedKeys, _ = res.RowsAffected()
-		return nil
+		purgedKeys, err = PurgeIdempotencyKeys(ctx, tx, now)
+		return err
 	})
 	return purgedLinks, purgedKeys, err
 }

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links"
 )
 
@@ -19,8 +19,7 @@ import (
 func linkContract(t *testing.T, s *Store, dialect string) {
 	t.Run("create and get", func(t *testing.T) { createAndGet(t, s) })
 	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
-	t.Run("idempotency keys", func(t *testing.T) { idempotencyKeys(t, s) })
-	t.Run("concurrent claims", func(t *testing.T) { concurrentClaims(t, s) })
+	t.Run("idempotency completed with a link", func(t *testing.T) { linkCompletion(t, s) })
 	t.Run("clicks", func(t *testing.T) { clicks(t, s) })
 	t.Run("concurrent folds", func(t *testing.T) { concurrentFolds(t, s, dialect) })
 	t.Run("purge", func(t *testing.T) { purge(t, s) })
@@ -76,83 +75,6 @@ func listAndDelete(t *testing.T, s *Store) {
 	}
 	if _, err := s.Link(ctx, "list0"); !errors.Is(err, links.ErrNotFound) {
 		t.Errorf("Link(deleted) = %v, want links.ErrNotFound", err)
-	}
-}
-
-func idempotencyKeys(t *testing.T, s *Store) {
-	ctx := t.Context()
-	now := time.Now()
-	claim := func(key, body string, at time.Time) links.Claim {
-		return links.Claim{Scope: "token:a", Key: key, Hash: links.RequestHash("POST", "/v1/links", []byte(body)),
-			Now: at, TTL: time.Hour, StaleAfter: time.Minute}
-	}
-	check := func(name string, c links.Claim, wantResp *links.Response, wantErr error) {
-		t.Helper()
-		got, err := s.ClaimIdempotencyKey(ctx, c)
-		if !errors.Is(err, wantErr) {
-			t.Fatalf("%s: ClaimIdempotencyKey() error = %v, want %v", name, err, wantErr)
-		}
-		if diff := cmp.Diff(wantResp, got); diff != "" {
-			t.Errorf("%s: stored response (-want +got):\n%s", name, diff)
-		}
-	}
-	check("first claim", claim("k1", "a", now), nil, nil)
-	check("same request while in flight", claim("k1", "a", now), nil, links.ErrKeyInFlight)
-	check("other request", claim("k1", "b", now), nil, links.ErrKeyReused)
-	check("same key, other scope", links.Claim{Scope: "token:b", Key: "k1", Hash: []byte("x"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}, nil, nil)
-
-	resp := links.Response{Status: 201, ContentType: "application/json", Location: "/v1/links/idem1", Body: []byte(`{"code":"idem1"}`)}
-	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now},
-		&links.Completion{Scope: "token:a", Key: "k1", Response: resp}); err != nil {
-		t.Fatal(err)
-	}
-	check("replay", claim("k1", "a", now), &resp, nil)
-	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k1"); err != nil {
-		t.Fatal(err)
-	}
-	check("a finished key is not released", claim("k1", "a", now), &resp, nil)
-
-	// A failed write leaves nothing, not even the completion.
-	check("claim k2", claim("k2", "a", now), nil, nil)
-	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now},
-		&links.Completion{Scope: "token:a", Key: "k2", Response: resp}); !errors.Is(err, links.ErrCodeTaken) {
-		t.Fatalf("CreateLink(taken code) = %v, want ErrCodeTaken", err)
-	}
-	check("k2 still in flight", claim("k2", "a", now), nil, links.ErrKeyInFlight)
-	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2"); err != nil {
-		t.Fatal(err)
-	}
-	check("k2 claimable after release", claim("k2", "a", now), nil, nil)
-
-	check("stale claim taken over", claim("k2", "a", now.Add(2*time.Minute)), nil, nil)
-	check("expired key reused for another request", claim("k1", "other", now.Add(2*time.Hour)), nil, nil)
-}
-
-// concurrentClaims races claims of one key: exactly one wins.
-func concurrentClaims(t *testing.T, s *Store) {
-	const n = 8
-	var wg sync.WaitGroup
-	results := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			_, err := s.ClaimIdempotencyKey(t.Context(), links.Claim{Scope: "token:race", Key: "k", Hash: []byte("h"),
-				Now: time.Now(), TTL: time.Hour, StaleAfter: time.Minute})
-			results <- err
-		})
-	}
-	wg.Wait()
-	close(results)
-	won := 0
-	for err := range results {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, links.ErrKeyInFlight):
-			t.Errorf("concurrent claim error = %v, want nil or ErrKeyInFlight", err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d of %d concurrent claims won, want exactly 1", won, n)
 	}
 }
 
@@ -261,7 +183,7 @@ func purge(t *testing.T, s *Store) {
 	if err := s.AppendClicks(ctx, map[int64]int64{gone.ID: 5}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ClaimIdempotencyKey(ctx, links.Claim{Scope: "p", Key: "old", Hash: []byte("h"), Now: now.Add(-2 * time.Hour), TTL: time.Hour}); err != nil {
+	if _, err := s.ClaimIdempotencyKey(ctx, idempotency.Claim{Scope: "p", Key: "old", Hash: []byte("h"), Now: now.Add(-2 * time.Hour), TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	nl, nk, err := s.PurgeExpired(ctx, now)
@@ -316,5 +238,33 @@ func createAndGet(t *testing.T, s *Store) {
 	}
 	if _, err := s.Link(ctx, "missing"); !errors.Is(err, links.ErrNotFound) {
 		t.Errorf("Link(missing) error = %v, want links.ErrNotFound", err)
+	}
+}
+
+// linkCompletion: a link created under a claimed key stores its response
+// with it; a create that fails leaves the key in flight, not completed.
+func linkCompletion(t *testing.T, s *Store) {
+	ctx, now := t.Context(), time.Now()
+	claim := idempotency.Claim{Scope: "token:a", Key: "link1", Hash: []byte("h"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}
+	if _, err := s.ClaimIdempotencyKey(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	resp := idempotency.Response{Status: 201, ContentType: "application/json", Location: "/v1/links/idem1", Body: []byte(`{"code":"idem1"}`)}
+	done := &idempotency.Completion{Scope: "token:a", Key: "link1", Response: resp}
+	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now}, done); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ClaimIdempotencyKey(ctx, claim); err != nil || got == nil || got.Location != resp.Location {
+		t.Errorf("claim after the create = %+v, %v; want the stored response", got, err)
+	}
+	claim.Key, done.Key = "link2", "link2"
+	if _, err := s.ClaimIdempotencyKey(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateLink(ctx, links.Link{Code: "idem1", URL: "https://example.com", CreatedAt: now}, done); !errors.Is(err, links.ErrCodeTaken) {
+		t.Fatalf("CreateLink(taken code) = %v, want ErrCodeTaken", err)
+	}
+	if _, err := s.ClaimIdempotencyKey(ctx, claim); !errors.Is(err, idempotency.ErrKeyInFlight) {
+		t.Errorf("claim after a failed create = %v, want ErrKeyInFlight: the failed write completed nothing", err)
 	}
 }

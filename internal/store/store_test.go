@@ -72,6 +72,7 @@ func TestContract(t *testing.T) {
 }
 
 func contract(t *testing.T, s *Store, dialect string) {
+	idempotencyContract(t, s)
 	linkContract(t, s, dialect) // example
 }
 

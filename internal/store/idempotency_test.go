@@ -1,0 +1,122 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dozen-go/dozen/internal/idempotency"
+)
+
+// idempotencyContract checks the idempotency keys on either database.
+func idempotencyContract(t *testing.T, s *Store) {
+	t.Run("idempotency keys", func(t *testing.T) { idempotencyKeys(t, s) })
+	t.Run("concurrent claims", func(t *testing.T) { concurrentClaims(t, s) })
+}
+
+func idempotencyKeys(t *testing.T, s *Store) {
+	ctx := t.Context()
+	now := time.Now()
+	claim := func(key, body string, at time.Time) idempotency.Claim {
+		return idempotency.Claim{Scope: "token:a", Key: key, Hash: idempotency.RequestHash("POST", "/v1/things", []byte(body)),
+			Now: at, TTL: time.Hour, StaleAfter: time.Minute}
+	}
+	check := func(name string, c idempotency.Claim, wantResp *idempotency.Response, wantErr error) {
+		t.Helper()
+		got, err := s.ClaimIdempotencyKey(ctx, c)
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("%s: ClaimIdempotencyKey() error = %v, want %v", name, err, wantErr)
+		}
+		if diff := cmp.Diff(wantResp, got); diff != "" {
+			t.Errorf("%s: stored response (-want +got):\n%s", name, diff)
+		}
+	}
+	check("first claim", claim("k1", "a", now), nil, nil)
+	check("same request while in flight", claim("k1", "a", now), nil, idempotency.ErrKeyInFlight)
+	check("other request", claim("k1", "b", now), nil, idempotency.ErrKeyReused)
+	check("same key, other scope", idempotency.Claim{Scope: "token:b", Key: "k1", Hash: []byte("x"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}, nil, nil)
+
+	resp := idempotency.Response{Status: 201, ContentType: "application/json", Location: "/v1/things/1", Body: []byte(`{"id":1}`)}
+	write := func(key string, fail error) error {
+		return s.inTx(ctx, "write", func(tx *sql.Tx) error {
+			if err := CompleteIdempotencyKey(ctx, tx, &idempotency.Completion{Scope: "token:a", Key: key, Response: resp}); err != nil {
+				return err
+			}
+			return fail // a write that fails after the completion rolls both back
+		})
+	}
+	if err := write("k1", nil); err != nil {
+		t.Fatal(err)
+	}
+	check("replay", claim("k1", "a", now), &resp, nil)
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	check("a finished key is not released", claim("k1", "a", now), &resp, nil)
+
+	// A failed write leaves nothing, not even the completion.
+	check("claim k2", claim("k2", "a", now), nil, nil)
+	failed := errors.New("insert failed")
+	if err := write("k2", failed); !errors.Is(err, failed) {
+		t.Fatalf("failing write = %v, want its error", err)
+	}
+	check("k2 still in flight", claim("k2", "a", now), nil, idempotency.ErrKeyInFlight)
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2"); err != nil {
+		t.Fatal(err)
+	}
+	check("k2 claimable after release", claim("k2", "a", now), nil, nil)
+
+	check("stale claim taken over", claim("k2", "a", now.Add(2*time.Minute)), nil, nil)
+	check("expired key reused for another request", claim("k1", "other", now.Add(2*time.Hour)), nil, nil)
+	if err := write("k3", nil); !errors.Is(err, idempotency.ErrKeyInFlight) {
+		t.Errorf("completing an unclaimed key = %v, want ErrKeyInFlight", err)
+	}
+
+	purged, err := inTx(t, s, func(tx *sql.Tx) (int64, error) { return PurgeIdempotencyKeys(ctx, tx, now.Add(3*time.Hour)) })
+	if err != nil || purged == 0 {
+		t.Errorf("PurgeIdempotencyKeys(after every expiry) = %d, %v; want the keys purged", purged, err)
+	}
+	check("purged key claimable", claim("k1", "a", now.Add(3*time.Hour)), nil, nil)
+}
+
+// inTx runs fn in a transaction of s and returns its result.
+func inTx[T any](t *testing.T, s *Store, fn func(*sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.inTx(t.Context(), "test", func(tx *sql.Tx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// concurrentClaims races claims of one key: exactly one wins.
+func concurrentClaims(t *testing.T, s *Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	results := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := s.ClaimIdempotencyKey(t.Context(), idempotency.Claim{Scope: "token:race", Key: "k", Hash: []byte("h"),
+				Now: time.Now(), TTL: time.Hour, StaleAfter: time.Minute})
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, idempotency.ErrKeyInFlight):
+			t.Errorf("concurrent claim error = %v, want nil or ErrKeyInFlight", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent claims won, want exactly 1", won, n)
+	}
+}
