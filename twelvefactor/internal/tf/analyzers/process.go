@@ -231,6 +231,33 @@ func serverCall(fn *types.Func) (srv *server, serves, stops bool) {
 	return nil, false, false
 }
 
+// otherModule reports whether fn belongs to a module other than the one
+// analyzed and is not in the standard library or a server's own package.
+func otherModule(pass *analysis.Pass, fn *types.Func) bool {
+	if fn.Pkg() == nil {
+		return false
+	}
+	p := fn.Pkg().Path()
+	if !strings.Contains(strings.Split(p, "/")[0], ".") {
+		return false // the standard library
+	}
+	if strings.HasPrefix(fn.Name(), "Register") {
+		return false // pb.RegisterFooServer(srv, …): generated, it never stops a server
+	}
+	for _, srv := range servers {
+		// The server's own packages: echo, grpc/health, grpc/reflection.
+		own := srv.typ[:strings.LastIndex(srv.typ, ".")]
+		if p == own || strings.HasPrefix(p, own+"/") {
+			return false
+		}
+	}
+	module := strings.Split(pass.Pkg.Path(), "/")[0] // GOPATH mode: the first element
+	if pass.Module != nil {
+		module = pass.Module.Path
+	}
+	return p != module && !strings.HasPrefix(p, module+"/")
+}
+
 // receiverObj returns the variable a method call is made on, or nil.
 func receiverObj(pass *analysis.Pass, call *ast.CallExpr) types.Object {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
@@ -294,12 +321,17 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			}
 			var starts []start
 			stopped := make(map[string]bool)
-			// handed are the variables passed to a function: a server
-			// handed to a helper (routing.GracefulShutdown(srv, …)) may
-			// be stopped there, in code this run does not load.
+			// handed are the variables passed to a function of another
+			// module: a server handed to a library's helper
+			// (routing.GracefulShutdown(srv, …)) may be stopped there, in
+			// code this run does not read. The program-wide view covers
+			// helpers of this module.
 			handed := make(map[types.Object]bool)
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				for _, a := range call.Args {
+					if !otherModule(pass, fn) {
+						break
+					}
 					if u, ok := ast.Unparen(a).(*ast.UnaryExpr); ok && u.Op == token.AND {
 						a = u.X
 					}

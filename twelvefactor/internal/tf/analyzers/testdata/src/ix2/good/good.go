@@ -18,11 +18,3 @@ func Serve(ctx context.Context, srv *http.Server) error {
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
-
-// ServeHanded hands the server to a helper of another package, which
-// stops it.
-func ServeHanded(stop func(*http.Server)) error {
-	srv := &http.Server{}
-	go stop(srv)
-	return srv.ListenAndServe()
-}
