@@ -1,11 +1,12 @@
 // Package migrations holds the database schema as golang-migrate SQL files,
-// one directory per SQL dialect, embedded in every binary that imports it so
-// a release needs nothing beside the binary (factors V and XII).
+// embedded in every binary that imports it so a release needs nothing
+// beside the binary (factors V and XII): one directory per SQL dialect,
+// and shared/ for migrations whose SQL both dialects run as it is.
 //
 // Files are named NNNNNN_title.up.sql and NNNNNN_title.down.sql. Every
-// version has both files, in every dialect directory, under the same title.
-// golang-migrate skips a file whose name does not match silently; Check
-// refuses it, and a test runs Check on the embedded files.
+// version has both files, under the same title, either in shared/ or in
+// every dialect directory. golang-migrate skips a file whose name does not
+// match silently; List refuses it, and a test lists the embedded files.
 package migrations
 
 import (
@@ -16,13 +17,18 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
-// files holds the dialect directories. Whole directories are embedded, not
-// *.sql, so that a misnamed file is seen by Check instead of left out.
+// files holds the dialect directories and shared/. Whole directories are
+// embedded, not *.sql, so that a misnamed file is seen by List instead of
+// left out.
 //
-//go:embed postgres sqlite
+//go:embed postgres sqlite shared
 var files embed.FS
+
+// Shared is the directory of migrations that every dialect runs.
+const Shared = "shared"
 
 // The SQL dialects, each with a directory of migrations.
 const (
@@ -33,13 +39,65 @@ const (
 // Dialects lists the SQL dialects that have a directory of migrations.
 func Dialects() []string { return []string{Postgres, SQLite} }
 
-// FS returns the migrations for dialect ("postgres" or "sqlite"), with the
-// files at its root as golang-migrate's iofs source expects.
+// FS returns the migrations for dialect ("postgres" or "sqlite"): its own
+// directory and shared/, seen as one directory with the files at its root,
+// as golang-migrate's iofs source expects.
 func FS(dialect string) (fs.FS, error) {
 	if !slices.Contains(Dialects(), dialect) {
 		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
 	}
-	return fs.Sub(files, dialect)
+	return Overlay(files, dialect)
+}
+
+// Overlay returns the directory dir of root and root's shared/ as one
+// directory. A file name in both is an error: a version is either shared
+// or written per dialect.
+func Overlay(root fs.FS, dir string) (fs.FS, error) {
+	own, err := fs.Sub(root, dir)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := fs.Sub(root, Shared)
+	if err != nil {
+		return nil, err
+	}
+	o := overlay{own, shared}
+	entries, err := o.ReadDir(".")
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(entries); i++ {
+		if entries[i].Name() == entries[i-1].Name() {
+			return nil, fmt.Errorf("%s: in both %s/ and %s/", entries[i].Name(), dir, Shared)
+		}
+	}
+	return o, nil
+}
+
+// overlay is two directories seen as one.
+type overlay [2]fs.FS
+
+func (o overlay) Open(name string) (fs.File, error) {
+	f, err := o[0].Open(name)
+	if errors.Is(err, fs.ErrNotExist) && name != "." {
+		return o[1].Open(name)
+	}
+	return f, err
+}
+
+// ReadDir lists both directories' entries, sorted by name; a directory
+// missing from one of them counts as empty.
+func (o overlay) ReadDir(name string) ([]fs.DirEntry, error) {
+	var all []fs.DirEntry
+	for _, d := range o {
+		entries, err := fs.ReadDir(d, name)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		all = append(all, entries...)
+	}
+	slices.SortStableFunc(all, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return all, nil
 }
 
 // namePattern is the file name golang-migrate understands, narrowed to

@@ -71,18 +71,19 @@ func TestCheckDialectsAgree(t *testing.T) {
 	}
 }
 
-// checkDialects runs List on every dialect directory of root and checks that the
-// dialects agree on versions and titles, so no database falls behind
-// another.
+// checkDialects lists every dialect's migrations (its directory and
+// shared/) in root and checks that the dialects agree on versions and
+// titles, so no database falls behind another.
 func checkDialects(root fs.FS) error {
 	var first []Migration
 	var errs []error
 	for i, d := range Dialects() {
-		sub, err := fs.Sub(root, d)
+		dir, err := Overlay(root, d)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
-		list, err := List(sub)
+		list, err := List(dir)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", d, err))
 			continue
@@ -96,4 +97,30 @@ func checkDialects(root fs.FS) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func TestSharedMigrations(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
+	fsys := fstest.MapFS{
+		"postgres/000001_a.up.sql": sql, "postgres/000001_a.down.sql": sql,
+		"sqlite/000001_a.up.sql": sql, "sqlite/000001_a.down.sql": sql,
+		"shared/000002_b.up.sql": sql, "shared/000002_b.down.sql": sql,
+	}
+	if err := checkDialects(fsys); err != nil {
+		t.Fatalf("checkDialects(a per dialect, b shared) = %v, want nil", err)
+	}
+	dir, err := Overlay(fsys, Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := List(dir); err != nil || len(list) != 2 || list[1] != (Migration{2, "b"}) {
+		t.Errorf("List(postgres and shared) = %v, %v; want versions 1 and 2", list, err)
+	}
+	if b, err := fs.ReadFile(dir, "000002_b.up.sql"); err != nil || string(b) != "SELECT 1;" {
+		t.Errorf("ReadFile(shared migration) = %q, %v", b, err)
+	}
+	fsys["sqlite/000002_b.up.sql"] = sql
+	if _, err := Overlay(fsys, SQLite); err == nil || !strings.Contains(err.Error(), "in both") {
+		t.Errorf("Overlay(a version in sqlite/ and shared/) = %v, want an error naming both", err)
+	}
 }

@@ -127,7 +127,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 // commands lists every command by name.
 func commands() map[string]command {
-	var dir string
+	var (
+		dir    string
+		shared bool
+	)
 	return map[string]command{
 		"migrate up": {
 			help: "Applies every pending migration. Two at once are safe: one applies, the other\nwaits up to MIGRATION_LOCK_TIMEOUT for it, then finds nothing to do.",
@@ -148,10 +151,13 @@ func commands() map[string]command {
 			run:  migrateForce,
 		},
 		"migrate create": {
-			args:  "NAME",
-			help:  "Writes the next-numbered empty up and down files named NAME (lowercase\nsnake_case) into each dialect directory of the migrations directory.",
-			flags: func(fs *flag.FlagSet) { fs.StringVar(&dir, "dir", "migrations", "the migrations directory") },
-			run:   func(e env, fs *flag.FlagSet) error { return migrateCreate(e, fs, dir) },
+			args: "NAME",
+			help: "Writes the next-numbered empty up and down files named NAME (lowercase\nsnake_case) into each dialect directory of the migrations directory, or\nwith -shared into shared/, for SQL that every dialect runs as it is.",
+			flags: func(fs *flag.FlagSet) {
+				fs.StringVar(&dir, "dir", "migrations", "the migrations directory")
+				fs.BoolVar(&shared, "shared", false, "write one pair into shared/ instead of one per dialect")
+			},
+			run: func(e env, fs *flag.FlagSet) error { return migrateCreate(e, fs, dir, shared) },
 		},
 		"config": {
 			help: "Prints every setting with its effective value, one NAME=value per line.\nSecrets, and passwords inside URLs, are masked.",
@@ -308,7 +314,7 @@ func migrateForce(e env, fs *flag.FlagSet) error {
 // migrationName is the title part of a migration file name.
 var migrationName = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
 
-func migrateCreate(e env, fs *flag.FlagSet, dir string) error {
+func migrateCreate(e env, fs *flag.FlagSet, dir string, shared bool) error {
 	if fs.NArg() != 1 {
 		return usagef("migrate create needs NAME, such as add_links_owner")
 	}
@@ -318,14 +324,25 @@ func migrateCreate(e env, fs *flag.FlagSet, dir string) error {
 	}
 	next := uint(1)
 	for _, d := range migrations.Dialects() {
-		latest, err := migrations.Latest(os.DirFS(filepath.Join(dir, d)))
+		all, err := migrations.Overlay(os.DirFS(dir), d)
+		if err != nil {
+			return fmt.Errorf("migrate create: %w", err)
+		}
+		latest, err := migrations.Latest(all)
 		if err != nil {
 			return fmt.Errorf("migrate create: %s: %w", filepath.Join(dir, d), err)
 		}
 		next = max(next, latest+1)
 	}
+	dirs, advice := migrations.Dialects(), "Write both dialects"
+	if shared {
+		dirs, advice = []string{migrations.Shared}, "Write SQL that every dialect runs"
+		if err := os.MkdirAll(filepath.Join(dir, migrations.Shared), 0o755); err != nil { //nolint:gosec // a source directory of the team's repository
+			return fmt.Errorf("migrate create: %w", err)
+		}
+	}
 	var created []string
-	for _, d := range migrations.Dialects() {
+	for _, d := range dirs {
 		for _, way := range []string{"up", "down"} {
 			path := filepath.Join(dir, d, fmt.Sprintf("%06d_%s.%s.sql", next, name, way))
 			body := fmt.Sprintf("-- %s migration %06d (%s): %s.\n", strings.ToUpper(way[:1])+way[1:], next, d, name)
@@ -335,7 +352,7 @@ func migrateCreate(e env, fs *flag.FlagSet, dir string) error {
 			created = append(created, path)
 		}
 	}
-	fmt.Fprintf(e.stdout, "created:\n  %s\nWrite both dialects; each file runs in one transaction.\n", strings.Join(created, "\n  "))
+	fmt.Fprintf(e.stdout, "created:\n  %s\n%s; each file runs in one transaction.\n", strings.Join(created, "\n  "), advice)
 	return nil
 }
 

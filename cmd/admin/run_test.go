@@ -153,8 +153,12 @@ func TestMigrateCreate(t *testing.T) {
 			t.Errorf("admin migrate create %s = exit %d (%s), want %d", tt.name, code, stderr, tt.wantCode)
 		}
 	}
+	if code, _, stderr := admin(t, nil, "migrate", "create", "-dir", dir, "-shared", "add_notes"); code != 0 {
+		t.Errorf("admin migrate create -shared add_notes = exit %d (%s), want 0", code, stderr)
+	}
 	for _, f := range []string{"postgres/000008_add_owner.up.sql", "postgres/000008_add_owner.down.sql",
-		"sqlite/000008_add_owner.up.sql", "sqlite/000008_add_owner.down.sql"} {
+		"sqlite/000008_add_owner.up.sql", "sqlite/000008_add_owner.down.sql",
+		"shared/000009_add_notes.up.sql", "shared/000009_add_notes.down.sql"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("migrate create did not write %s: %v", f, err)
 		}

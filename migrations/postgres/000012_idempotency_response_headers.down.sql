@@ -1,3 +1,0 @@
-ALTER TABLE idempotency_keys
-    DROP COLUMN response_location,
-    DROP COLUMN response_content_type;
