@@ -22,9 +22,9 @@ import (
 // exchange is the state that one request's middleware share, in the one
 // allocation the stack makes per request: the context handed down (a
 // logging.Scope, which puts the request id on every log line), the
-// client's address and the response recorder. The
-// middleware fill it in, outermost first, before the handler runs; after
-// that only the recorder changes.
+// client's address and the response recorder. The middleware fill it in,
+// outermost first, before the handler runs; after that only the recorder
+// changes.
 type exchange struct {
 	logging.Scope
 	clientIP netip.Addr   // the zero Addr when unknown
@@ -269,7 +269,7 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				}
 				status := e.rec.status
 				switch {
-				case !done:
+				case !done: // a panic cut it off: what was sent, else a 500
 					if status == 0 {
 						status = http.StatusInternalServerError
 					}
