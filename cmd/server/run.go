@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	defer db.Close()
 	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
+	st := store.New(db.SQL)
 
 	var rdb *redis.Client // nil without REDIS_URL
 	if cfg.Redis.URL.IsSet() {
@@ -74,8 +75,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
-	st := store.New(db.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
-	clicks := links.NewClicks(st, log, cfg.Links.ClickFlushInterval, p.Tracer)
+	linkStore := st.WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
+	clicks := links.NewClicks(linkStore, log, cfg.Links.ClickFlushInterval, p.Tracer)
 	clicksCtx, stopClicks := context.WithCancel(context.WithoutCancel(ctx))
 	clicksDone := make(chan struct{})
 	go func() { clicks.Run(clicksCtx); close(clicksDone) }()
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	linkDeps := httpapi.LinkDeps{
 		Config:      cfg.Links,
-		Store:       st,
+		Store:       linkStore,
 		Cache:       linkCache,
 		Clicks:      clicks,
 		CreateLimit: httpapi.NewRateLimit(log, "create", cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer cancelBase()
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer,
+			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer, Store: st,
 			Links: linkDeps, // example
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,

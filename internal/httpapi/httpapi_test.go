@@ -19,8 +19,10 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/store"
 )
 
 // testDeps returns Deps with a fresh registry and a logger writing JSON
@@ -42,8 +44,21 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 		Metrics: reg,
 		Health:  health.NewChecker(log, time.Second, 0),
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
+		Store:   testStore(t),
 		Links:   exampleDeps(cfg.Links, log), // example
 	}, reg, logs
+}
+
+// testStore returns a store over an embedded database of the test's own,
+// migrated, that goes when the test ends.
+func testStore(t *testing.T) *store.Store {
+	t.Helper()
+	db, err := database.OpenChecked(t.Context(), config.Database{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return store.New(db.SQL)
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

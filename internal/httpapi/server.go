@@ -13,6 +13,7 @@ import (
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/store"
 )
 
 // Deps is what the HTTP interface needs from the rest of the service.
@@ -26,7 +27,9 @@ type Deps struct {
 	Build   buildinfo.Info
 	// Tracer traces each request; nil when tracing is off.
 	Tracer trace.TracerProvider
-	Links  LinkDeps // example
+	// Store is the service's database, for the handlers of its routes.
+	Store *store.Store
+	Links LinkDeps // example
 }
 
 // NewServer returns the public HTTP handler with every route of routes.go
