@@ -22,7 +22,7 @@ import (
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
 	now := c.Now.UTC().Truncate(time.Microsecond)
 	var stored *idempotency.Response
-	err := s.inTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
+	err := s.InTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
 			 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,

@@ -42,7 +42,7 @@ func idempotencyKeys(t *testing.T, s *Store) {
 
 	resp := idempotency.Response{Status: 201, ContentType: "application/json", Location: "/v1/things/1", Body: []byte(`{"id":1}`)}
 	write := func(key string, fail error) error {
-		return s.inTx(ctx, "write", func(tx *sql.Tx) error {
+		return s.InTx(ctx, "write", func(tx *sql.Tx) error {
 			if err := CompleteIdempotencyKey(ctx, tx, &idempotency.Completion{Scope: "token:a", Key: key, Response: resp}); err != nil {
 				return err
 			}
@@ -76,17 +76,17 @@ func idempotencyKeys(t *testing.T, s *Store) {
 		t.Errorf("completing an unclaimed key = %v, want ErrKeyInFlight", err)
 	}
 
-	purged, err := inTx(t, s, func(tx *sql.Tx) (int64, error) { return PurgeIdempotencyKeys(ctx, tx, now.Add(3*time.Hour)) })
+	purged, err := inTxResult(t, s, func(tx *sql.Tx) (int64, error) { return PurgeIdempotencyKeys(ctx, tx, now.Add(3*time.Hour)) })
 	if err != nil || purged == 0 {
 		t.Errorf("PurgeIdempotencyKeys(after every expiry) = %d, %v; want the keys purged", purged, err)
 	}
 	check("purged key claimable", claim("k1", "a", now.Add(3*time.Hour)), nil, nil)
 }
 
-// inTx runs fn in a transaction of s and returns its result.
-func inTx[T any](t *testing.T, s *Store, fn func(*sql.Tx) (T, error)) (T, error) {
+// inTxResult runs fn in a transaction of s and returns its result.
+func inTxResult[T any](t *testing.T, s *Store, fn func(*sql.Tx) (T, error)) (T, error) {
 	var v T
-	err := s.inTx(t.Context(), "test", func(tx *sql.Tx) (err error) {
+	err := s.InTx(t.Context(), "test", func(tx *sql.Tx) (err error) {
 		v, err = fn(tx)
 		return err
 	})

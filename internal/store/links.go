@@ -31,7 +31,7 @@ func (s *Store) CreateLink(ctx context.Context, l links.Link, done *idempotency.
 		expires = sql.NullTime{Time: l.ExpiresAt.UTC().Truncate(time.Microsecond), Valid: true}
 		l.ExpiresAt = &expires.Time
 	}
-	err := s.inTx(ctx, "create link", func(tx *sql.Tx) error {
+	err := s.InTx(ctx, "create link", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx,
 			`INSERT INTO links (code, url, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 			l.Code, l.URL, l.CreatedAt, expires).Scan(&l.ID)
@@ -102,7 +102,7 @@ func (s *Store) ListLinks(ctx context.Context, afterID int64, limit int) ([]link
 // DeleteLink deletes the link with the code and its unfolded clicks, or
 // returns links.ErrNotFound.
 func (s *Store) DeleteLink(ctx context.Context, code string) error {
-	return s.inTx(ctx, "delete link", func(tx *sql.Tx) error {
+	return s.InTx(ctx, "delete link", func(tx *sql.Tx) error {
 		// Clicks first: SQLite does not enforce the foreign key's cascade
 		// unless asked per connection, so the store does not rely on it.
 		if _, err := tx.ExecContext(ctx,
@@ -124,7 +124,7 @@ func (s *Store) DeleteLink(ctx context.Context, code string) error {
 // enqueues the job that folds them, in one transaction.
 func (s *Store) AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
-	return s.inTx(ctx, "append clicks", func(tx *sql.Tx) error {
+	return s.InTx(ctx, "append clicks", func(tx *sql.Tx) error {
 		for id, n := range counts {
 			// A link deleted since the click was counted has no row to
 			// refer to; its clicks are dropped with it.
@@ -177,7 +177,7 @@ func (s *Store) FoldClicks(ctx context.Context) (int64, error) {
 // foldBatch folds up to foldBatch log rows with ids up to last, in one
 // transaction, and returns the clicks added and the rows deleted.
 func (s *Store) foldBatch(ctx context.Context, last int64) (clicks int64, rows int, err error) {
-	err = s.inTx(ctx, "fold clicks", func(tx *sql.Tx) error {
+	err = s.InTx(ctx, "fold clicks", func(tx *sql.Tx) error {
 		clicks, rows = 0, 0
 		res, err := tx.QueryContext(ctx,
 			`DELETE FROM click_events WHERE id IN (
@@ -230,7 +230,7 @@ func (s *Store) foldBatch(ctx context.Context, last int64) (clicks int64, rows i
 // now, with the expired links' unfolded clicks.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, purgedKeys int64, err error) {
 	now = now.UTC()
-	err = s.inTx(ctx, "purge expired", func(tx *sql.Tx) error {
+	err = s.InTx(ctx, "purge expired", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
 			`DELETE FROM click_events WHERE link_id IN (SELECT id FROM links WHERE expires_at <= $1)`, now); err != nil {
 			return err

@@ -43,9 +43,11 @@ func New(db *sql.DB) *Store {
 }
 
 // classify wraps err with what was being done, adding the sentinel that
-// tells the caller what kind of failure it was.
+// tells the caller what kind of failure it was. A nil err stays nil.
 func classify(op string, err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	case postgres.IsUniqueViolation(err) || sqlite.IsUniqueViolation(err):
@@ -58,9 +60,11 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// inTx runs fn in a transaction, committing when it returns nil. Errors
-// are classified; the domain's own sentinels pass through as they are.
-func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+// InTx runs fn in a transaction, committing when it returns nil; every
+// write of the store goes through it. Its errors name op and carry a kind:
+// ErrNotFound, ErrConflict, ErrUnavailable, or the error fn returned,
+// which passes through as it is.
+func (s *Store) InTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err)

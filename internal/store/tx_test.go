@@ -30,21 +30,21 @@ func TestInTx(t *testing.T) {
 		}
 	}
 
-	if err := s.inTx(ctx, "insert 1", insert(1)); err != nil {
-		t.Fatalf("inTx(insert 1) = %v, want nil", err)
+	if err := s.InTx(ctx, "insert 1", insert(1)); err != nil {
+		t.Fatalf("InTx(insert 1) = %v, want nil", err)
 	}
 	boom := errors.New("boom")
-	err = s.inTx(ctx, "insert 2 then fail", func(tx *sql.Tx) error {
+	err = s.InTx(ctx, "insert 2 then fail", func(tx *sql.Tx) error {
 		if err := insert(2)(tx); err != nil {
 			return err
 		}
 		return boom
 	})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "insert 2 then fail") {
-		t.Errorf("inTx(failing fn) = %v, want boom wrapped with the operation", err)
+		t.Errorf("InTx(failing fn) = %v, want boom wrapped with the operation", err)
 	}
-	if err := s.inTx(ctx, "insert 1 again", insert(1)); !errors.Is(err, ErrConflict) {
-		t.Errorf("inTx(duplicate) = %v, want ErrConflict", err)
+	if err := s.InTx(ctx, "insert 1 again", insert(1)); !errors.Is(err, ErrConflict) {
+		t.Errorf("InTx(duplicate) = %v, want ErrConflict", err)
 	}
 
 	var got []int
