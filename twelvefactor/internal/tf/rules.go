@@ -96,9 +96,9 @@ type Rule struct {
 
 // rules is the registry, in checklist order.
 var rules = []Rule{
-	{"I1", "I", Warning, "One go.mod at the root, no nested modules",
-		"One codebase is one module: a nested module is versioned and built apart, and gonew cuts it out of a template.",
-		"Keep one go.mod at the repository root: merge nested modules into it, or move them to repositories of their own."},
+	{"I1", "I", Warning, "One module builds the service",
+		"One codebase is one module: a service built with a nested module (replace => ./lib) is versioned and built in pieces, and gonew cuts the piece out of a template.",
+		"Merge the nested module into the root one, or publish it and require a version."},
 	{"I2", "I", Warning, "No code branches on the deploy name",
 		"Deploys differ in config, not code: `if env == \"production\"` and `//go:build prod` ship code that was never run anywhere else.",
 		"Turn the difference into a setting with its own name (e.g. LOG_FORMAT, TRACE_SAMPLE_RATE) and set it per deploy."},
