@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Check is one backing service's health check.
@@ -115,4 +118,37 @@ func (c *Checker) logChange(ctx context.Context, ch Check, err error) {
 	case err == nil && !wasOK:
 		c.log.LogAttrs(ctx, slog.LevelInfo, "backing service up", slog.String("service", ch.Name))
 	}
+}
+
+var (
+	readyDesc = prometheus.NewDesc("ready",
+		"1 when the process would answer /readyz with 200: every required backing service answers and no shutdown has begun.", nil, nil)
+	serviceUpDesc = prometheus.NewDesc("backing_service_up",
+		"1 when the backing service answered its last readiness check; required says whether it fails readiness.",
+		[]string{"service", "required"}, nil)
+)
+
+// Describe implements prometheus.Collector: a Checker exports readiness
+// as metrics, so that an alert can fire on a process that stays unready.
+func (c *Checker) Describe(ch chan<- *prometheus.Desc) {
+	ch <- readyDesc
+	ch <- serviceUpDesc
+}
+
+// Collect implements prometheus.Collector. It reads the same cached,
+// bounded report /readyz answers with.
+func (c *Checker) Collect(ch chan<- prometheus.Metric) {
+	r := c.Check(context.Background())
+	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, boolValue(r.Ready))
+	for _, res := range r.Checks {
+		ch <- prometheus.MustNewConstMetric(serviceUpDesc, prometheus.GaugeValue, boolValue(res.OK),
+			res.Name, strconv.FormatBool(res.Required))
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -3,12 +3,16 @@ package health
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -59,5 +63,40 @@ func TestCheckerCachesAndShutsDown(t *testing.T) {
 	c.Shutdown()
 	if r := c.Check(t.Context()); r.Ready || !r.ShuttingDown {
 		t.Errorf("Check() after Shutdown = %+v, want not ready, shutting down", r)
+	}
+}
+
+func TestReadinessMetrics(t *testing.T) {
+	var dbUp atomic.Bool
+	c := NewChecker(discard, time.Second, 0,
+		Check{"db", true, func(context.Context) error {
+			if dbUp.Load() {
+				return nil
+			}
+			return errors.New("down")
+		}},
+		Check{"cache", false, func(context.Context) error { return nil }})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	want := func(ready int, db int) string {
+		return fmt.Sprintf(`# HELP backing_service_up 1 when the backing service answered its last readiness check; required says whether it fails readiness.
+# TYPE backing_service_up gauge
+backing_service_up{required="false",service="cache"} 1
+backing_service_up{required="true",service="db"} %d
+# HELP ready 1 when the process would answer /readyz with 200: every required backing service answers and no shutdown has begun.
+# TYPE ready gauge
+ready %d
+`, db, ready)
+	}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want(0, 0))); err != nil {
+		t.Errorf("database down: %v", err)
+	}
+	dbUp.Store(true)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want(1, 1))); err != nil {
+		t.Errorf("all up: %v", err)
+	}
+	c.Shutdown()
+	if err := testutil.GatherAndCompare(reg, strings.NewReader("# HELP ready 1 when the process would answer /readyz with 200: every required backing service answers and no shutdown has begun.\n# TYPE ready gauge\nready 0\n")); err != nil {
+		t.Errorf("shutting down: %v", err)
 	}
 }

@@ -126,8 +126,9 @@ func (p *Process) OpenDatabase(ctx context.Context) (*database.DB, error) {
 // ServeAdmin serves the private admin listener (package adminhttp) on
 // ADMIN_ADDR, with the probes of checker, and returns its address. It
 // stops in Close, after the process's own work, so that metrics stay
-// scrapable while the process drains.
+// scrapable while the process drains. Readiness joins the metrics.
 func (p *Process) ServeAdmin(checker *health.Checker) (net.Addr, error) {
+	p.Metrics.MustRegister(checker)
 	ln, err := net.Listen("tcp", p.Config.AdminAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on ADMIN_ADDR: %w", err)
