@@ -166,7 +166,9 @@ func scrapeRunning(t *testing.T) map[string]bool {
 		t.Fatalf("redirect = %d, want 302", status)
 	}
 	// The click's fold job has run once the worker counts an outcome.
-	if !eventually(20*time.Second, func() bool { return strings.Contains(scrape(t, wrk.admin), `jobs_total{kind="fold_clicks",outcome="completed"}`) }) {
+	if !eventually(20*time.Second, func() bool {
+		return strings.Contains(scrape(t, wrk.admin), `jobs_total{kind="fold_clicks",outcome="completed"}`)
+	}) {
 		t.Fatal("the worker ran no fold job within 20s")
 	}
 	names := map[string]bool{}
