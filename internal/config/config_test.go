@@ -277,6 +277,7 @@ func TestLoadBackingServiceURLs(t *testing.T) {
 	}
 }
 
+// example: API_TOKENS is the example's setting.
 func TestAPITokens(t *testing.T) {
 	const (
 		good  = "good-token-0123456789"
@@ -320,6 +321,8 @@ func TestAPITokens(t *testing.T) {
 		})
 	}
 }
+
+// end of example
 
 func TestRedisKeyPrefix(t *testing.T) {
 	tests := []struct{ module, want string }{

@@ -27,11 +27,11 @@ func routes(r chi.Router, d Deps) {
 		// end of example
 
 		// Routes that read a body or wait on a backing service take
-		// bounded: the default body limit and deadline. A route that needs
-		// a smaller limit takes its own limits instead of these, never
-		// both, so that a 413 names the limit that applied.
-		bounded := limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)
-		linkRoutes(r, d, bounded) // example
+		// limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout): the
+		// default body limit and deadline. A route that needs a smaller
+		// limit takes its own limits instead of these, never both, so that
+		// a 413 names the limit that applied.
+		linkRoutes(r, d, limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)) // example
 	})
 }
 

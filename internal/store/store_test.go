@@ -76,6 +76,7 @@ func contract(t *testing.T, s *Store, dialect string) {
 	linkContract(t, s, dialect) // example
 }
 
+// example: only the example's tests race for a row lock.
 // waitForLockWaiters returns once n sessions wait for a lock. On Postgres
 // it asks the server; SQLite does not tell, so it gives them a moment.
 func waitForLockWaiters(t *testing.T, s *Store, dialect string, n int) {
@@ -98,6 +99,8 @@ func waitForLockWaiters(t *testing.T, s *Store, dialect string, n int) {
 		}
 	}
 }
+
+// end of example
 
 // TestUnavailableAndRecovery cuts the store's database off mid-traffic
 // with pg_terminate_backend and checks that queries fail with
