@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/tracing"
 )
 
 // process is one process type (factor VIII): a main package under cmd/
@@ -134,6 +135,16 @@ func waitHTTP(t *testing.T, url string, exited <-chan struct{}) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// tracingVars returns the OTEL_* variables deploy files may set, with
+// their descriptions: the OpenTelemetry SDK reads them, not internal/config.
+func tracingVars() map[string]string {
+	out := map[string]string{}
+	for _, v := range tracing.Variables() {
+		out[v.Name] = v.Description
+	}
+	return out
 }
 
 // configVars returns the names of every setting of internal/config.

@@ -185,7 +185,14 @@ func TestAppJSON(t *testing.T) {
 		}
 	}
 	env := map[string]string{}
+	otel := tracingVars()
 	for name, e := range app.Env {
+		if desc, ok := otel[name]; ok {
+			if !strings.Contains(e.Description, desc) || e.Required {
+				t.Errorf("app.json env %s: want required false and description %q", name, desc)
+			}
+			continue
+		}
 		if _, ok := settings[name]; !ok || slices.Contains(platformSet, name) {
 			t.Errorf("app.json env %s is not a setting of internal/config that Heroku leaves to the app", name)
 		}

@@ -304,6 +304,9 @@ func checkRendering(t *testing.T, r *rendering) {
 	for _, v := range config.Vars(&config.Config{}) {
 		settings[v.Name] = true
 	}
+	for k := range tracingVars() {
+		settings[k] = true
+	}
 	for _, cm := range r.configMaps {
 		for k := range cm.Data {
 			if !settings[k] {

@@ -37,7 +37,7 @@ type composeFile struct {
 // TestCompose checks compose.yaml: the production backing services with
 // healthchecks; every long-running process type behind the app profile,
 // built from the Dockerfile, waiting for healthy services, configured
-// with real settings only.
+// with real settings only; a trace backend behind the tracing profile.
 func TestCompose(t *testing.T) {
 	var c composeFile
 	if err := yaml.UnmarshalStrict([]byte(readFile(t, "compose.yaml")), &c); err != nil {
@@ -64,9 +64,26 @@ func TestCompose(t *testing.T) {
 	for _, v := range configVars() {
 		settings[v] = true
 	}
+	for v := range tracingVars() {
+		settings[v] = true
+	}
+	// Tools beside the app: a trace backend, started on request only.
+	var tools []string
+	for name, s := range c.Services {
+		if slices.Contains(s.Profiles, "tracing") {
+			tools = append(tools, name)
+			if s.Image == "" || strings.HasSuffix(s.Image, ":latest") || !strings.Contains(s.Image, ":") {
+				t.Errorf("compose.yaml %s image %q: want a pinned version", name, s.Image)
+			}
+		}
+	}
+	if len(tools) == 0 {
+		t.Error("compose.yaml has no service behind the tracing profile")
+	}
+	notApp := append(slices.Clone(backing), tools...)
 	ran := map[string]string{} // process command line: the service running it
 	for name, s := range c.Services {
-		if slices.Contains(backing, name) {
+		if slices.Contains(notApp, name) {
 			continue
 		}
 		ran[strings.TrimPrefix(strings.Join(s.Command, " "), "/usr/local/bin/")] = name
@@ -82,7 +99,7 @@ func TestCompose(t *testing.T) {
 		}
 	}
 	for name, s := range c.Services {
-		if slices.Contains(backing, name) {
+		if slices.Contains(notApp, name) {
 			continue
 		}
 		at := "compose.yaml " + name
