@@ -137,6 +137,17 @@ func TestFileCases(t *testing.T) {
 			want:  []string{"III2 .env.example:4"},
 		},
 		{
+			name: "OpenTelemetry variables, which the SDK reads itself",
+			files: map[string]string{
+				"go.mod":       gomod,
+				"main.go":      "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\"), nil) }\n",
+				".env.example": "PORT=8080\n# OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318\nOTEL_TRACES_SAMPLER=parentbased_always_on\nUNUSED_SETTING=1\n",
+				".gitignore":   ".env\n",
+			},
+			rules: []string{"III2"},
+			want:  []string{"III2 .env.example:4"},
+		},
+		{
 			name: "code that computes the names it reads",
 			files: map[string]string{
 				"go.mod":       gomod,

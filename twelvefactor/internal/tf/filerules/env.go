@@ -27,6 +27,11 @@ var runtimeEnv = map[string]bool{
 	"HOSTNAME": true, "HOME": true, "USER": true, "PATH": true, "PWD": true, "TMPDIR": true,
 }
 
+// otelEnv reports whether name is an OpenTelemetry SDK variable: the
+// specification has every SDK read OTEL_* itself, so a service that
+// configures tracing that way reads them without naming them.
+func otelEnv(name string) bool { return strings.HasPrefix(name, "OTEL_") }
+
 // envLine is one NAME=value line of an env file.
 var envLine = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=`)
 
@@ -111,7 +116,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 		return false
 	}
 	stale := func(v envVar, where string) {
-		if len(src.DynamicEnv) == 0 && !read[v.Name] && !runtimeEnv[v.Name] && !derived(v.Name) {
+		if len(src.DynamicEnv) == 0 && !read[v.Name] && !runtimeEnv[v.Name] && !derived(v.Name) && !otelEnv(v.Name) {
 			c.Addf("III2", v.File, v.Line, "%s is set in %s but the code does not read it", v.Name, where)
 		}
 	}
