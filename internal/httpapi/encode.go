@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/dozen-go/dozen/internal/kind"
 )
 
@@ -72,67 +75,38 @@ func identityEncoded(h http.Header) bool {
 	return true
 }
 
-// decodeJSON decodes raw into a T strictly: raw must be one JSON object,
-// with no unknown fields, no field given twice (in any letter case), and
-// nothing after it. Its errors are kind.Invalid errors that name what is wrong.
+// decodeJSON decodes raw into a T strictly, in one pass: raw must be one
+// JSON object, whose member names match T's fields exactly (letter case
+// included), none unknown and none given twice, with nothing after it.
+// Its errors are kind.Invalid errors that name what is wrong.
+//
+// encoding/json would match names without regard to case, let the last
+// of two equal names win, and name an unknown field only in its error
+// text; the JSON v2 decoder (github.com/go-json-experiment/json) refuses
+// the first two and reports the third in a typed error.
 func decodeJSON[T any](raw []byte) (T, error) {
 	var v T
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
+	if trimmed := bytes.TrimLeft(raw, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		return v, errNotObject
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	if err := jsonv2.UnmarshalDecode(dec, &v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return v, bodyError(err)
 	}
-	if tok != json.Delim('{') {
-		return v, kind.Errorf(kind.Invalid, "request body must be a JSON object")
-	}
-	// encoding/json matches field names without regard to case and lets
-	// the last of two equal keys win; refuse both ambiguities.
-	// Past the opening brace, running out of input means truncation.
-	truncated := func(err error) error {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return bodyError(err)
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return v, truncated(err)
-		}
-		k := strings.ToLower(fmt.Sprint(key))
-		if seen[k] {
-			return v, kind.Errorf(kind.Invalid, "field %q is given more than once", k)
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return v, truncated(err)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return v, truncated(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return v, bodyError(err)
-		}
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return v, kind.Errorf(kind.Invalid, "request body must hold one JSON object and nothing after it")
-	}
-	strict := json.NewDecoder(bytes.NewReader(raw))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(&v); err != nil {
-		return v, bodyError(err)
 	}
 	return v, nil
 }
+
+var errNotObject = kind.New(kind.Invalid, "request body must be a JSON object")
 
 // bodyError turns a JSON decoding error into a client error naming the
 // problem, without echoing the body.
 func bodyError(err error) error {
 	var (
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
+		syntax   *jsontext.SyntacticError
+		semantic *jsonv2.SemanticError
 		tooLarge *http.MaxBytesError
 	)
 	switch {
@@ -142,27 +116,18 @@ func bodyError(err error) error {
 		return kind.Errorf(kind.Invalid, "request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return kind.Errorf(kind.Invalid, "request body is truncated JSON")
+	case errors.As(err, &syntax) && errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+		return kind.Errorf(kind.Invalid, "field %q is given more than once", syntax.JSONPointer.LastToken())
 	case errors.As(err, &syntax):
-		return kind.Errorf(kind.Invalid, "request body is not valid JSON (at byte %d)", syntax.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return kind.Errorf(kind.Invalid, "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
-		}
-		return kind.Errorf(kind.Invalid, "request body must be a JSON object")
-	}
-	// encoding/json reports an unknown field only as text.
-	if field, ok := unknownField(err.Error()); ok {
-		return kind.Errorf(kind.Invalid, "unknown field %s", field)
+		return kind.Errorf(kind.Invalid, "request body is not valid JSON (at byte %d)", syntax.ByteOffset)
+	case errors.As(err, &semantic) && errors.Is(semantic.Err, jsonv2.ErrUnknownName):
+		return kind.Errorf(kind.Invalid, "unknown field %q", semantic.JSONPointer.LastToken())
+	case errors.As(err, &semantic) && semantic.GoType != nil && semantic.JSONPointer != "":
+		return kind.Errorf(kind.Invalid, "field %q must be a JSON %s", semantic.JSONPointer.LastToken(), jsonKind(semantic.GoType.Kind().String()))
+	case errors.As(err, &semantic) && semantic.JSONPointer == "":
+		return errNotObject
 	}
 	return kind.Errorf(kind.Invalid, "request body could not be read as JSON")
-}
-
-func unknownField(msg string) (string, bool) {
-	var field string
-	if _, err := fmt.Sscanf(msg, "json: unknown field %s", &field); err != nil {
-		return "", false
-	}
-	return field, true
 }
 
 // jsonKind names a Go kind as a JSON type.

@@ -74,7 +74,7 @@ func TestDecode(t *testing.T) {
 		{"syntax", "application/json", `{"url":}`, 400, "not valid JSON"},
 		{"truncated", "application/json", `{"url":"x"`, 400, "truncated"},
 		{"duplicate field", "application/json", `{"url":"a","url":"b"}`, 400, `field "url" is given more than once`},
-		{"duplicate field in other case", "application/json", `{"url":"a","URL":"b"}`, 400, "more than once"},
+		{"field in other case", "application/json", `{"url":"a","URL":"b"}`, 400, `unknown field "URL"`},
 		{"field in other case, not allowed", "application/json", `{"url":"a","Admin":true}`, 400, `unknown field "Admin"`},
 		{"merge patch is not JSON here", "application/merge-patch+json", `{"url":"x"}`, 415, "Content-Type"},
 		{"too large", "application/json", `{"url":"` + strings.Repeat("a", 100) + `"}`, 413, "larger than 64 bytes"},
