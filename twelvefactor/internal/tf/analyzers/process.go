@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // fixedPath returns the path an expression names when it is fixed in the
@@ -252,7 +253,7 @@ func otherModule(pass *analysis.Pass, fn *types.Func) bool {
 		}
 	}
 	module := strings.Split(pass.Pkg.Path(), "/")[0] // GOPATH mode: the first element
-	if pass.Module != nil {
+	if pass.Module != nil && pass.Module.Path != "" {
 		module = pass.Module.Path
 	}
 	return p != module && !strings.HasPrefix(p, module+"/")
@@ -489,11 +490,12 @@ func isStdStream(pass *analysis.Pass, e ast.Expr) bool {
 }
 
 // AutoMigrate is the V4 analyzer: schema changes made by the service
-// whenever it starts (gorm's AutoMigrate, ent's Schema.Create), which
-// belong to a release step run once per release.
+// whenever it starts (gorm's AutoMigrate, ent's Schema.Create) and data
+// seeded by its main package, which belong to a release step or an admin
+// task run once.
 var AutoMigrate = &analysis.Analyzer{
 	Name: "automigrate",
-	Doc:  "V4: report schema migration at every start of the service",
+	Doc:  "V4: report schema migration and seeding at every start of the service",
 	Run: func(pass *analysis.Pass) (any, error) {
 		// One finding per function: a list of AutoMigrate calls is one
 		// decision.
@@ -512,8 +514,60 @@ var AutoMigrate = &analysis.Analyzer{
 				done[decl] = decl != nil
 			}
 		})
+		if pass.Pkg.Name() == "main" {
+			reportSeeding(pass)
+		}
 		return nil, nil
 	},
+}
+
+// reportSeeding reports a main package that calls a seeding function of
+// its own module (db.Seed, seedData) unconditionally: test or demo data
+// written at every start. A call inside an if statement is taken to be
+// behind a setting (if cfg.Seed {…}).
+func reportSeeding(pass *analysis.Pass) {
+	for _, file := range pass.Files {
+		if ast.IsGenerated(file) {
+			continue
+		}
+		guarded := 0
+		var stack []ast.Node
+		ast.Inspect(file, func(n ast.Node) bool {
+			if n == nil {
+				if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
+					guarded--
+				}
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			stack = append(stack, n)
+			switch n := n.(type) {
+			case *ast.IfStmt:
+				guarded++
+			case *ast.CallExpr:
+				fn, ok := typeutil.Callee(pass.TypesInfo, n).(*types.Func)
+				if !ok || guarded > 0 || !strings.HasPrefix(strings.ToLower(fn.Name()), "seed") || !sameModule(pass, fn) {
+					return true
+				}
+				report(pass, "V4", n, "%s seeds the database at every start of the service; seed once, as a release or admin task", fn.Name())
+			}
+			return true
+		})
+	}
+}
+
+// sameModule reports whether fn belongs to the analyzed module (or, in
+// GOPATH mode, shares the package path's first element).
+func sameModule(pass *analysis.Pass, fn *types.Func) bool {
+	if fn.Pkg() == nil {
+		return false
+	}
+	module := strings.Split(pass.Pkg.Path(), "/")[0]
+	if pass.Module != nil && pass.Module.Path != "" {
+		module = pass.Module.Path
+	}
+	p := fn.Pkg().Path()
+	return p == module || strings.HasPrefix(p, module+"/")
 }
 
 // cliImports are command-line frameworks: a package built on one is a
