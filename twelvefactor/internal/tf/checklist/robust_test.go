@@ -44,32 +44,41 @@ func mkfifo(t *testing.T, name string) {
 	}
 }
 
-// TestIrregularFiles checks that FIFOs and a symlink to /dev/zero named
-// like the files the rules read are left unread: no hang, no memory blow-up.
+// TestIrregularFiles checks that FIFOs and symlinks to /dev/zero named
+// like the files the rules read are left unread: no hang, no memory
+// blow-up.
 func TestIrregularFiles(t *testing.T) {
-	root := t.TempDir()
-	write(t, root, map[string]string{
-		"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
-		"lib/lib.go": "package lib\n\nfunc Two() int { return 2 }\n",
-	})
-	mkfifo(t, filepath.Join(root, "Procfile"))
-	mkfifo(t, filepath.Join(root, ".gitignore"))
-	mkfifo(t, filepath.Join(root, ".env.example"))
-	if err := os.Symlink("/dev/zero", filepath.Join(root, "app.json")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "deploy"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/dev/zero", filepath.Join(root, "deploy", "Dockerfile")); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := runWithin(t, 2*time.Minute, root, checklist.Options{})
-	if err != nil {
-		t.Fatalf("Run() error = %v", err)
-	}
-	if got := outcomeOf(rep, "VIII1"); got.Status != tf.NotApplicable {
-		t.Errorf("VIII1 = %s %+v, want n/a: a FIFO is not a Procfile", got.Status, got.Findings)
+	for _, procfile := range []string{"fifo", "/dev/zero"} {
+		t.Run("Procfile "+procfile, func(t *testing.T) {
+			root := t.TempDir()
+			write(t, root, map[string]string{
+				"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
+				"lib/lib.go": "package lib\n\nfunc Two() int { return 2 }\n",
+			})
+			if procfile == "fifo" {
+				mkfifo(t, filepath.Join(root, "Procfile"))
+			} else if err := os.Symlink(procfile, filepath.Join(root, "Procfile")); err != nil {
+				t.Fatal(err)
+			}
+			mkfifo(t, filepath.Join(root, ".gitignore"))
+			mkfifo(t, filepath.Join(root, ".env.example"))
+			if err := os.Symlink("/dev/zero", filepath.Join(root, "app.json")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(root, "deploy"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/dev/zero", filepath.Join(root, "deploy", "Dockerfile")); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := runWithin(t, 2*time.Minute, root, checklist.Options{})
+			if err != nil {
+				t.Fatalf("Run() error = %v", err)
+			}
+			if got := outcomeOf(rep, "VIII1"); got.Status != tf.NotApplicable {
+				t.Errorf("VIII1 = %s %+v, want n/a: %s is not a Procfile", got.Status, got.Findings, procfile)
+			}
+		})
 	}
 }
 
