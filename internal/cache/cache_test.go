@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/kv/kvtest"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
@@ -92,18 +92,6 @@ func TestLocalExpiresAndEvicts(t *testing.T) {
 	}
 }
 
-// brokenKV fails every call, like a Redis that went away.
-type brokenKV struct{}
-
-var errDown = errors.New("dial tcp 10.0.0.9:6379: connection refused")
-
-func (brokenKV) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
-func (brokenKV) Set(context.Context, string, []byte, time.Duration) error { return errDown }
-func (brokenKV) Add(context.Context, string, []byte, time.Duration) (bool, error) {
-	return false, errDown
-}
-func (brokenKV) Incr(context.Context, string, time.Duration) (int64, error) { return 0, errDown }
-
 // TestSharedDown: a failing KV misses and never errs, except on Delete,
 // whose failure the caller must see. A real client of a closed port and
 // a fake that fails behave alike.
@@ -116,7 +104,7 @@ func TestSharedDown(t *testing.T) {
 	defer closed.Close()
 	for name, c := range map[string]*Shared[value]{
 		"closed port": NewShared[value](closed, "test:", time.Minute, quiet),
-		"failing":     NewShared[value](brokenKV{}, "test:", time.Minute, quiet),
+		"failing":     NewShared[value](kvtest.Down{}, "test:", time.Minute, quiet),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c.Set(t.Context(), "k", value{ID: 1})

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/kv"
+	"github.com/dozen-go/dozen/internal/kv/kvtest"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
@@ -32,18 +32,6 @@ func testRedis(t *testing.T) *redis.Client {
 	return redistest.New(t)
 }
 
-// brokenKV fails every call, like a Redis that went away.
-type brokenKV struct{}
-
-var errDown = errors.New("dial tcp 10.0.0.9:6379: connection refused")
-
-func (brokenKV) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
-func (brokenKV) Set(context.Context, string, []byte, time.Duration) error { return errDown }
-func (brokenKV) Add(context.Context, string, []byte, time.Duration) (bool, error) {
-	return false, errDown
-}
-func (brokenKV) Incr(context.Context, string, time.Duration) (int64, error) { return 0, errDown }
-
 // TestRedisDownFallsBack checks that with the KV down, redirects and the
 // rate limit keep working, and no client sees the KV's error.
 func TestRedisDownFallsBack(t *testing.T) {
@@ -54,7 +42,7 @@ func TestRedisDownFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closed.Close()
-	for name, store := range map[string]kv.KV{"closed port": closed, "failing": brokenKV{}} {
+	for name, store := range map[string]kv.KV{"closed port": closed, "failing": kvtest.Down{}} {
 		t.Run(name, func(t *testing.T) { redisDown(t, store) })
 	}
 }

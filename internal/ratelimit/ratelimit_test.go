@@ -1,33 +1,20 @@
 package ratelimit
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/kv/kvtest"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// brokenKV fails every call, like a Redis that went away.
-type brokenKV struct{}
-
-var errDown = errors.New("dial tcp 10.0.0.9:6379: connection refused")
-
-func (brokenKV) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
-func (brokenKV) Set(context.Context, string, []byte, time.Duration) error { return errDown }
-func (brokenKV) Add(context.Context, string, []byte, time.Duration) (bool, error) {
-	return false, errDown
-}
-func (brokenKV) Incr(context.Context, string, time.Duration) (int64, error) { return 0, errDown }
-
 // TestCountsInProcessWhileDown: with the KV failing, counts go on in the
 // process, so the limit still holds on each replica.
 func TestCountsInProcessWhileDown(t *testing.T) {
-	c := NewCounter(brokenKV{}, quiet)
+	c := NewCounter(kvtest.Down{}, quiet)
 	c.Config(10, time.Minute)
 	now := time.Now().Truncate(time.Minute)
 	for range 3 {
