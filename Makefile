@@ -27,7 +27,7 @@ lint: ## golangci-lint and the twelve-factor checklist, at pinned versions
 	go run github.com/dozen-go/dozen/twelvefactor@v0.1.0 .
 
 build: ## build every command into bin/ with the image's flags
-	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ ./cmd/...
+	CGO_ENABLED=0 go build -trimpath -tags grpcnotrace -ldflags="-s -w" -o bin/ ./cmd/...
 
 docker: ## build the image (IMAGE=name:tag to choose its tag)
 	docker build -t $(IMAGE) \
