@@ -138,9 +138,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return drain(log, cfg.Shutdown, sig, checker, public, cancelBase)
 }
 
-// maxLocalLinks bounds the in-process redirect cache (example): past it,
+// example: maxLocalLinks bounds the in-process redirect cache: past it,
 // the least recently used link is dropped.
 const maxLocalLinks = 100_000
+
+// end of example
 
 // drain stops the public server gracefully (factor IX): readiness fails first so
 // load balancers stop routing here, in-flight requests finish, and only
