@@ -35,15 +35,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	defer p.Close()
-	cfg, log := p.Config, p.Log
-
-	db, err := p.OpenDatabase(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	checks := []health.Check{{Name: db.Dialect, Required: true, Probe: db.Ping}}
+	cfg, log, db := p.Config, p.Log, p.DB
 	st := store.New(db.SQL)
+	var optional []health.Check // services with a fallback, reported but never failing readiness
 
 	var rdb *redis.Client // nil without REDIS_URL
 	if cfg.Redis.URL.IsSet() {
@@ -54,7 +48,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		rdb = conn.WithKeyPrefix(cfg.Redis.KeyPrefix)
 		defer rdb.Close()
 		// Optional: an outage is logged and reported, never fatal.
-		checks = append(checks, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
+		optional = append(optional, health.Check{Name: "redis", Required: false, Probe: rdb.Ping})
 		log.Info("redis attached", "url", cfg.Redis.URL, "key_prefix", cfg.Redis.KeyPrefix)
 	} else {
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
@@ -99,7 +93,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	// end of example
 
-	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL, checks...)
+	checker := p.Checker(optional...)
 
 	// Request contexts derive from base, so cancelling it tells handlers
 	// still running when the shutdown timeout ends to give up.

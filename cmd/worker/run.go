@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/process"
 	"github.com/dozen-go/dozen/internal/store"
@@ -23,15 +22,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	defer p.Close()
-	cfg, log := p.Config, p.Log
-
-	db, err := p.OpenDatabase(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	checker := health.NewChecker(log, cfg.Ready.Timeout, cfg.Ready.CacheTTL,
-		health.Check{Name: db.Dialect, Required: true, Probe: db.Ping})
+	cfg, log, db := p.Config, p.Log, p.DB
+	checker := p.Checker()
 
 	// The service's jobs: register each kind with jobs.Add.
 	set := jobs.NewSet()

@@ -49,6 +49,9 @@ type Process struct {
 	// Tracer is the tracer provider, or nil when tracing is off (see
 	// package tracing).
 	Tracer trace.TracerProvider
+	// DB is the service's database, its schema checked (see
+	// database.OpenChecked); Close closes it.
+	DB *database.DB
 
 	signals     stopSignals
 	flush       func() error
@@ -60,10 +63,12 @@ type Process struct {
 }
 
 // Start begins a long-running process named name: it catches stop
-// signals, reads the configuration through lookupEnv, and sets up the
-// logger writing to stdout, tracing and the metrics registry. A process
-// takes no arguments: all settings come from the environment. Defer Close
-// once Start succeeds.
+// signals, reads the configuration through lookupEnv, sets up the logger
+// writing to stdout, tracing and the metrics registry, and opens the
+// database, waiting for it as long as the configuration allows; a stop
+// signal meanwhile ends the wait and the start. A process takes no
+// arguments: all settings come from the environment. Defer Close once
+// Start succeeds.
 func Start(ctx context.Context, name string, args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*Process, error) {
 	if len(args) > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q: all settings come from the environment", args)
@@ -94,18 +99,23 @@ func Start(ctx context.Context, name string, args []string, lookupEnv func(strin
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 	)
-	return &Process{
+	p := &Process{
 		Config: cfg, Log: log, Metrics: reg, Build: build, Tracer: tracer,
 		signals: signals, flush: flush, stopTracing: stopTracing,
 		stopBy: time.Now().Add(cfg.Shutdown.Timeout), failed: make(chan error, 1),
-	}, nil
+	}
+	if p.DB, err = p.openDatabase(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
-// OpenDatabase opens the configured database and checks its schema (see
+// openDatabase opens the configured database and checks its schema (see
 // database.OpenChecked), waiting for it as long as the configuration
 // allows. A stop signal meanwhile ends the wait and the start-up. The
 // pool's metrics join the registry.
-func (p *Process) OpenDatabase(ctx context.Context) (*database.DB, error) {
+func (p *Process) openDatabase(ctx context.Context) (*database.DB, error) {
 	ctx, interrupted := p.interruptible(ctx)
 	db, err := database.OpenChecked(ctx, p.Config.Database, p.Log, p.Tracer)
 	if sig := interrupted(); sig != nil {
@@ -121,6 +131,13 @@ func (p *Process) OpenDatabase(ctx context.Context) (*database.DB, error) {
 		p.Metrics.MustRegister(c)
 	}
 	return db, nil
+}
+
+// Checker returns the readiness checker of the process: the database,
+// required, and the checks given, such as optional services'.
+func (p *Process) Checker(checks ...health.Check) *health.Checker {
+	all := append([]health.Check{{Name: p.DB.Dialect, Required: true, Probe: p.DB.Ping}}, checks...)
+	return health.NewChecker(p.Log, p.Config.Ready.Timeout, p.Config.Ready.CacheTTL, all...)
 }
 
 // ServeAdmin serves the private admin listener (package adminhttp) on
@@ -152,8 +169,9 @@ func (p *Process) Serve(name string, srv *http.Server, ln net.Listener) {
 }
 
 // Close stops the admin listener, waits for the servers started by Serve
-// to return, exports the spans still held, stops catching signals and
-// writes out the log. Defer it right after Start, so that it runs last.
+// to return, closes the database, exports the spans still held, stops
+// catching signals and writes out the log. Defer it right after Start, so
+// that it runs last.
 //
 // Spans are exported by the end of the stop's budget (see Wait), or
 // SHUTDOWN_TIMEOUT after Start when the process never got to Wait: a
@@ -167,6 +185,9 @@ func (p *Process) Close() {
 		cancel()
 	}
 	p.serving.Wait()
+	if p.DB != nil {
+		_ = p.DB.Close() // the work that used it has stopped; nothing to report it to
+	}
 	ctx, cancel := context.WithDeadline(context.Background(), p.stopBy)
 	if err := p.stopTracing(ctx); err != nil {
 		p.Log.Warn("tracing: spans left unexported at exit", "error", err.Error())

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-
-	"github.com/dozen-go/dozen/internal/health"
 )
 
 func TestMain(m *testing.M) {
@@ -77,17 +75,11 @@ func TestWaitEndsWithContext(t *testing.T) {
 	}
 }
 
-// TestServeAdmin: the admin listener serves the probes, with the checks
-// given, until Close.
+// TestServeAdmin: the admin listener serves the probes, the database's
+// check among them, until Close.
 func TestServeAdmin(t *testing.T) {
 	p := start(t, nil, io.Discard)
-	db, err := p.OpenDatabase(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	checker := health.NewChecker(p.Log, time.Second, 0, health.Check{Name: db.Dialect, Required: true, Probe: db.Ping})
-	addr, err := p.ServeAdmin(checker)
+	addr, err := p.ServeAdmin(p.Checker())
 	if err != nil {
 		t.Fatal(err)
 	}

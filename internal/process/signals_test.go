@@ -13,23 +13,23 @@ import (
 // TestStopSignalWhileWaitingForDatabase sends SIGINT while the process
 // waits for a database that does not answer: it stops waiting at once.
 func TestStopSignalWhileWaitingForDatabase(t *testing.T) {
-	p := start(t, map[string]string{
+	env := map[string]string{
 		"DATABASE_URL":              "postgres://app@127.0.0.1:1/app?sslmode=disable", // nothing listens on port 1
 		"DATABASE_CONNECT_ATTEMPTS": "100",
-	}, io.Discard)
-	defer p.Close()
+		"ADMIN_ADDR":                "127.0.0.1:0",
+	}
 	time.AfterFunc(300*time.Millisecond, func() { _ = syscall.Kill(syscall.Getpid(), syscall.SIGINT) })
 	began := time.Now()
-	db, err := p.OpenDatabase(t.Context())
+	p, err := Start(t.Context(), "test", nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
 	if err == nil {
-		db.Close()
-		t.Fatal("OpenDatabase() = nil error, want it stopped by the signal")
+		p.Close()
+		t.Fatal("Start() = nil error, want it stopped by the signal")
 	}
 	if !strings.Contains(err.Error(), "interrupt during start-up") {
-		t.Errorf("OpenDatabase() = %v, want it stopped by interrupt during start-up", err)
+		t.Errorf("Start() = %v, want it stopped by interrupt during start-up", err)
 	}
 	if took := time.Since(began); took > 3*time.Second {
-		t.Errorf("OpenDatabase returned %v after start, want soon after the signal", took)
+		t.Errorf("Start returned %v after it began, want soon after the signal", took)
 	}
 }
 
