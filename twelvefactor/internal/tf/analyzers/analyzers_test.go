@@ -59,3 +59,10 @@ func TestAllHaveRules(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestShutdownSubcommand checks that in a program whose server shuts down
+// gracefully, a command package's local http.Serve is not reported, while
+// a plain package's still is.
+func TestShutdownSubcommand(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), analyzers.Shutdown(func(string) bool { return true }), "ix2sub/...")
+}

@@ -328,6 +328,10 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			// code this run does not read. The program-wide view covers
 			// helpers of this module.
 			handed := make(map[types.Object]bool)
+			// In a program whose server shuts down gracefully, a bare
+			// http.Serve in a command package (shiori open) is a
+			// subcommand's local viewer, not the service.
+			subcommand := usesCLIFramework(pass.Pkg)
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				for _, a := range call.Args {
 					if !otherModule(pass, fn) {
@@ -343,7 +347,9 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 					}
 				}
 				if unstoppable(fn) {
-					report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
+					if !(subcommand && shutsDown != nil && shutsDown(pass.Pkg.Path())) {
+						report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
+					}
 					return
 				}
 				srv, serves, stops := serverCall(fn)
@@ -574,21 +580,27 @@ func sameModule(pass *analysis.Pass, fn *types.Func) bool {
 // command's user interface, where printing to stdout is its job.
 var cliImports = []string{"github.com/spf13/cobra", "github.com/urfave/cli", "github.com/alecthomas/kingpin", "github.com/alecthomas/kong", "gopkg.in/alecthomas/kingpin"}
 
+// usesCLIFramework reports whether a package is built on a command-line
+// framework.
+func usesCLIFramework(pkg *types.Package) bool {
+	for _, imp := range pkg.Imports() {
+		for _, cli := range cliImports {
+			if strings.HasPrefix(imp.Path(), cli) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // StrayPrint is the XI2 analyzer: fmt.Print and log.Print in library code.
 // Main packages and packages built on a CLI framework are left out.
 var StrayPrint = &analysis.Analyzer{
 	Name: "strayprint",
 	Doc:  "XI2: report fmt.Print and log.Print to the implicit standard streams outside main packages",
 	Run: func(pass *analysis.Pass) (any, error) {
-		if pass.Pkg.Name() == "main" {
+		if pass.Pkg.Name() == "main" || usesCLIFramework(pass.Pkg) {
 			return nil, nil
-		}
-		for _, imp := range pass.Pkg.Imports() {
-			for _, cli := range cliImports {
-				if strings.HasPrefix(imp.Path(), cli) {
-					return nil, nil
-				}
-			}
 		}
 		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
 			call, ok := n.(*ast.CallExpr)

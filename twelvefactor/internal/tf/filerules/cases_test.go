@@ -244,6 +244,17 @@ spec:
 			rules: []string{"V1", "V2", "X1", "IX1"},
 		},
 		{
+			name: "an image that rebuilds on change is a development environment",
+			files: map[string]string{
+				"go.mod":                 gomod,
+				"main.go":                serve,
+				"docker/app/Dockerfile":  "FROM golang:1.26\nRUN go install github.com/cespare/reflex@v0.3.1\nENTRYPOINT [\"reflex\", \"-c\", \"/reflex.conf\"]\n",
+				"docker/prod/Dockerfile": "FROM golang:1.26\nCOPY . /src\nRUN go build -o /app /src\nCMD [\"/app\"]\n",
+			},
+			rules: []string{"V2"},
+			want:  []string{"V2 docker/prod/Dockerfile:1"},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",

@@ -169,6 +169,10 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 			c.Notef("Dockerfile rules skip %v", err)
 			continue
 		}
+		if w := d.watcher(); w != "" {
+			c.Notef("Dockerfile rules skip %s: it starts %s, a development image that rebuilds on change", rel, w)
+			continue
+		}
 		out = append(out, d)
 		checkDockerfile(c, d)
 	}
@@ -306,4 +310,21 @@ func (d *dockerfile) buildsGo() bool {
 		}
 	}
 	return false
+}
+
+// watchers are the file watchers that rebuild a Go program on change.
+var watchers = map[string]bool{"reflex": true, "air": true, "compiledaemon": true, "nodemon": true, "modd": true, "gow": true, "watchexec": true, "realize": true, "fresh": true}
+
+// watcher returns the file watcher the final stage starts, if any: such an
+// image is a development environment (docker/app beside docker/app-prod).
+func (d *dockerfile) watcher() string {
+	for _, cmd := range d.final().Start {
+		if len(cmd.Args) == 0 {
+			continue
+		}
+		if name := strings.ToLower(path.Base(strings.Fields(cmd.Args[0])[0])); watchers[name] {
+			return name
+		}
+	}
+	return ""
 }
