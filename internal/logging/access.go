@@ -2,31 +2,41 @@ package logging
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
 // AccessLog writes the access log: one line per request. It is the one
-// line every request pays for, so it skips slog: each line is built with
-// zap's typed API and handed straight to the zap core under the logger New
-// made, which encodes it without reflection and without allocating. A
-// line carries what its context gives any other line: the attributes of
+// line every request pays for, so it skips slog. Under a JSON logger New
+// made, a line is appended by hand to a pooled buffer, byte for byte as
+// zap's JSON encoder would write it, and handed to the core's writer: its
+// fields are fixed, so zap's generic field and encoder machinery was most
+// of the line's cost. Under a console logger, or with a context attribute
+// of a rarer kind, the line goes to the zap core through zap's typed API.
+// A line carries what its context gives any other line: the attributes of
 // its Scope (the request id) and the ids of its trace.
 type AccessLog struct {
 	core zapcore.Core // nil: log is not one New made, and slog writes
-	log  *slog.Logger
+	// out is where the core writes JSON lines; nil when the core writes
+	// another format.
+	out zapcore.WriteSyncer
+	log *slog.Logger
 }
 
 // NewAccessLog returns the access log that writes where log does.
 func NewAccessLog(log *slog.Logger) *AccessLog {
 	a := &AccessLog{log: log}
 	if h, ok := log.Handler().(contextHandler); ok {
-		a.core = h.core
+		a.core, a.out = h.core, h.jsonOut
 	}
 	return a
 }
@@ -62,7 +72,12 @@ type line struct {
 	ctx    context.Context
 	fields [1]zapcore.Field
 	ip     [48]byte // formatted ClientIP
+	buf    []byte   // the JSON line, when written by hand
 }
+
+// maxLineBuf is the largest line buffer kept for reuse, so that one line
+// with a huge path does not stay in memory for good.
+const maxLineBuf = 16 << 10
 
 var lines = sync.Pool{New: func() any { return new(line) }}
 
@@ -71,6 +86,24 @@ func (a *AccessLog) Write(ctx context.Context, r *Request) {
 	if a.core == nil {
 		a.writeSlog(ctx, r)
 		return
+	}
+	if a.out != nil {
+		level := zapLevel(r.Level)
+		if !a.core.Enabled(level) {
+			return
+		}
+		l := lines.Get().(*line)
+		if b, ok := appendLine(ctx, l.buf[:0], level, r); ok {
+			// ioCore.Write syncs only above ErrorLevel, which zapLevel
+			// never returns; a failed write has nowhere better to go.
+			_, _ = a.out.Write(b)
+			if cap(b) <= maxLineBuf {
+				l.buf = b
+			}
+			lines.Put(l)
+			return
+		}
+		lines.Put(l)
 	}
 	ce := a.core.Check(zapcore.Entry{Level: zapLevel(r.Level), Time: r.Time, Message: "request"}, nil)
 	if ce == nil {
@@ -108,6 +141,115 @@ func (l *line) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		enc.AddString(SpanIDKey, spanID)
 	}
 	return nil
+}
+
+// appendLine appends r to b as one JSON line, as zap's JSON encoder with
+// New's configuration writes the entry and fields Write hands the core. It
+// reports false, having written nothing of use, when a context attribute
+// is of a kind it does not write the way zap would.
+func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request) ([]byte, bool) {
+	b = append(b, `{"level":"`...)
+	b = append(b, level.String()...)
+	b = append(b, '"')
+	if !r.Time.IsZero() {
+		b = append(b, `,"time":"`...)
+		b = r.Time.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = append(b, `,"msg":"request","method":"`...)
+	b = appendEscaped(b, r.Method)
+	b = append(b, `","route":"`...)
+	b = appendEscaped(b, r.Route)
+	b = append(b, `","path":"`...)
+	b = appendEscaped(b, r.Path)
+	b = append(b, `","status":`...)
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(r.Bytes), 10)
+	b = append(b, `,"duration":`...)
+	// SecondsDurationEncoder's arithmetic, which d.Seconds() does not
+	// match to the last digit.
+	b = strconv.AppendFloat(b, float64(r.Duration)/float64(time.Second), 'f', -1, 64)
+	b = append(b, `,"client_ip":"`...)
+	if r.ClientIP.IsValid() {
+		b = r.ClientIP.AppendTo(b)
+	}
+	b = append(b, '"')
+	if r.Aborted {
+		b = append(b, `,"aborted":true`...)
+	}
+	for _, attr := range scopeAttrs(ctx) {
+		b = append(b, `,"`...)
+		b = appendEscaped(b, attr.Key)
+		b = append(b, `":`...)
+		switch v := attr.Value.Resolve(); v.Kind() {
+		case slog.KindString:
+			b = append(b, '"')
+			b = appendEscaped(b, v.String())
+			b = append(b, '"')
+		case slog.KindInt64:
+			b = strconv.AppendInt(b, v.Int64(), 10)
+		case slog.KindUint64:
+			b = strconv.AppendUint(b, v.Uint64(), 10)
+		case slog.KindBool:
+			b = strconv.AppendBool(b, v.Bool())
+		default:
+			return b, false
+		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		traceID, spanID := sc.TraceID(), sc.SpanID()
+		b = append(b, `,"`+TraceIDKey+`":"`...)
+		b = hex.AppendEncode(b, traceID[:])
+		b = append(b, `","`+SpanIDKey+`":"`...)
+		b = hex.AppendEncode(b, spanID[:])
+		b = append(b, '"')
+	}
+	return append(b, "}\n"...), true
+}
+
+// appendEscaped appends s as zap's JSON encoder writes a string's inside:
+// quote, backslash and control bytes escaped, invalid UTF-8 replaced by
+// \ufffd, everything else as it is.
+func appendEscaped(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			b = append(b, s[last:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			last = i
+			continue
+		}
+		if c >= 0x20 && c != '\\' && c != '"' {
+			i++
+			continue
+		}
+		b = append(b, s[last:i]...)
+		switch c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		last = i
+	}
+	return append(b, s[last:]...)
 }
 
 // addAttr writes a context attribute with zap's typed API. The kinds a

@@ -59,7 +59,11 @@ func New(w io.Writer, cfg config.Log) (*slog.Logger, func() error) {
 
 	core := zapcore.NewCore(encoder, ws, zapLevel(cfg.Level))
 	h := zapslog.NewHandler(core, zapslog.AddStacktraceAt(slog.LevelError+4))
-	return slog.New(contextHandler{Handler: h, core: core}), stop
+	ch := contextHandler{Handler: h, core: core}
+	if cfg.Format != config.LogConsole {
+		ch.jsonOut = ws
+	}
+	return slog.New(ch), stop
 }
 
 // zapLevel maps a slog level onto the zap level that enables it.
@@ -141,6 +145,9 @@ type contextHandler struct {
 	// core is the zap core under Handler, for the access log; nil for a
 	// handler New did not make.
 	core zapcore.Core
+	// jsonOut is where core writes, when it writes JSON lines: the access
+	// log writes its lines there itself.
+	jsonOut zapcore.WriteSyncer
 }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -173,11 +180,11 @@ func TraceIDs(ctx context.Context) (traceID, spanID string, ok bool) {
 // WithAttrs and WithGroup drop the core: an access log made from the
 // derived logger goes through slog, which keeps the attributes and group.
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	h.Handler, h.core = h.Handler.WithAttrs(attrs), nil
+	h.Handler, h.core, h.jsonOut = h.Handler.WithAttrs(attrs), nil, nil
 	return h
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	h.Handler, h.core = h.Handler.WithGroup(name), nil
+	h.Handler, h.core, h.jsonOut = h.Handler.WithGroup(name), nil, nil
 	return h
 }
