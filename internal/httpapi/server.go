@@ -37,7 +37,7 @@ type Deps struct {
 func NewServer(d Deps) http.Handler {
 	r := newRouter(d)
 	routes(r, d)
-	return r
+	return withExchange(r)
 }
 
 // newRouter returns a router with the middleware stack every request goes
