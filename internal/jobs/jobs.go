@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/riverqueue/rivercontrib/otelriver"
-	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/migrations"
@@ -38,13 +36,13 @@ type Options struct {
 	Tracer trace.TracerProvider
 }
 
-// driver returns River's driver for the dialect.
-func driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx], error) {
+// newClient returns a River client on the dialect's driver.
+func newClient(db *sql.DB, dialect string, cfg *river.Config) (*Client, error) {
 	switch dialect {
 	case migrations.Postgres:
-		return riverdatabasesql.New(db), nil
+		return river.NewClient(riverdatabasesql.New(db), cfg)
 	case migrations.SQLite:
-		return riversqlite.New(db), nil
+		return river.NewClient(riversqlite.New(db), cfg)
 	}
 	return nil, fmt.Errorf("jobs: unknown SQL dialect %q", dialect)
 }
@@ -57,11 +55,7 @@ func driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx], error) {
 // the worker, is linked to it. A link, not a parent: a job may run long
 // after the request that enqueued it has ended, or run again.
 func NewInserter(db *sql.DB, dialect string, log *slog.Logger, tracer trace.TracerProvider) (*Client, error) {
-	drv, err := driver(db, dialect)
-	if err != nil {
-		return nil, err
-	}
-	c, err := river.NewClient(drv, &river.Config{Logger: log, Middleware: middleware(tracer)})
+	c, err := newClient(db, dialect, &river.Config{Logger: log, Middleware: middleware(tracer)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new inserter: %w", err)
 	}
@@ -96,11 +90,7 @@ func (s *Set) Empty() bool { return s.kinds == 0 }
 // Start and stop it with Stop. River refuses a worker with no jobs: check
 // set.Empty first.
 func NewWorker(db *sql.DB, dialect string, log *slog.Logger, o Options, set *Set) (*Client, error) {
-	drv, err := driver(db, dialect)
-	if err != nil {
-		return nil, err
-	}
-	c, err := river.NewClient(drv, &river.Config{
+	c, err := newClient(db, dialect, &river.Config{
 		Logger:            log,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
 		Workers:           set.workers,
@@ -137,8 +127,10 @@ func middleware(tracer trace.TracerProvider) []rivertype.Middleware {
 		return nil
 	}
 	return []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
-		TracerProvider:              tracer,
-		MeterProvider:               noop.NewMeterProvider(), // job metrics are Prometheus', in metrics.go
+		TracerProvider: tracer,
+		// No MeterProvider: the global one, a no-op unless a program sets
+		// one, which this service does not; job metrics are Prometheus',
+		// in metrics.go.
 		EnableTracePropagation:      true,
 		EnableWorkSpanJobKindSuffix: true,
 	})}
