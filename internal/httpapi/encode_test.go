@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +26,7 @@ func TestEncode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			handle(slog.New(slog.DiscardHandler), func(w http.ResponseWriter, r *http.Request) error {
+			handle(quietLog, func(w http.ResponseWriter, r *http.Request) error {
 				return encode(w, http.StatusCreated, tt.v)
 			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 			if rec.Code != tt.wantStatus {

@@ -25,6 +25,9 @@ import (
 	"github.com/dozen-go/dozen/internal/store"
 )
 
+// quietLog is a logger for tests that look at responses, not logs.
+var quietLog = slog.New(slog.DiscardHandler)
+
 // testDeps returns Deps with a fresh registry and a logger writing JSON
 // lines into the returned buffer.
 func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
@@ -53,7 +56,7 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 // migrated, that goes when the test ends.
 func testStore(t *testing.T) *store.Store {
 	t.Helper()
-	db, err := database.OpenChecked(t.Context(), config.Database{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler), nil)
+	db, err := database.OpenChecked(t.Context(), config.Database{DataDir: t.TempDir()}, quietLog, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +389,7 @@ func TestLimits(t *testing.T) {
 	h := limits(10, time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline, _ = r.Context().Deadline()
 		if _, err := io.ReadAll(r.Body); err != nil {
-			respondError(w, r, slog.New(slog.DiscardHandler), bodyError(err))
+			respondError(w, r, quietLog, bodyError(err))
 		}
 	}))
 	tests := []struct {

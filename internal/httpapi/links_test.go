@@ -438,5 +438,3 @@ func TestGetAndListLinks(t *testing.T) {
 		}
 	}
 }
-
-var quietLog = slog.New(slog.DiscardHandler)

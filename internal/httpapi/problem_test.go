@@ -31,7 +31,7 @@ func TestRespondErrorStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest(http.MethodGet, "/v1/x", nil)
-			respondError(w, r, slog.New(slog.DiscardHandler), tt.err)
+			respondError(w, r, quietLog, tt.err)
 			if w.Code != tt.wantStatus {
 				t.Errorf("respondError(%v) status = %d, want %d", tt.err, w.Code, tt.wantStatus)
 			}

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -13,74 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/links"
-	"github.com/dozen-go/dozen/internal/postgres"
-	"github.com/dozen-go/dozen/internal/postgres/pgtest"
-	"github.com/dozen-go/dozen/internal/schema"
-	"github.com/dozen-go/dozen/internal/sqlite"
 	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/migrations"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
-
-var quiet = slog.New(slog.DiscardHandler)
-
-// database is a migrated database of one dialect.
-type database struct {
-	dialect string
-	db      *sql.DB
-}
-
-// databases returns a fresh, migrated SQLite database and, when
-// TEST_DATABASE_URL is set, a fresh Postgres one.
-func databases(t *testing.T) []database {
-	t.Helper()
-	migrate := func(db *sql.DB, dialect string) {
-		src, _ := migrations.FS(dialect)
-		m, err := schema.New(db, dialect, src, 5*time.Second, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		if _, err := m.Up(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	mdb, err := sqlite.Open(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(mdb, migrations.SQLite)
-	lite, err := sqlite.Open(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lite.Close() })
-	out := []database{{migrations.SQLite, lite}}
-
-	u := pgtest.NewDatabase(t) // skips, or fails under DOZEN_REQUIRE_INTEGRATION, without a server
-	pmdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(pmdb, migrations.Postgres)
-	pg, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	return append(out, database{migrations.Postgres, pg.SQL})
-}
-
-func options() Options {
-	return Options{Workers: 2, JobTimeout: 10 * time.Second, PollInterval: 50 * time.Millisecond}
-}
 
 // newLinkWorker returns a worker of the link jobs over st.
 func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*Client, error) {

@@ -150,26 +150,3 @@ func (e *errorLog) Handle(err error) {
 	e.log.Warn("tracing: spans could not be exported; requests are unaffected, spans are dropped",
 		"error", err.Error(), "errors_since_last_report", suppressed, "next_report_after", e.every)
 }
-
-// Variable is one of the standard variables that configure tracing.
-type Variable struct {
-	Name        string
-	Description string
-}
-
-// Variables returns the OTEL_* variables the service documents and its
-// deploy files may set. The SDK reads others too; these are the ones a
-// deployment needs.
-func Variables() []Variable {
-	return []Variable{
-		{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector URL, e.g. http://collector:4318 (http/protobuf) or http://collector:4317 (grpc); unset, tracing is off"},
-		{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the full traces URL, instead of OTEL_EXPORTER_OTLP_ENDPOINT"},
-		{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc or http/protobuf (default http/protobuf)"},
-		{"OTEL_EXPORTER_OTLP_HEADERS", "key=value,... sent with each export, such as a vendor's API key"},
-		{"OTEL_SERVICE_NAME", "service.name of every span (default: the process, server or worker)"},
-		{"OTEL_RESOURCE_ATTRIBUTES", "key=value,... added to every span, such as deployment.environment.name=prod"},
-		{"OTEL_TRACES_SAMPLER", "always_on, always_off, traceidratio, parentbased_traceidratio, ... (default parentbased_always_on)"},
-		{"OTEL_TRACES_SAMPLER_ARG", "the ratio of the traceidratio samplers, such as 0.1"},
-		{"OTEL_SDK_DISABLED", "true turns tracing off whatever else is set"},
-	}
-}

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/tracing"
 )
 
 // process is one process type (factor VIII): a main package under cmd/
@@ -138,13 +137,21 @@ func waitHTTP(t *testing.T, url string, exited <-chan struct{}) {
 }
 
 // tracingVars returns the OTEL_* variables deploy files may set, with
-// their descriptions: the OpenTelemetry SDK reads them, not internal/config.
+// their descriptions: the OpenTelemetry SDK reads them, not
+// internal/config. The SDK reads others too; these are the ones a
+// deployment needs, and the README's tracing table lists.
 func tracingVars() map[string]string {
-	out := map[string]string{}
-	for _, v := range tracing.Variables() {
-		out[v.Name] = v.Description
+	return map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        "collector URL, e.g. http://collector:4318 (http/protobuf) or http://collector:4317 (grpc); unset, tracing is off",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "the full traces URL, instead of OTEL_EXPORTER_OTLP_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        "grpc or http/protobuf (default http/protobuf)",
+		"OTEL_EXPORTER_OTLP_HEADERS":         "key=value,... sent with each export, such as a vendor's API key",
+		"OTEL_SERVICE_NAME":                  "service.name of every span (default: the process, server or worker)",
+		"OTEL_RESOURCE_ATTRIBUTES":           "key=value,... added to every span, such as deployment.environment.name=prod",
+		"OTEL_TRACES_SAMPLER":                "always_on, always_off, traceidratio, parentbased_traceidratio, ... (default parentbased_always_on)",
+		"OTEL_TRACES_SAMPLER_ARG":            "the ratio of the traceidratio samplers, such as 0.1",
+		"OTEL_SDK_DISABLED":                  "true turns tracing off whatever else is set",
 	}
-	return out
 }
 
 // configVars returns the names of every setting of internal/config.

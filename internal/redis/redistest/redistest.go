@@ -67,6 +67,9 @@ func New(t testing.TB) *redis.Client {
 	return c.WithKeyPrefix(prefix)
 }
 
+// example: Keys, down to "end of example"; only the example's end-to-end
+// test looks at what a process left in Redis.
+
 // Keys returns the keys under prefix, for a test that checks what is left.
 func Keys(t testing.TB, prefix string) []string {
 	t.Helper()
@@ -80,6 +83,8 @@ func Keys(t testing.TB, prefix string) []string {
 	}
 	return keys
 }
+
+// end of example
 
 // deleteUnder deletes the keys under prefix and returns how many there were.
 func deleteUnder(u config.URL, prefix string) (int, error) {
