@@ -37,6 +37,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer p.Close()
 	cfg, log, db := p.Config, p.Log, p.DB
 	st := store.New(db.SQL)
+	// Jobs are only enqueued here, in the transaction of the write they
+	// belong to (queue.InsertTx); the worker process runs them.
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log, p.Tracer)
+	if err != nil {
+		return err
+	}
 	var optional []health.Check // services with a fallback, reported but never failing readiness
 
 	var rdb *redis.Client // nil without REDIS_URL
@@ -62,12 +68,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if rdb != nil {
 		linkCache = cache.NewShared[httpapi.CachedLink](rdb, "link:", cfg.Links.CacheTTL, log)
 		counter = ratelimit.NewCounter(rdb, log)
-	}
-	// Jobs are only enqueued here, in the transaction of the write they
-	// belong to; the worker process runs them.
-	queue, err := jobs.NewInserter(db.SQL, db.Dialect, log, p.Tracer)
-	if err != nil {
-		return err
 	}
 	linkStore := st.WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
 	clicks := links.NewClicks(linkStore, log, cfg.Links.ClickFlushInterval, p.Tracer)
@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer cancelBase()
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer, Store: st,
+			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer, Store: st, Jobs: queue,
 			Links: linkDeps, // example
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,

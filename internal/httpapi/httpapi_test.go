@@ -21,6 +21,7 @@ import (
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/store"
 )
@@ -41,27 +42,33 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 	cfg.Log.FlushInterval = 0
 	log, _ := logging.New(logs, cfg.Log)
 	reg := prometheus.NewRegistry()
+	st, queue := testDatabase(t)
 	return Deps{
 		Config:  cfg.HTTP,
 		Log:     log,
 		Metrics: reg,
 		Health:  health.NewChecker(log, time.Second, 0),
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
-		Store:   testStore(t),
+		Store:   st,
+		Jobs:    queue,
 		Links:   exampleDeps(cfg.Links, log), // example
 	}, reg, logs
 }
 
-// testStore returns a store over an embedded database of the test's own,
-// migrated, that goes when the test ends.
-func testStore(t *testing.T) *store.Store {
+// testDatabase returns a store over an embedded database of the test's
+// own, migrated, that goes when the test ends, and a job inserter over it.
+func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
 	t.Helper()
 	db, err := database.OpenChecked(t.Context(), config.Database{DataDir: t.TempDir()}, quietLog, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return store.New(db.SQL)
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db.SQL), queue
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

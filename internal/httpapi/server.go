@@ -13,6 +13,7 @@ import (
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/store"
 )
 
@@ -29,6 +30,9 @@ type Deps struct {
 	Tracer trace.TracerProvider
 	// Store is the service's database, for the handlers of its routes.
 	Store *store.Store
+	// Jobs enqueues background jobs, each in the transaction of the write
+	// it belongs to (InsertTx); the worker process runs them.
+	Jobs  *jobs.Client
 	Links LinkDeps // example
 }
 
