@@ -51,7 +51,9 @@ type Var struct {
 }
 
 // Vars lists the variables read into a struct of the given type, in field
-// order. It drives .env.example and the documentation.
+// order. It drives .env.example and the documentation, which its tests
+// regenerate and compare, and the deploy checks in tools/, which hold
+// every deploy file to these names: no process calls it.
 func Vars(spec any) []Var {
 	var vars []Var
 	walk(reflect.ValueOf(spec).Elem(), func(f reflect.StructField, _ reflect.Value) {

@@ -120,6 +120,9 @@ func scopeAttrs(ctx context.Context) []slog.Attr {
 // WithAttrs returns a context whose log lines carry attrs, in addition to
 // those the context already carries. Every line logged with one of slog's
 // Context methods (InfoContext, LogAttrs, ...) and this context gets them.
+// A building block: the template's middleware fills a Scope in place, and a
+// handler calls WithAttrs to add what its own lines should carry, such as
+// the user or tenant a request acts for.
 func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 	s := &Scope{}
 	s.Init(ctx, attrs...)
