@@ -166,6 +166,9 @@ func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
 			if doc.Decode(&head) != nil || head.Kind == "" || head.APIVersion == "" {
 				continue
 			}
+			if isPatch(&doc) {
+				continue // a strategic-merge patch, not an object: kustomize applies it
+			}
 			line := kindLine(&doc)
 			key := head.Kind + "/" + head.Metadata.Name
 			written[key] = source{file: rel, line: line}
@@ -188,6 +191,26 @@ func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
 		}
 	}
 	return written
+}
+
+// isPatch reports whether a document holds a strategic-merge directive
+// ($patch, $retainKeys, $setElementOrder/…, $deleteFromPrimitiveList/…)
+// at any depth: such a file is a patch for kustomize to apply (a
+// component's "$patch: delete", say), and decodes as no object.
+func isPatch(n *yaml.Node) bool {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.HasPrefix(n.Content[i].Value, "$") {
+				return true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if isPatch(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // kindLine returns the line of a document's kind key.
