@@ -536,30 +536,42 @@ func reportSeeding(pass *analysis.Pass) {
 		if ast.IsGenerated(file) {
 			continue
 		}
-		guarded := 0
-		var stack []ast.Node
-		ast.Inspect(file, func(n ast.Node) bool {
-			if n == nil {
-				if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
-					guarded--
-				}
-				stack = stack[:len(stack)-1]
-				return true
+		inspectUnguarded(file, func(n ast.Node) {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return
 			}
-			stack = append(stack, n)
-			switch n := n.(type) {
-			case *ast.IfStmt:
-				guarded++
-			case *ast.CallExpr:
-				fn, ok := typeutil.Callee(pass.TypesInfo, n).(*types.Func)
-				if !ok || guarded > 0 || !strings.HasPrefix(strings.ToLower(fn.Name()), "seed") || !sameModule(pass, fn) {
-					return true
-				}
-				report(pass, "V4", n, "%s seeds the database at every start of the service; seed once, as a release or admin task", fn.Name())
+			fn, ok := typeutil.Callee(pass.TypesInfo, call).(*types.Func)
+			if !ok || !strings.HasPrefix(strings.ToLower(fn.Name()), "seed") || !sameModule(pass, fn) {
+				return
 			}
-			return true
+			report(pass, "V4", call, "%s seeds the database at every start of the service; seed once, as a release or admin task", fn.Name())
 		})
 	}
+}
+
+// inspectUnguarded calls visit for every node of file that no if
+// statement encloses (an if's condition counts as enclosed): what runs
+// whatever the settings say.
+func inspectUnguarded(file *ast.File, visit func(ast.Node)) {
+	guarded := 0 // depth of enclosing if statements
+	var stack []ast.Node
+	ast.Inspect(file, func(n ast.Node) bool {
+		if n == nil {
+			if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
+				guarded--
+			}
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		if _, ok := n.(*ast.IfStmt); ok {
+			guarded++
+		} else if guarded == 0 {
+			visit(n)
+		}
+		return true
+	})
 }
 
 // sameModule reports whether fn belongs to the analyzed module (or, in

@@ -178,33 +178,20 @@ var InsecureTLS = &analysis.Analyzer{
 			if ast.IsGenerated(file) {
 				continue
 			}
-			guarded := 0 // depth of enclosing if statements
-			var stack []ast.Node
-			ast.Inspect(file, func(n ast.Node) bool {
-				if n == nil {
-					if _, ok := stack[len(stack)-1].(*ast.IfStmt); ok {
-						guarded--
-					}
-					stack = stack[:len(stack)-1]
-					return true
-				}
-				stack = append(stack, n)
+			inspectUnguarded(file, func(n ast.Node) {
 				switch n := n.(type) {
-				case *ast.IfStmt:
-					guarded++
 				case *ast.KeyValueExpr:
-					if id, ok := n.Key.(*ast.Ident); ok && guarded == 0 && isField(id) && isTrue(n.Value) {
+					if id, ok := n.Key.(*ast.Ident); ok && isField(id) && isTrue(n.Value) {
 						report(pass, "IV3", n, "InsecureSkipVerify is always true")
 					}
 				case *ast.AssignStmt:
 					for i, lhs := range n.Lhs {
 						sel, ok := lhs.(*ast.SelectorExpr)
-						if ok && i < len(n.Rhs) && guarded == 0 && isField(sel.Sel) && isTrue(n.Rhs[i]) {
+						if ok && i < len(n.Rhs) && isField(sel.Sel) && isTrue(n.Rhs[i]) {
 							report(pass, "IV3", n, "InsecureSkipVerify is always true")
 						}
 					}
 				}
-				return true
 			})
 		}
 		return nil, nil
