@@ -4,8 +4,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestFromBuildInfo(t *testing.T) {
@@ -20,8 +18,8 @@ func TestFromBuildInfo(t *testing.T) {
 		},
 	}
 	want := Info{Module: "example.com/svc", Version: "v1.2.3", Revision: "abc123", Time: "2026-01-02T03:04:05Z", Modified: true, GoVersion: "go1.26.0"}
-	if diff := cmp.Diff(want, fromBuildInfo(bi)); diff != "" {
-		t.Errorf("fromBuildInfo() mismatch (-want +got):\n%s", diff)
+	if got := fromBuildInfo(bi); got != want {
+		t.Errorf("fromBuildInfo() = %+v, want %+v", got, want)
 	}
 }
 

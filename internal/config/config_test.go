@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 )
@@ -51,8 +51,8 @@ func TestLoadOverrides(t *testing.T) {
 	}
 	got := []any{c.Port, c.Log.Level, c.Log.Format, c.Shutdown.DrainDelay, c.Shutdown.Timeout}
 	want := []any{5000, slog.LevelDebug, LogConsole, time.Duration(0), 20 * time.Second}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Load() mismatch (-want +got):\n%s", diff)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Load() = %v, want %v (port, log level, log format, drain delay, shutdown timeout)", got, want)
 	}
 }
 
@@ -75,8 +75,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		got = append(got, p.Var)
 	}
 	want := []string{"PORT", "LOG_LEVEL", "LOG_FORMAT", "HTTP_READ_TIMEOUT", "HTTP_MAX_IN_FLIGHT", "DRAIN_DELAY"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("problems named (-want +got):\n%s", diff)
+	if !slices.Equal(got, want) {
+		t.Errorf("problems named = %q, want %q", got, want)
 	}
 	if strings.Contains(err.Error(), secretish) {
 		t.Errorf("Load() error = %q, contains a value", err)
@@ -116,8 +116,8 @@ func TestProcessRequired(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("Process() error = %v, want *config.Error", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Process() problems (-want +got):\n%s", diff)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Process() problems = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
@@ -180,9 +180,28 @@ func TestEnvExampleMatchesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read %s: %v (run go test ./internal/config -update)", path, err)
 	}
-	if diff := cmp.Diff(want, string(got)); diff != "" {
-		t.Errorf(".env.example disagrees with Config (-want +got); run go test ./internal/config -update:\n%s", diff)
+	if string(got) != want {
+		t.Errorf(".env.example disagrees with Config at %s; run go test ./internal/config -update", firstDifference(want, string(got)))
 	}
+}
+
+// firstDifference names the first line where got departs from want, with
+// both versions of it, for a failure message about a generated file.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		wl, gl := "(end of text)", "(end of text)"
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d: got %q, want %q", i+1, gl, wl)
+		}
+	}
+	return "no line (the texts are equal)"
 }
 
 func TestReadmeTableMatchesConfig(t *testing.T) {
@@ -208,8 +227,8 @@ func TestReadmeTableMatchesConfig(t *testing.T) {
 		}
 		return
 	}
-	if diff := cmp.Diff(want, s[i+len(begin):j]); diff != "" {
-		t.Errorf("README config table disagrees with Config (-want +got); run go test ./internal/config -update:\n%s", diff)
+	if got := s[i+len(begin) : j]; got != want {
+		t.Errorf("README config table disagrees with Config at %s; run go test ./internal/config -update", firstDifference(want, got))
 	}
 }
 
@@ -264,8 +283,8 @@ func TestLoadBackingServiceURLs(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("Load() error = %v, want *config.Error", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Load() problems (-want +got):\n%s", diff)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Load() problems = %q, want %q", got, tt.want)
 			}
 			if err != nil && strings.Contains(err.Error(), password) {
 				t.Errorf("Load() error = %q, contains the password", err)
@@ -302,8 +321,8 @@ func TestAPITokens(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Load(API_TOKENS=%q) = %v", tt.value, err)
 				}
-				if diff := cmp.Diff(tt.want, c.Links.APITokens); diff != "" {
-					t.Errorf("APITokens (-want +got):\n%s", diff)
+				if !slices.Equal(c.Links.APITokens, tt.want) {
+					t.Errorf("APITokens = %d tokens, want %d (values masked: %v, want %v)", len(c.Links.APITokens), len(tt.want), c.Links.APITokens, tt.want)
 				}
 				return
 			}

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -39,8 +39,8 @@ func TestCheckerReadiness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewChecker(discard, 50*time.Millisecond, 0, tt.checks...)
-			if diff := cmp.Diff(tt.want, c.Check(t.Context())); diff != "" {
-				t.Errorf("Check() mismatch (-want +got):\n%s", diff)
+			if got := c.Check(t.Context()); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Check() = %+v, want %+v", got, tt.want)
 			}
 		})
 	}

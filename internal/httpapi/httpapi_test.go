@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
@@ -179,8 +178,8 @@ func TestVersion(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(d.Build, got); diff != "" {
-		t.Errorf("GET /version mismatch (-want +got):\n%s", diff)
+	if got != d.Build {
+		t.Errorf("GET /version = %+v, want %+v", got, d.Build)
 	}
 }
 

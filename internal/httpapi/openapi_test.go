@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dozen-go/dozen/internal/links"
@@ -82,13 +81,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	sort.Strings(inSpec)
 	sort.Strings(routed)
-	if diff := cmp.Diff(routed, inSpec); diff != "" {
-		t.Errorf("routes (-routes.go +openapi.yaml):\n%s", diff)
+	if !slices.Equal(inSpec, routed) {
+		t.Errorf("openapi.yaml describes %q, want the routes served: %q", inSpec, routed)
 	}
 	sort.Strings(gets)
 	sort.Strings(heads)
-	if diff := cmp.Diff(gets, heads); diff != "" {
-		t.Errorf("HEAD routes (-GET routes +HEAD routes):\n%s", diff)
+	if !slices.Equal(heads, gets) {
+		t.Errorf("HEAD routes = %q, want the GET routes %q", heads, gets)
 	}
 }
 
@@ -119,8 +118,8 @@ func TestOpenAPISchemas(t *testing.T) {
 			documented = append(documented, k)
 		}
 		slices.Sort(documented)
-		if diff := cmp.Diff(jsonFields(v), documented); diff != "" {
-			t.Errorf("schema %s (-Go type +openapi.yaml):\n%s", name, diff)
+		if fields := jsonFields(v); !slices.Equal(documented, fields) {
+			t.Errorf("schema %s in openapi.yaml has properties %q, want the Go type's JSON fields %q", name, documented, fields)
 		}
 	}
 }

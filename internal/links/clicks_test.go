@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // memSink is a ClickSink that keeps the batches it gets, failing while
@@ -49,8 +48,8 @@ func TestClicksFlushKeepsOnFailure(t *testing.T) {
 	if err := c.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[int64]int64{1: 4, 2: 1}, sink.totals); diff != "" {
-		t.Errorf("stored clicks (-want +got):\n%s", diff)
+	if want := map[int64]int64{1: 4, 2: 1}; !maps.Equal(sink.totals, want) {
+		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
 	}
 	if got := c.Pending(); got != 0 {
 		t.Errorf("Pending() after flush = %d, want 0", got)

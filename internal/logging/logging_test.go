@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"maps"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
@@ -198,8 +198,8 @@ func TestAccessLog(t *testing.T) {
 			if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 				t.Fatalf("line %q is not JSON: %v", out.String(), err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("access line (-want +got):\n%s", diff)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("access line = %s, want the fields %v", out.String(), tt.want)
 			}
 		})
 	}

@@ -3,11 +3,11 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/dozen-go/dozen/internal/idempotency"
 )
@@ -31,8 +31,14 @@ func idempotencyKeys(t *testing.T, s *Store) {
 		if !errors.Is(err, wantErr) {
 			t.Fatalf("%s: ClaimIdempotencyKey() error = %v, want %v", name, err, wantErr)
 		}
-		if diff := cmp.Diff(wantResp, got); diff != "" {
-			t.Errorf("%s: stored response (-want +got):\n%s", name, diff)
+		if !reflect.DeepEqual(got, wantResp) {
+			show := func(r *idempotency.Response) string {
+				if r == nil {
+					return "nil"
+				}
+				return fmt.Sprintf("{Status:%d ContentType:%q Location:%q Body:%q}", r.Status, r.ContentType, r.Location, r.Body)
+			}
+			t.Errorf("%s: stored response = %s, want %s", name, show(got), show(wantResp))
 		}
 	}
 	check("first claim", claim("k1", "a", now), nil, nil)
