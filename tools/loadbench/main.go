@@ -13,6 +13,11 @@
 // noisy machine can measure steadily.
 //
 //	cd tools && go run ./loadbench -rounds 6 -duration 5s
+//
+// With -compare DIR, a second template tree (a git worktree of another
+// commit, or a variant) is built too and measured in the same rounds, and
+// the report sets each of its cases against the same case of the first,
+// round by round: the way to see what one change costs.
 package main
 
 import (
@@ -71,6 +76,7 @@ func main() {
 // options are the flags.
 type options struct {
 	template    string
+	compare     string
 	rounds      int
 	duration    time.Duration
 	connections int
@@ -82,6 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("loadbench", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.template, "template", "..", "the template's directory, whose ./cmd/server is measured")
+	fs.StringVar(&o.compare, "compare", "", "a second template directory (say, a git worktree of another commit) whose server is measured in the same rounds, interleaved with the first")
 	fs.IntVar(&o.rounds, "rounds", 6, "rounds, each measuring every server once")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "load duration per measurement")
 	fs.IntVar(&o.connections, "c", 64, "concurrent keep-alive connections")
@@ -104,11 +111,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	cases := []benchCase{
-		{name: "bare GET /", bin: bare, path: "/", ready: "/"},
-		{name: "dozen GET /version (full stack)", bin: server, path: "/version", ready: "/readyz"},
-		{name: "dozen GET /no/such/path (404 problem)", bin: server, path: "/no/such/path", ready: "/readyz", status: http.StatusNotFound},
-		{name: "dozen GET /{code} (redirect, warm cache)", bin: server, path: "/benchx", ready: "/readyz", status: http.StatusFound, setup: createLink}, // example
+	cases := append([]benchCase{{name: "bare GET /", bin: bare, path: "/", ready: "/"}}, serverCases(server, "")...)
+	if o.compare != "" {
+		other, err := buildServer(ctx, o.compare, filepath.Join(dir, "server-compare"))
+		if err != nil {
+			return err
+		}
+		cases = append(cases, serverCases(other, compareSuffix)...)
 	}
 	results := make([][]measurement, len(cases))
 	for round := range o.rounds {
@@ -125,6 +134,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return report(stdout, cases, results, bare, server)
 }
 
+// compareSuffix ends the names of the -compare server's cases.
+const compareSuffix = " [-compare]"
+
+// serverCases are the measurements of one server binary, their names
+// ending in suffix.
+func serverCases(bin, suffix string) []benchCase {
+	return []benchCase{
+		{name: "dozen GET /version (full stack)" + suffix, bin: bin, path: "/version", ready: "/readyz"},
+		{name: "dozen GET /no/such/path (404 problem)" + suffix, bin: bin, path: "/no/such/path", ready: "/readyz", status: http.StatusNotFound},
+		{name: "dozen GET /{code} (redirect, warm cache)" + suffix, bin: bin, path: "/benchx", ready: "/readyz", status: http.StatusFound, setup: createLink}, // example
+	}
+}
+
 // buildFlags are the Dockerfile's go build flags, so that the sizes and
 // resident memory measured here are those of the binary that ships: static,
 // trimmed, stripped, without gRPC's debug-page tracing.
@@ -136,19 +158,29 @@ func build(ctx context.Context, template, dir string) (bare, server string, err 
 	if err := os.WriteFile(src, []byte(bareSource), 0o644); err != nil {
 		return "", "", err
 	}
-	bare, server = filepath.Join(dir, "bare"), filepath.Join(dir, "server")
-	for out, pkg := range map[string]string{bare: src, server: "./cmd/server"} {
-		args := append(append([]string{"build"}, buildFlags...), "-o", out, pkg)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if pkg != src {
-			cmd.Dir = template
-		}
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("build %s: %w\n%s", pkg, err, b)
-		}
+	bare = filepath.Join(dir, "bare")
+	if err := goBuild(ctx, "", bare, src); err != nil {
+		return "", "", err
 	}
-	return bare, server, nil
+	server, err = buildServer(ctx, template, filepath.Join(dir, "server"))
+	return bare, server, err
+}
+
+// buildServer compiles template's ./cmd/server to out.
+func buildServer(ctx context.Context, template, out string) (string, error) {
+	return out, goBuild(ctx, template, out, "./cmd/server")
+}
+
+// goBuild runs go build with buildFlags in dir.
+func goBuild(ctx context.Context, dir, out, pkg string) error {
+	args := append(append([]string{"build"}, buildFlags...), "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s in %s: %w\n%s", pkg, dir, err, b)
+	}
+	return nil
 }
 
 // benchCase is one server and the request it is measured with.
@@ -417,6 +449,28 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 			ratio(i, func(m measurement) float64 { return float64(m.start) }),
 			ratio(i, func(m measurement) float64 { return float64(m.idleRSS) }),
 			ratio(i, func(m measurement) float64 { return float64(m.loadedRSS) }))
+	}
+	if n := (len(cases) - 1) / 2; len(cases) == 1+2*n && strings.HasSuffix(cases[len(cases)-1].name, compareSuffix) {
+		// The -compare server's cases follow the first server's, in the
+		// same order: ratios of each pair, round by round.
+		fmt.Fprintf(w, "\nthe -compare server against the first, medians of per-round ratios\n\n")
+		fmt.Fprintln(w, "| case | req/s | p99 | CPU/req | allocs/req | idle RSS |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+		for i := 1; i <= n; i++ {
+			pair := func(f func(measurement) float64) float64 {
+				var rs []float64
+				for round := range results[i] {
+					rs = append(rs, f(results[i+n][round])/f(results[i][round]))
+				}
+				return median(rs)
+			}
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", cases[i].name,
+				pair(func(m measurement) float64 { return m.rps }),
+				pair(func(m measurement) float64 { return float64(m.p99) }),
+				pair(func(m measurement) float64 { return float64(m.cpuPerReq) }),
+				pair(func(m measurement) float64 { return m.allocsPerReq }),
+				pair(func(m measurement) float64 { return float64(m.idleRSS) }))
+		}
 	}
 	bs, _ := os.Stat(bare)
 	ss, _ := os.Stat(server)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuildFlagsShip checks that loadbench builds the server with the flags
@@ -27,6 +28,35 @@ func TestBuildFlagsShip(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s has no go build line", name)
+		}
+	}
+}
+
+// TestReportPairsCompare checks that with -compare each of the second
+// server's cases is set against the same case of the first, round by round.
+func TestReportPairsCompare(t *testing.T) {
+	cases := append([]benchCase{{name: "bare"}}, serverCases("a", "")...)
+	cases = append(cases, serverCases("b", compareSuffix)...)
+	results := make([][]measurement, len(cases))
+	for round := range 3 {
+		for i := range cases {
+			// The compare server (cases 4–6) takes 1.5× the CPU of the
+			// first (cases 1–3) in every round; the rounds differ.
+			cpu := time.Duration(10*(round+1)) * time.Microsecond
+			if i >= 4 {
+				cpu = cpu * 3 / 2
+			}
+			results[i] = append(results[i], measurement{rps: 100, p99: time.Millisecond, cpuPerReq: cpu, allocsPerReq: 10, idleRSS: 1 << 20})
+		}
+	}
+	var out strings.Builder
+	if err := report(&out, cases, results, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases[1:4] {
+		want := "| " + c.name + " | 1.000 | 1.000 | 1.500 | 1.000 | 1.000 |"
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }
