@@ -31,8 +31,9 @@ RUN --mount=type=cache,target=/go/pkg/mod \
         ./cmd/admin \
         ./cmd/worker
 
-# No shell, no package manager. The binaries embed their CA bundle and
-# time zone data, so they would run on scratch as well.
+# No shell, no package manager. The binaries embed time zone data and read
+# the CA roots for TLS from this image's /etc/ssl/certs: on scratch, copy a
+# CA bundle there.
 FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 ARG NAME=app VERSION=dev REVISION="" CREATED="" SOURCE=""
 LABEL org.opencontainers.image.title="$NAME" \
