@@ -228,19 +228,20 @@ func waitForRunningJob(t *testing.T, url string) {
 	}
 }
 
-// redirects sends GET /code from clients at once until stop is closed,
-// and returns how many were answered 302.
-func redirects(t *testing.T, base, code string, clients int, stop <-chan struct{}) (count func() int64, wait func()) {
+// redirects sends GET /code from clients at once until stop is called or
+// the test ends; stop returns how many were answered 302.
+func redirects(t *testing.T, base, code string, clients int) (stop func() int64) {
 	t.Helper()
 	var n atomic.Int64
 	var wg sync.WaitGroup
+	done := make(chan struct{})
 	for range clients {
 		wg.Go(func() {
 			c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			defer c.CloseIdleConnections()
 			for {
 				select {
-				case <-stop:
+				case <-done:
 					return
 				default:
 				}
@@ -253,7 +254,13 @@ func redirects(t *testing.T, base, code string, clients int, stop <-chan struct{
 			}
 		})
 	}
-	return n.Load, wg.Wait
+	var once sync.Once
+	stop = func() int64 {
+		once.Do(func() { close(done); wg.Wait() })
+		return n.Load()
+	}
+	t.Cleanup(func() { stop() }) // a test that fails early stops them too
+	return stop
 }
 
 // createLink creates a link with the code through the server's API.
@@ -319,33 +326,46 @@ func queuedFolds(t *testing.T, url string) int {
 	return n
 }
 
-// TestClickCountsExactAfterSIGTERM sends thousands of redirects over a few
-// seconds with no worker running, so that several fold jobs queue up, and
-// stops the server with SIGTERM (it flushes its last clicks). A worker
-// with WORKER_CONCURRENCY=4 then runs the folds at once over the same
-// click log: the stored count is exactly the number of redirects.
-func TestClickCountsExactAfterSIGTERM(t *testing.T) {
+// clickTraffic starts what the exact-count tests share: on Postgres,
+// whose tables the checks read, a server that flushes its clicks every
+// 20ms, with a link of the code and four clients sending its redirect
+// without pause. The settings it returns make workers poll every 50ms and
+// run four folds at once. Calling stop ends the traffic and stops the
+// server, which flushes its last clicks, and returns how many redirects
+// were answered.
+func clickTraffic(t *testing.T, code string) (env map[string]string, stop func() int64) {
+	t.Helper()
 	if os.Getenv(pgtest.Variable) == "" {
 		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
 	}
-	env := backing(t)
+	env = backing(t)
 	env["CLICK_FLUSH_INTERVAL"] = "20ms"
 	env["JOB_POLL_INTERVAL"] = "50ms"
 	env["WORKER_CONCURRENCY"] = "4"
 	env["DRAIN_DELAY"] = "0s"
 	server := start(t, "server", env)
 	base := "http://" + server.addr
-	createLink(t, base, "exact")
-
-	stop := make(chan struct{})
-	count, wait := redirects(t, base, "exact", 4, stop)
-	time.Sleep(3500 * time.Millisecond) // a fold job per second
-	close(stop)
-	wait()
-	server.signal(t, syscall.SIGTERM)
-	if code := server.wait(t, 10*time.Second); code != 0 {
-		t.Fatalf("server exit %d", code)
+	createLink(t, base, code)
+	stopRedirects := redirects(t, base, code, 4)
+	return env, func() int64 {
+		n := stopRedirects()
+		server.signal(t, syscall.SIGTERM)
+		if exit := server.wait(t, 10*time.Second); exit != 0 {
+			t.Fatalf("server exit %d", exit)
+		}
+		return n
 	}
+}
+
+// TestClickCountsExactAfterSIGTERM sends thousands of redirects over a few
+// seconds with no worker running, so that several fold jobs queue up, and
+// stops the server with SIGTERM (it flushes its last clicks). A worker
+// with WORKER_CONCURRENCY=4 then runs the folds at once over the same
+// click log: the stored count is exactly the number of redirects.
+func TestClickCountsExactAfterSIGTERM(t *testing.T) {
+	env, stop := clickTraffic(t, "exact")
+	time.Sleep(3500 * time.Millisecond) // a fold job per second
+	redirected := stop()
 	queued := queuedFolds(t, env["DATABASE_URL"])
 	if queued < 2 {
 		t.Errorf("%d fold jobs queued, want several to run at once", queued)
@@ -355,9 +375,9 @@ func TestClickCountsExactAfterSIGTERM(t *testing.T) {
 	got := waitForFolds(t, env["DATABASE_URL"], "exact")
 	worker.signal(t, syscall.SIGTERM)
 	worker.wait(t, 15*time.Second)
-	t.Logf("%d redirects, %d fold jobs queued, %d clicks stored", count(), queued, got)
-	if got != count() {
-		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, count(), count())
+	t.Logf("%d redirects, %d fold jobs queued, %d clicks stored", redirected, queued, got)
+	if got != redirected {
+		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, redirected, redirected)
 	}
 }
 
@@ -366,21 +386,8 @@ func TestClickCountsExactAfterSIGTERM(t *testing.T) {
 // after it returns, beside new ones. Once the server has stopped and the
 // folds are done, the stored count is exactly the number of redirects.
 func TestClickCountsExactWorkerRestarted(t *testing.T) {
-	if os.Getenv(pgtest.Variable) == "" {
-		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
-	}
-	env := backing(t)
-	env["CLICK_FLUSH_INTERVAL"] = "20ms"
-	env["JOB_POLL_INTERVAL"] = "50ms"
-	env["WORKER_CONCURRENCY"] = "4"
-	env["DRAIN_DELAY"] = "0s"
-	server := start(t, "server", env)
-	base := "http://" + server.addr
-	createLink(t, base, "restart")
+	env, stop := clickTraffic(t, "restart")
 	worker := start(t, "worker", env)
-
-	stop := make(chan struct{})
-	count, wait := redirects(t, base, "restart", 4, stop)
 	time.Sleep(time.Second)
 	worker.signal(t, syscall.SIGTERM)
 	if code := worker.wait(t, 15*time.Second); code != 0 {
@@ -389,17 +396,12 @@ func TestClickCountsExactWorkerRestarted(t *testing.T) {
 	time.Sleep(2 * time.Second) // fold jobs queue up meanwhile
 	worker = start(t, "worker", env)
 	time.Sleep(time.Second)
-	close(stop)
-	wait()
-	server.signal(t, syscall.SIGTERM)
-	if code := server.wait(t, 10*time.Second); code != 0 {
-		t.Fatalf("server exit %d", code)
-	}
+	redirected := stop()
 	got := waitForFolds(t, env["DATABASE_URL"], "restart")
 	worker.signal(t, syscall.SIGTERM)
 	worker.wait(t, 15*time.Second)
-	t.Logf("%d redirects, %d clicks stored", count(), got)
-	if got != count() {
-		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, count(), count())
+	t.Logf("%d redirects, %d clicks stored", redirected, got)
+	if got != redirected {
+		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, redirected, redirected)
 	}
 }
