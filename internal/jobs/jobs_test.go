@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -12,10 +11,8 @@ import (
 	"github.com/riverqueue/river"
 	"go.uber.org/goleak"
 
-	"github.com/dozen-go/dozen/internal/postgres"
-	"github.com/dozen-go/dozen/internal/postgres/pgtest"
-	"github.com/dozen-go/dozen/internal/schema"
-	"github.com/dozen-go/dozen/internal/sqlite"
+	"github.com/dozen-go/dozen/internal/database"
+	"github.com/dozen-go/dozen/internal/database/dbtest"
 	"github.com/dozen-go/dozen/migrations"
 )
 
@@ -25,52 +22,11 @@ func TestMain(m *testing.M) {
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// database is a migrated database of one dialect.
-type database struct {
-	dialect string
-	db      *sql.DB
-}
-
-// databases returns a fresh, migrated SQLite database and, when
-// TEST_DATABASE_URL is set, a fresh Postgres one.
-func databases(t *testing.T) []database {
+// databases returns a fresh, migrated database of each dialect. Without a
+// Postgres server the test skips, or fails under DOZEN_REQUIRE_INTEGRATION.
+func databases(t *testing.T) []*database.DB {
 	t.Helper()
-	migrate := func(db *sql.DB, dialect string) {
-		src, _ := migrations.FS(dialect)
-		m, err := schema.New(db, dialect, src, 5*time.Second, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		if _, err := m.Up(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	mdb, err := sqlite.Open(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(mdb, migrations.SQLite)
-	lite, err := sqlite.Open(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lite.Close() })
-	out := []database{{migrations.SQLite, lite}}
-
-	u := pgtest.NewDatabase(t) // skips, or fails under DOZEN_REQUIRE_INTEGRATION, without a server
-	pmdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(pmdb, migrations.Postgres)
-	pg, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	return append(out, database{migrations.Postgres, pg.SQL})
+	return []*database.DB{dbtest.Open(t, migrations.SQLite), dbtest.Open(t, migrations.Postgres)}
 }
 
 func options() Options {
@@ -100,13 +56,13 @@ func (w *noteWorker) Work(_ context.Context, job *river.Job[noteArgs]) error {
 // job of a rolled-back one never exists.
 func TestJobInsertedWithItsWrite(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
+		t.Run(d.Dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			insert := func(n int, commit bool) {
-				tx, err := d.db.BeginTx(t.Context(), nil)
+				tx, err := d.SQL.BeginTx(t.Context(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -131,7 +87,7 @@ func TestJobInsertedWithItsWrite(t *testing.T) {
 			if set.Empty() {
 				t.Fatal("Empty after Add = true")
 			}
-			c, err := NewWorker(d.db, d.dialect, quiet, options(), set)
+			c, err := NewWorker(d.SQL, d.Dialect, quiet, options(), set)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,14 +113,14 @@ func TestJobInsertedWithItsWrite(t *testing.T) {
 // TestPeriodicJobRuns schedules a job with AddPeriodic: it runs with no
 // insert from anyone, and again each interval.
 func TestPeriodicJobRuns(t *testing.T) {
-	d := databases(t)[0]
+	d := dbtest.Open(t, migrations.SQLite)
 	set := NewSet()
 	w := &noteWorker{ran: make(chan struct{}, 8)}
 	Add(set, w)
 	set.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(200*time.Millisecond),
 		func() (river.JobArgs, *river.InsertOpts) { return noteArgs{N: 1}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true}))
-	c, err := NewWorker(d.db, d.dialect, quiet, options(), set)
+	c, err := NewWorker(d.SQL, d.Dialect, quiet, options(), set)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,16 +13,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/migrations"
 )
 
 // newLinkWorker returns a worker of the link jobs over st.
-func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*Client, error) {
+func newLinkWorker(d *database.DB, st LinkStore, o Options, purge time.Duration) (*Client, error) {
 	set := NewSet()
 	AddLinkJobs(set, st, quiet, purge)
-	return NewWorker(d.db, d.dialect, quiet, o, set)
+	return NewWorker(d.SQL, d.Dialect, quiet, o, set)
 }
 
 // TestClicksFoldedExactly records a burst of clicks through the web
@@ -30,12 +31,12 @@ func newLinkWorker(d database, st LinkStore, o Options, purge time.Duration) (*C
 // transaction) and checks that the worker folds them into exact counts.
 func TestClicksFoldedExactly(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
+		t.Run(d.Dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(t.Context(), links.Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -55,8 +56,8 @@ func TestClicksFoldedExactly(t *testing.T) {
 			<-done
 
 			reg := prometheus.NewRegistry()
-			m := NewMetrics(reg, d.db, quiet)
-			w, err := newLinkWorker(d, store.New(d.db), options(), time.Hour)
+			m := NewMetrics(reg, d.SQL, quiet)
+			w, err := newLinkWorker(d, store.New(d.SQL), options(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,13 +129,13 @@ func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64,
 // Two schedulers without that would purge about twice per interval.
 func TestPurgeRunsOncePerInterval(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(d.Dialect, func(t *testing.T) {
 			const interval = time.Second // the shortest period River makes unique
 			o := options()
 			log := &purgeLog{by: map[int]int{}}
 			var clients []*Client
 			for i := range 2 {
-				c, err := newLinkWorker(d, &countingStore{LinkStore: store.New(d.db), id: i, log: log}, o, interval)
+				c, err := newLinkWorker(d, &countingStore{LinkStore: store.New(d.SQL), id: i, log: log}, o, interval)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -198,12 +199,12 @@ func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
 // it to completion.
 func TestCutOffJobIsRetried(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
+		t.Run(d.Dialect, func(t *testing.T) {
+			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(t.Context(), links.Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +215,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 
 			o := options()
 			o.JobTimeout = time.Minute
-			blocked := &blockingStore{LinkStore: store.New(d.db), started: make(chan struct{}, 10), release: make(chan struct{})}
+			blocked := &blockingStore{LinkStore: store.New(d.SQL), started: make(chan struct{}, 10), release: make(chan struct{})}
 			first, err := newLinkWorker(d, blocked, o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
@@ -245,7 +246,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 
 			// A retried job is scheduled with a backoff; the next worker
 			// must find it. River's first retry comes after about a second.
-			second, err := newLinkWorker(d, store.New(d.db), o, time.Hour)
+			second, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,16 +283,16 @@ func TestCutOffJobIsRetried(t *testing.T) {
 // default would leave it for the job timeout and an hour more.
 func TestKilledWorkersJobIsRescued(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(d.Dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			o := options()
 			o.JobTimeout = time.Second
-			ins, err := NewInserter(d.db, d.dialect, quiet, nil)
+			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(ctx, links.Link{Code: "rescued", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -303,10 +304,10 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			// became rescuable, and nothing recorded the end of its run.
 			diedAt := time.Now().Add(-rescueAfter(o.JobTimeout) - time.Second).UTC()
 			var at any = diedAt
-			if d.dialect == migrations.SQLite {
+			if d.Dialect == migrations.SQLite {
 				at = diedAt.Format("2006-01-02 15:04:05.000") // River's SQLite time format
 			}
-			res, err := d.db.ExecContext(ctx,
+			res, err := d.SQL.ExecContext(ctx,
 				`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $1 WHERE kind = 'fold_clicks'`, at)
 			if err != nil {
 				t.Fatal(err)
@@ -315,7 +316,7 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 				t.Fatalf("%d fold jobs marked running, want 1", n)
 			}
 
-			w, err := newLinkWorker(d, store.New(d.db), o, time.Hour)
+			w, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

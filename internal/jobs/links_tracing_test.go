@@ -18,14 +18,14 @@ import (
 // from that span, and the worker's span of the fold links back to it.
 func TestTracedClickFlushToFold(t *testing.T) {
 	for _, d := range databases(t) {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(d.Dialect, func(t *testing.T) {
 			spans := tracetest.NewInMemoryExporter()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
-			ins, err := NewInserter(d.db, d.dialect, quiet, tp)
+			ins, err := NewInserter(d.SQL, d.Dialect, quiet, tp)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.db).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
 			l, err := web.CreateLink(t.Context(), links.Link{Code: "traced", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +60,7 @@ func TestTracedClickFlushToFold(t *testing.T) {
 
 			o := options()
 			o.Tracer = tp
-			w, err := newLinkWorker(d, store.New(d.db), o, time.Hour)
+			w, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

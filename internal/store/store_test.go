@@ -2,17 +2,15 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/dozen-go/dozen/internal/postgres"
+	"github.com/dozen-go/dozen/internal/database"
+	"github.com/dozen-go/dozen/internal/database/dbtest"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
-	"github.com/dozen-go/dozen/internal/schema"
-	"github.com/dozen-go/dozen/internal/sqlite"
 	"github.com/dozen-go/dozen/migrations"
 )
 
@@ -20,55 +18,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// migrate applies the real migrations to db through a second handle.
-func migrate(t *testing.T, mdb *sql.DB, dialect string) {
-	t.Helper()
-	src, err := migrations.FS(dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := schema.New(mdb, dialect, src, 5*time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if _, err := m.Up(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestContract runs the same tests on every database the store supports.
 func TestContract(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		mdb, err := sqlite.Open(t.Context(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		migrate(t, mdb, migrations.SQLite)
-		db, err := sqlite.Open(t.Context(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		contract(t, New(db), migrations.SQLite)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		u := pgtest.NewDatabase(t)
-		mdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		migrate(t, mdb, migrations.Postgres)
-		// Room for the concurrency cases: a transaction holding a lock
-		// and the ones it holds up.
-		db, err := postgres.Open(t.Context(), u, postgres.Options{MaxConns: 4, Attempts: 1, ConnectTimeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		contract(t, New(db.SQL), migrations.Postgres)
-	})
+	for _, dialect := range migrations.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			contract(t, New(dbtest.Open(t, dialect).SQL), dialect)
+		})
+	}
 }
 
 func contract(t *testing.T, s *Store, dialect string) {
@@ -106,13 +62,8 @@ func waitForLockWaiters(t *testing.T, s *Store, dialect string, n int) {
 // with pg_terminate_backend and checks that queries fail with
 // ErrUnavailable, then work again without reopening anything.
 func TestUnavailableAndRecovery(t *testing.T) {
-	u := pgtest.NewDatabase(t)
-	mdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(t, mdb, migrations.Postgres)
-	db, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 2 * time.Second})
+	cfg := dbtest.Migrated(t, migrations.Postgres)
+	db, err := database.Open(t.Context(), cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +73,13 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pgtest.SetDown(t, pgtest.Name(u), true)
-	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
+	pgtest.SetDown(t, pgtest.Name(cfg.URL), true)
+	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(cfg.URL), false) })
 	if err := ping(t.Context(), s); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Ping() while down = %v, want ErrUnavailable", err)
 	}
 
-	pgtest.SetDown(t, pgtest.Name(u), false)
+	pgtest.SetDown(t, pgtest.Name(cfg.URL), false)
 	start := time.Now()
 	for {
 		err := ping(t.Context(), s)
