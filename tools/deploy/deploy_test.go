@@ -7,11 +7,6 @@ package deploy
 
 import (
 	"bytes"
-	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dozen-go/dozen/internal/config"
 )
@@ -93,47 +87,6 @@ func goCmd(t *testing.T, dir string, env []string, args ...string) string {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitHTTP polls url until it answers 200, the process behind it exits, or
-// the deadline passes.
-func waitHTTP(t *testing.T, url string, exited <-chan struct{}) {
-	t.Helper()
-	c := &http.Client{Timeout: time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var last string
-	for {
-		resp, err := c.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body))
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-exited:
-			t.Fatalf("GET %s: the process exited (last answer: %s)", url, last)
-		case <-ctx.Done():
-			t.Fatalf("GET %s = %s, want 200", url, last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // tracingVars returns the OTEL_* variables deploy files may set, with

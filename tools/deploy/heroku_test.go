@@ -20,6 +20,7 @@ import (
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // herokuGrace is how long Heroku waits after SIGTERM before SIGKILL.
@@ -305,8 +306,8 @@ func runProcfile(t *testing.T, bin string, addons map[string]string) {
 	base["DRAIN_DELAY"] = "0s" // no load balancer here to wait for
 	dynoEnv := func() map[string]string {
 		env := maps.Clone(base)
-		env["PORT"] = strconv.Itoa(freePort(t))
-		env["ADMIN_ADDR"] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+		env["PORT"] = strconv.Itoa(proctest.FreePort(t))
+		env["ADMIN_ADDR"] = "127.0.0.1:" + strconv.Itoa(proctest.FreePort(t))
 		return env
 	}
 
@@ -336,8 +337,8 @@ func runProcfile(t *testing.T, bin string, addons map[string]string) {
 		dynos = append(dynos, d)
 		waitListening(t, l.procType, env["ADMIN_ADDR"], d.exited, d.out)
 		if l.procType == "web" {
-			waitHTTP(t, "http://127.0.0.1:"+env["PORT"]+"/livez", d.exited)
-			waitHTTP(t, "http://127.0.0.1:"+env["PORT"]+"/readyz", d.exited)
+			proctest.WaitOK(t, "http://127.0.0.1:"+env["PORT"]+"/livez", d.exited)
+			proctest.WaitOK(t, "http://127.0.0.1:"+env["PORT"]+"/readyz", d.exited)
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // long enough for a broken process to fall over

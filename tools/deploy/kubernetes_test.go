@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 const kubeDir = "deploy/kubernetes"
@@ -286,7 +287,7 @@ func checkProbesAnswer(t *testing.T, probes map[probe]string) {
 				port = r.adminPort
 			}
 			t.Run(where, func(t *testing.T) {
-				waitHTTP(t, "http://127.0.0.1:"+port+pr.path, r.exited)
+				proctest.WaitOK(t, "http://127.0.0.1:"+port+pr.path, r.exited)
 			})
 			delete(probes, pr)
 		}

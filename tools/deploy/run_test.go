@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // running is one process of the app, started from the built binaries.
@@ -34,7 +36,7 @@ type appRun struct {
 // delay (no load balancer here to wait for).
 func (a appRun) command(t *testing.T, p process, dataDir string) *running {
 	t.Helper()
-	r := &running{process: p, port: strconv.Itoa(freePort(t)), adminPort: strconv.Itoa(freePort(t)), logs: &lockedBuffer{}}
+	r := &running{process: p, port: strconv.Itoa(proctest.FreePort(t)), adminPort: strconv.Itoa(proctest.FreePort(t)), logs: &lockedBuffer{}}
 	path := filepath.Join(a.bin, p.cmd)
 	if a.chroot {
 		path = "/" + p.cmd
@@ -94,7 +96,7 @@ func (a appRun) start(t *testing.T) []*running {
 		rs = append(rs, r)
 		r.waitListening(t)
 		if p.procType == "web" {
-			waitHTTP(t, "http://127.0.0.1:"+r.port+"/livez", r.exited)
+			proctest.WaitOK(t, "http://127.0.0.1:"+r.port+"/livez", r.exited)
 		}
 	}
 	return rs

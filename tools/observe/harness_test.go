@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // bin is where TestMain built the binaries.
@@ -100,11 +100,11 @@ func start(t *testing.T, name string, env map[string]string) *process {
 	t.Helper()
 	env = clone(env)
 	p := &process{exited: make(chan struct{})}
-	adminPort := freePort(t)
+	adminPort := proctest.FreePort(t)
 	env["ADMIN_ADDR"] = "127.0.0.1:" + strconv.Itoa(adminPort)
 	p.admin = "http://127.0.0.1:" + strconv.Itoa(adminPort)
 	if name == "server" {
-		port := freePort(t)
+		port := proctest.FreePort(t)
 		env["PORT"] = strconv.Itoa(port)
 		p.public = "http://127.0.0.1:" + strconv.Itoa(port)
 	}
@@ -132,7 +132,7 @@ func start(t *testing.T, name string, env map[string]string) *process {
 		close(p.exited)
 	}()
 	t.Cleanup(func() { p.stop(t) })
-	waitOK(t, p.admin+"/readyz", p.exited)
+	proctest.WaitOK(t, p.admin+"/readyz", p.exited)
 	return p
 }
 
@@ -184,44 +184,6 @@ func clone(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitOK polls url until it answers 200, fails the test when the process
-// exits first or 30 seconds pass.
-func waitOK(t *testing.T, url string, exited <-chan struct{}) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	c := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := c.Get(url)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("GET %s: the process exited", url)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: not ready within 30s", url)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // eventually polls cond every 50ms until it holds or d passes.

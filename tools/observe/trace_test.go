@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // Trace ids the test's requests carry in their traceparent headers, so
@@ -199,7 +201,7 @@ func grep(text, s string) string {
 // the exporter's own timeout.
 func TestCollectorDown(t *testing.T) {
 	env := backing(t)
-	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:" + strconv.Itoa(freePort(t)) // nothing listens
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:" + strconv.Itoa(proctest.FreePort(t)) // nothing listens
 	env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
 	env["OTEL_BSP_SCHEDULE_DELAY"] = "50"
 
