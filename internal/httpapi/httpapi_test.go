@@ -23,6 +23,7 @@ import (
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // quietLog is a logger for tests that look at responses, not logs.
@@ -101,7 +102,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
-// problem is an RFC 9457 problem details object, as writeProblem writes it.
+// problem is an RFC 9457 problem details object, as web.Problem writes it.
 type problem struct {
 	Type      string `json:"type"`
 	Title     string `json:"title"`
@@ -221,7 +222,7 @@ func TestRequestID(t *testing.T) {
 			r := newRouter(d)
 			var inside string
 			r.Get("/x", func(w http.ResponseWriter, r *http.Request) {
-				inside = RequestID(r.Context())
+				inside = web.RequestID(r.Context())
 				d.Log.InfoContext(r.Context(), "inside handler")
 			})
 			req := httptest.NewRequest("GET", "/x", nil)
@@ -394,8 +395,9 @@ func TestLimits(t *testing.T) {
 	var deadline time.Time
 	h := limits(10, time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline, _ = r.Context().Deadline()
-		if _, err := io.ReadAll(r.Body); err != nil {
-			respondError(w, r, quietLog, bodyError(err))
+		var tooLarge *http.MaxBytesError
+		if _, err := io.ReadAll(r.Body); errors.As(err, &tooLarge) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
 		}
 	}))
 	tests := []struct {
@@ -445,7 +447,9 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 	for _, tt := range tests {
 		var got string
 		h := clientIP(tt.proxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got = clientIPOf(r.Context())
+			if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok && e.clientIP.IsValid() {
+				got = e.clientIP.String()
+			}
 		}))
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "192.0.2.1:4321"

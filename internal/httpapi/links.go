@@ -22,6 +22,7 @@ import (
 	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // LinkStore is the storage the link handlers need.
@@ -99,8 +100,8 @@ const maxLinkBody = 4 * links.MaxURLLength
 // second link. timeout is the route's request timeout: a claim on a key
 // lapses with it.
 func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
-		req, raw, err := decode[createLinkRequest](r)
+	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		req, raw, err := web.Decode[createLinkRequest](r)
 		if err != nil {
 			return err
 		}
@@ -208,7 +209,7 @@ func validateCreate(req createLinkRequest, now time.Time) error {
 
 // handleGetLink returns a link with its click count.
 func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if err := links.ValidateCode(code); err != nil {
 			return err
@@ -217,7 +218,7 @@ func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
 		if err != nil {
 			return err
 		}
-		return encode(w, http.StatusOK, l)
+		return web.JSON(w, http.StatusOK, l)
 	})
 }
 
@@ -231,7 +232,7 @@ type linkPage struct {
 // cursor is opaque to clients; it holds the last id of the page (keyset
 // pagination: no OFFSET, so deep pages cost what the first one does).
 func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		// url.Values drops a pair it cannot decode, which would turn a
 		// mangled cursor into the first page: refuse instead.
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -270,7 +271,7 @@ func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
 		if page.Links == nil {
 			page.Links = []links.Link{}
 		}
-		return encode(w, http.StatusOK, page)
+		return web.JSON(w, http.StatusOK, page)
 	})
 }
 
@@ -299,7 +300,7 @@ func decodeCursor(s string) (int64, error) {
 // the client gets 503, since a 204 while a cached entry lives on would be
 // a deleted link that still redirects.
 func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if err := links.ValidateCode(code); err != nil {
 			return err
@@ -320,7 +321,7 @@ func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 // Only a cache miss waits on a backing service, so only a miss pays for a
 // deadline.
 func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
 		if links.ValidateCode(code) != nil {
 			return links.ErrNotFound // no such code can exist
@@ -364,7 +365,7 @@ func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) h
 			got, err := bearerToken(r.Header)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="links"`)
-				respondError(w, r, log, err)
+				web.Error(w, r, log, err)
 				return
 			}
 			match := -1
@@ -377,7 +378,7 @@ func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) h
 			}
 			if match < 0 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="links", error="invalid_token"`)
-				respondError(w, r, log, errInvalidToken)
+				web.Error(w, r, log, errInvalidToken)
 				return
 			}
 			sum := sha256.Sum256([]byte(tokens[match].Reveal()))

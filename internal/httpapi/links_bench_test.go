@@ -10,6 +10,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // benchLinkDeps are the link routes' dependencies for benchmarks: an
@@ -46,7 +47,7 @@ func BenchmarkDecodeCreate(b *testing.B) {
 	body := []byte(`{"url":"https://example.com/some/long/path?with=query&and=more","code":"benchx","expires_at":"2030-01-01T00:00:00Z"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeJSON[createLinkRequest](body); err != nil {
+		if _, err := web.DecodeJSON[createLinkRequest](body); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // exchange is the state that one request's middleware share, in the one
@@ -152,23 +153,6 @@ func forwardedAddr(headers []string, n int) netip.Addr {
 	return netip.Addr{}
 }
 
-// clientIPOf returns the client's address that the client-IP middleware
-// settled on for the request being served with ctx, or "" when unknown.
-func clientIPOf(ctx context.Context) string {
-	if e, ok := ctx.Value(exchangeKey{}).(*exchange); ok && e.clientIP.IsValid() {
-		return e.clientIP.String()
-	}
-	return ""
-}
-
-// requestIDKey is the log attribute that holds a request's id.
-const requestIDKey = "request_id"
-
-// RequestID returns the id of the request being served with ctx, or "".
-func RequestID(ctx context.Context) string {
-	return logging.Attr(ctx, requestIDKey)
-}
-
 // requestID gives each request an id: the caller's X-Request-Id when it is
 // sane (a proxy or another service may have set it, and keeping it ties
 // their logs to ours), else a new random one. The id goes back in the
@@ -186,7 +170,7 @@ func requestID(next http.Handler) http.Handler {
 		}
 		e.idHeader[0] = id
 		w.Header()["X-Request-Id"] = e.idHeader[:]
-		e.attrs[0] = slog.String(requestIDKey, id)
+		e.attrs[0] = slog.String(web.RequestIDKey, id)
 		e.Init(e.Context, e.attrs[:]...)
 		next.ServeHTTP(w, r)
 	})
@@ -354,7 +338,7 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 					// The response has begun; the best left is to cut it off.
 					panic(http.ErrAbortHandler)
 				}
-				writeProblem(w, r, http.StatusInternalServerError, "internal error; quote the request id when reporting it")
+				web.Problem(w, r, http.StatusInternalServerError, "internal error; quote the request id when reporting it")
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -397,7 +381,7 @@ func shed(limit int) func(http.Handler) http.Handler {
 			defer inFlight.Add(-1)
 			if n > maxInFlight {
 				w.Header().Set("Retry-After", "1")
-				writeProblem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after 1 second")
+				web.Problem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after 1 second")
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -414,7 +398,7 @@ func limits(maxBody int64, timeout time.Duration) func(http.Handler) http.Handle
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > maxBody {
-				writeProblem(w, r, http.StatusRequestEntityTooLarge, "request body is larger than "+strconv.FormatInt(maxBody, 10)+" bytes")
+				web.Problem(w, r, http.StatusRequestEntityTooLarge, "request body is larger than "+strconv.FormatInt(maxBody, 10)+" bytes")
 				return
 			}
 			if r.Body != http.NoBody {

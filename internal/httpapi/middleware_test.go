@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/web"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -123,7 +122,7 @@ func TestCancelledRequestIsClientClosed(t *testing.T) {
 			r.Get("/slow", func(w http.ResponseWriter, r *http.Request) {
 				close(started)
 				<-r.Context().Done() // a query waiting on the database, say
-				respondError(w, r, d.Log, fmt.Errorf("get link: %w", r.Context().Err()))
+				web.Error(w, r, d.Log, fmt.Errorf("get link: %w", r.Context().Err()))
 			})
 			srv := httptest.NewUnstartedServer(r)
 			base, cancelBase := context.WithCancel(context.Background())
@@ -189,59 +188,6 @@ func TestNewRequestID(t *testing.T) {
 		}
 		seen[id] = true
 	}
-}
-
-// writeProblem renders by hand; what it writes must be what
-// encoding/json writes for the same problem, escapes included.
-func TestProblemRendering(t *testing.T) {
-	for _, tt := range []struct {
-		status       int
-		detail, path string
-		id           string
-	}{
-		{404, "no such resource", "/x", "ID1"},
-		{400, `field "url": <must> & be "quoted" \ ok`, "/v1/links", ""},
-		{503, "", "/", "abc"},
-		{418, "controls \x00\x01\b\f\n\r\t\x1f\x7f end", "/caf\u00e9/\u2028/\u2029/\U0001F600", "a"},
-		{413, "invalid \xff\xfe utf-8 \xe2\x82", "/%ZZ", ""},
-	} {
-		w := httptest.NewRecorder()
-		r := httptest.NewRequest("GET", "/", nil)
-		r.URL.Path = tt.path
-		if tt.id != "" {
-			e, req := exchangeOf(r)
-			e.attrs[0] = slog.String(requestIDKey, tt.id)
-			e.Init(e.Context, e.attrs[:]...)
-			r = req
-		}
-		writeProblem(w, r, tt.status, tt.detail)
-		want, err := json.Marshal(problem{Type: "about:blank", Title: http.StatusText(tt.status), Status: tt.status,
-			Detail: tt.detail, Instance: tt.path, RequestID: tt.id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := w.Body.String(); got != string(want)+"\n" {
-			t.Errorf("writeProblem(%d, %q, path %q) =\n%s\nwant (encoding/json)\n%s", tt.status, tt.detail, tt.path, got, want)
-		}
-		if w.Code != tt.status || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("Cache-Control") != "no-store" {
-			t.Errorf("writeProblem(%d): status %d, headers %v", tt.status, w.Code, w.Header())
-		}
-	}
-}
-
-func FuzzProblemString(f *testing.F) {
-	for _, s := range []string{"", "plain", `"\<>&`, "\x00\u2028\xff", "\U0001F600"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-	})
 }
 
 // The server hands chi the routing context of each request's exchange, so

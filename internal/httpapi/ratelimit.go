@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
+
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // NewRateLimit returns middleware that allows limit requests per client
@@ -24,34 +26,33 @@ import (
 func NewRateLimit(log *slog.Logger, name string, limit int, window time.Duration, counter httprate.LimitCounter) func(http.Handler) http.Handler {
 	opts := []httprate.Option{
 		httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
-			return name + ":" + rateClient(r), nil
+			// The client's IPv4 address, or the /64 of its IPv6 address,
+			// since one host (one customer line, one cloud instance) is
+			// routinely given a whole /64 and could otherwise take 2^64
+			// budgets. A peer that is no IP address (a Unix socket) is
+			// counted by what net/http reports for it.
+			var ip netip.Addr
+			if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
+				ip = e.clientIP
+			}
+			switch {
+			case !ip.IsValid():
+				return name + ":peer " + r.RemoteAddr, nil
+			case ip.Is6():
+				return name + ":" + netip.PrefixFrom(ip, 64).Masked().String(), nil
+			}
+			return name + ":" + ip.String(), nil
 		}),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			writeProblem(w, r, http.StatusTooManyRequests, "rate limit reached; retry after the Retry-After header's seconds")
+			web.Problem(w, r, http.StatusTooManyRequests, "rate limit reached; retry after the Retry-After header's seconds")
 		}),
 		httprate.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 			log.LogAttrs(r.Context(), slog.LevelError, "rate limit counter", slog.String("error", err.Error()))
-			writeProblem(w, r, http.StatusServiceUnavailable, "temporarily unavailable; retry shortly")
+			web.Problem(w, r, http.StatusServiceUnavailable, "temporarily unavailable; retry shortly")
 		}),
 	}
 	if counter != nil {
 		opts = append(opts, httprate.WithLimitCounter(counter))
 	}
 	return httprate.NewRateLimiter(limit, window, opts...).Handler
-}
-
-// rateClient names the client a rate limit counts: its IPv4 address, or
-// the /64 of its IPv6 address, since one host (one customer line, one
-// cloud instance) is routinely given a whole /64 and could otherwise take
-// 2^64 budgets. A peer that is no IP address (a Unix socket) is counted
-// by what net/http reports for it.
-func rateClient(r *http.Request) string {
-	ip, err := netip.ParseAddr(clientIPOf(r.Context()))
-	switch {
-	case err != nil:
-		return "peer " + r.RemoteAddr
-	case ip.Is6():
-		return netip.PrefixFrom(ip, 64).Masked().String()
-	}
-	return ip.String()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // routes lists the whole public API. A new endpoint is one line here and a
@@ -62,7 +63,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 	}
-	writeProblem(w, r, http.StatusMethodNotAllowed, "method not allowed on this resource")
+	web.Problem(w, r, http.StatusMethodNotAllowed, "method not allowed on this resource")
 }
 
 // example: the link shortener's routes, down to "end of example".

@@ -1,5 +1,7 @@
-// Package httpapi is the service's HTTP interface: every route, the
-// middleware around them, and the one way JSON and errors are written.
+// Package httpapi is the service's HTTP interface: every route
+// (routes.go), the middleware around them, and the server. Handlers are
+// built from package web's building blocks; a feature's handlers may live
+// in a package of the feature's own, which routes.go imports.
 package httpapi
 
 import (
@@ -15,6 +17,7 @@ import (
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/store"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // Deps is what the HTTP interface needs from the rest of the service.
@@ -62,4 +65,11 @@ func newRouter(d Deps) *chi.Mux {
 	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))
 	r.MethodNotAllowed(methodNotAllowed)
 	return r
+}
+
+// problemHandler answers every request with the same problem.
+func problemHandler(status int, detail string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		web.Problem(w, r, status, detail)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/dozen-go/dozen/internal/web"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
@@ -30,7 +31,7 @@ func traced(tp trace.TracerProvider) func(http.Handler) http.Handler {
 				trace.WithAttributes(
 					semconv.HTTPRequestMethodKey.String(metricMethod(r.Method)),
 					semconv.URLPath(r.URL.Path),
-					attribute.String(requestIDKey, RequestID(ctx)),
+					attribute.String(web.RequestIDKey, web.RequestID(ctx)),
 				))
 			defer span.End()
 			sw := &statusWriter{ResponseWriter: w}

@@ -1,8 +1,18 @@
-package httpapi
+// Package web holds the building blocks of a route's handler: Handle, the
+// adapter that lets a handler return its failure; Decode, the one strict
+// way to read a JSON body; JSON, the one way to answer with JSON; and
+// Error and Problem, which answer a failure as RFC 9457 problem+json with
+// the status one table gives its kind. Feature packages build their
+// handlers from them, and package httpapi, which holds the routes and the
+// middleware, writes its own problems with Problem; web imports neither,
+// so both can import it.
+package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dozen-go/dozen/internal/kind"
+	"github.com/dozen-go/dozen/internal/logging"
 )
 
 // statusOf is the one table from kinds of failure to HTTP statuses.
@@ -47,25 +58,25 @@ var logLevel = map[kind.Kind]slog.Level{
 	kind.Canceled:    slog.LevelDebug,
 }
 
-// handlerFunc is a handler that returns its failure instead of writing
-// it, so that it reads top to bottom: every failure is a return.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// handle adapts h to an http.Handler that writes the error h returns with
-// respondError. h returns an error only before it has written anything.
-func handle(log *slog.Logger, h handlerFunc) http.Handler {
+// Handle adapts h, a handler that returns its failure instead of writing
+// it, to an http.Handler that writes the error h returns with Error; so a
+// handler reads top to bottom, and every failure is a return. h returns an
+// error only before it has written anything. A building block: every
+// handler of a route is written as Handle(log, func(w, r) error {...}).
+func Handle(log *slog.Logger, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			respondError(w, r, log, err)
+			Error(w, r, log, err)
 		}
 	})
 }
 
-// respondError writes err as problem+json, with the status its kind maps
-// to. The detail of a client's error is shown as it is; a failure of the
-// service is logged, and the client sees only a generic message and the
-// request id to quote when reporting it.
-func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// Error writes err as problem+json, with the status its kind maps to. The
+// detail of a client's error is shown as it is; a failure of the service
+// is logged, and the client sees only a generic message and the request id
+// to quote when reporting it. A building block for middleware that refuses
+// a request (Handle calls it for handlers).
+func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	k := kind.Of(err)
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		k = kind.Canceled // whatever the error: the request was given up on
@@ -82,7 +93,32 @@ func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	if (k == kind.Unavailable || k == kind.Canceled) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeProblem(w, r, statusOf[k], detail)
+	Problem(w, r, statusOf[k], detail)
+}
+
+// JSON writes v as JSON with the given status. v is marshalled before
+// anything is written, so that a value that cannot be encoded is an error
+// (a 500 problem through Handle), not a success with an empty body. A
+// building block: a handler answers with return JSON(w, status, v).
+func JSON(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	// The status is sent; a failed write means the client left.
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
+
+// RequestIDKey is the log attribute that holds a request's id: the
+// request-id middleware puts it in the request's logging.Scope.
+const RequestIDKey = "request_id"
+
+// RequestID returns the id of the request being served with ctx, or "".
+func RequestID(ctx context.Context) string {
+	return logging.Attr(ctx, RequestIDKey)
 }
 
 // Header values of every problem response. They are never modified.
@@ -95,10 +131,11 @@ var (
 // hand: a 404 is what a scanner costs, so it should cost little.
 var problemBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// writeProblem writes an RFC 9457 problem details object: type, title,
-// status, and the detail, the instance (the request path) and the request
-// id when they are not empty.
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+// Problem writes an RFC 9457 problem details object: type, title, status,
+// and the detail, the instance (the request path) and the request id when
+// they are not empty. Error writes a failure through it; middleware that
+// answers with a status of its own (404, 405, 429, 503) calls it directly.
+func Problem(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	h := w.Header()
 	h["Content-Type"] = problemType
 	h["Cache-Control"] = noStore
@@ -173,11 +210,4 @@ func appendJSONString(b []byte, s string) []byte {
 		start = i
 	}
 	return append(append(b, s[start:]...), '"')
-}
-
-// problemHandler answers every request with the same problem.
-func problemHandler(status int, detail string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, status, detail)
-	}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package web
 
 import (
 	"net/http"
@@ -9,10 +9,10 @@ import (
 	"github.com/dozen-go/dozen/internal/kind"
 )
 
-// TestEncode checks the one place responses are encoded: Content-Type
+// TestJSON checks the one place responses are encoded: Content-Type
 // before the status, one JSON document and a newline, and a value that
 // cannot be encoded answered as a 500 problem, not an empty success.
-func TestEncode(t *testing.T) {
+func TestJSON(t *testing.T) {
 	tests := []struct {
 		name       string
 		v          any
@@ -21,22 +21,22 @@ func TestEncode(t *testing.T) {
 		wantBody   string
 	}{
 		{"value", map[string]int{"n": 1}, http.StatusCreated, "application/json", "{\"n\":1}\n"},
-		{"unencodable", map[string]any{"f": func() {}}, http.StatusInternalServerError, problemType[0], ""},
+		{"unencodable", map[string]any{"f": func() {}}, http.StatusInternalServerError, "application/problem+json", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			handle(quietLog, func(w http.ResponseWriter, r *http.Request) error {
-				return encode(w, http.StatusCreated, tt.v)
+			Handle(quietLog, func(w http.ResponseWriter, r *http.Request) error {
+				return JSON(w, http.StatusCreated, tt.v)
 			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 			if rec.Code != tt.wantStatus {
-				t.Errorf("encode(%s) status = %d, want %d", tt.name, rec.Code, tt.wantStatus)
+				t.Errorf("JSON(%s) status = %d, want %d", tt.name, rec.Code, tt.wantStatus)
 			}
 			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
-				t.Errorf("encode(%s) Content-Type = %q, want %q", tt.name, got, tt.wantType)
+				t.Errorf("JSON(%s) Content-Type = %q, want %q", tt.name, got, tt.wantType)
 			}
 			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
-				t.Errorf("encode(%s) body = %q, want %q", tt.name, rec.Body.String(), tt.wantBody)
+				t.Errorf("JSON(%s) body = %q, want %q", tt.name, rec.Body.String(), tt.wantBody)
 			}
 		})
 	}
@@ -85,16 +85,16 @@ func TestDecode(t *testing.T) {
 				r.Header.Set("Content-Type", tt.contentType)
 			}
 			r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 64)
-			_, _, err := decode[createReq](r)
+			_, _, err := Decode[createReq](r)
 			if tt.wantStatus == 0 {
 				if err != nil {
-					t.Fatalf("decode(%q) error = %v, want nil", tt.body, err)
+					t.Fatalf("Decode(%q) error = %v, want nil", tt.body, err)
 				}
 				return
 			}
 			status, detail := statusOf[kind.Of(err)], kind.Detail(err)
 			if status != tt.wantStatus || detail == "" || !strings.Contains(detail, tt.wantDetail) {
-				t.Errorf("decode(%q) = %d %q, want %d containing %q", tt.body, status, detail, tt.wantStatus, tt.wantDetail)
+				t.Errorf("Decode(%q) = %d %q, want %d containing %q", tt.body, status, detail, tt.wantStatus, tt.wantDetail)
 			}
 		})
 	}
@@ -108,12 +108,12 @@ func FuzzDecode(f *testing.F) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 1<<10)
-		_, _, err := decode[createReq](r)
+		_, _, err := Decode[createReq](r)
 		if err == nil {
 			return
 		}
 		if status := statusOf[kind.Of(err)]; status < 400 || status > 499 || kind.Detail(err) == "" {
-			t.Fatalf("decode(%q) error = %v, want a 4xx naming the problem", body, err)
+			t.Fatalf("Decode(%q) error = %v, want a 4xx naming the problem", body, err)
 		}
 	})
 }
