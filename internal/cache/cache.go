@@ -53,11 +53,11 @@ func (c *Shared[V]) Get(ctx context.Context, key string) (V, bool) {
 	b, err := c.kv.Get(ctx, c.prefix+key)
 	if err != nil {
 		if !errors.Is(err, redis.ErrMiss) {
-			c.failed(ctx, err)
+			c.brk.Fail(ctx, c.log, "cache unavailable; reading the source", err, slog.String("prefix", c.prefix))
 		}
 		return v, false
 	}
-	c.brk.Reset()
+	c.brk.Recover(ctx, c.log, "cache available again", slog.String("prefix", c.prefix))
 	if string(b) == tombstone || json.Unmarshal(b, &v) != nil {
 		return v, false
 	}
@@ -74,7 +74,7 @@ func (c *Shared[V]) Set(ctx context.Context, key string, v V) {
 		return // a value that cannot be cached is read from its source
 	}
 	if _, err := c.kv.Add(ctx, c.prefix+key, b, c.ttl); err != nil {
-		c.failed(ctx, err)
+		c.brk.Fail(ctx, c.log, "cache unavailable; reading the source", err, slog.String("prefix", c.prefix))
 	}
 }
 
@@ -86,14 +86,6 @@ func (c *Shared[V]) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("evict %q from the cache: %w", c.prefix+key, err)
 	}
 	return nil
-}
-
-// failed pauses the cache and logs the start of an outage once.
-func (c *Shared[V]) failed(ctx context.Context, err error) {
-	if c.brk.Trip() {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "cache unavailable; reading the source",
-			slog.String("prefix", c.prefix), slog.String("error", err.Error()))
-	}
 }
 
 // Local is a cache of values of type V in the process: the size most

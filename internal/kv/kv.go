@@ -6,6 +6,7 @@ package kv
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -42,3 +43,20 @@ func (b *Breaker) Trip() bool {
 
 // Reset records a success and reports whether it ended an outage.
 func (b *Breaker) Reset() bool { return b.until.Swap(0) != 0 }
+
+// Fail records err as Trip does and, when it began an outage, logs msg
+// with err and attrs at warning level: an outage is one line, not one
+// per request.
+func (b *Breaker) Fail(ctx context.Context, log *slog.Logger, msg string, err error, attrs ...slog.Attr) {
+	if b.Trip() {
+		log.LogAttrs(ctx, slog.LevelWarn, msg, append(attrs, slog.String("error", err.Error()))...)
+	}
+}
+
+// Recover records a success as Reset does and, when it ended an outage,
+// logs msg with attrs.
+func (b *Breaker) Recover(ctx context.Context, log *slog.Logger, msg string, attrs ...slog.Attr) {
+	if b.Reset() {
+		log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	}
+}

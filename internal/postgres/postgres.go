@@ -180,13 +180,11 @@ func IsUnavailable(err error) bool {
 	}
 	// A connection that died mid-query: pgx reports it as a closed or
 	// unexpected-EOF connection, and database/sql as a bad connection.
-	return pgconn.SafeToRetry(err) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) || isClosedConn(err)
-}
-
-// isClosedConn matches pgx's error for a query on a connection it has
-// already closed, which has no exported sentinel.
-func isClosedConn(err error) bool {
+	if pgconn.SafeToRetry(err) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	// pgx's error for a query on a connection it has already closed has
+	// no exported sentinel.
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if e.Error() == "conn closed" {
 			return true

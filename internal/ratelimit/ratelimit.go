@@ -55,12 +55,12 @@ func (c *Counter) IncrementBy(key string, window time.Time, amount int) error {
 	for range amount {
 		// Two windows' worth of TTL: the sliding window reads the previous
 		// window's count until the current one ends.
-		if _, err := c.kv.Incr(ctx, counterKey(key, window), 2*c.window); err != nil {
-			c.fail(err)
+		if _, err := c.kv.Incr(ctx, keyPrefix+key+":"+strconv.FormatInt(window.Unix(), 10), 2*c.window); err != nil {
+			c.brk.Fail(ctx, c.log, unavailable, err)
 			return c.fallback.IncrementBy(key, window, amount)
 		}
 	}
-	c.recover()
+	c.brk.Recover(ctx, c.log, available)
 	return nil
 }
 
@@ -70,40 +70,30 @@ func (c *Counter) Get(key string, current, previous time.Time) (int, int, error)
 		return c.fallback.Get(key, current, previous)
 	}
 	ctx := context.Background()
-	cur, err1 := c.read(ctx, counterKey(key, current))
-	prev, err2 := c.read(ctx, counterKey(key, previous))
-	if err := errors.Join(err1, err2); err != nil {
-		c.fail(err)
-		return c.fallback.Get(key, current, previous)
+	var counts [2]int
+	for i, window := range [2]time.Time{current, previous} {
+		b, err := c.kv.Get(ctx, keyPrefix+key+":"+strconv.FormatInt(window.Unix(), 10))
+		if errors.Is(err, redis.ErrMiss) {
+			continue // nothing counted in that window
+		}
+		if err == nil {
+			counts[i], err = strconv.Atoi(string(b))
+		}
+		if err != nil {
+			c.brk.Fail(ctx, c.log, unavailable, err)
+			return c.fallback.Get(key, current, previous)
+		}
 	}
-	c.recover()
-	return cur, prev, nil
+	c.brk.Recover(ctx, c.log, available)
+	return counts[0], counts[1], nil
 }
 
-func (c *Counter) read(ctx context.Context, key string) (int, error) {
-	b, err := c.kv.Get(ctx, key)
-	if errors.Is(err, redis.ErrMiss) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(string(b))
-}
+// keyPrefix starts the KV key of each count; the limit's key and the
+// window's start follow it.
+const keyPrefix = "rate:"
 
-func counterKey(key string, window time.Time) string {
-	return "rate:" + key + ":" + strconv.FormatInt(window.Unix(), 10)
-}
-
-// fail pauses the shared counter and logs the start of an outage once.
-func (c *Counter) fail(err error) {
-	if c.brk.Trip() {
-		c.log.Warn("rate-limit counter unavailable; counting in-process", "error", err.Error())
-	}
-}
-
-func (c *Counter) recover() {
-	if c.brk.Reset() {
-		c.log.Info("rate-limit counter available again")
-	}
-}
+// The log lines of an outage of the shared counts, and of its end.
+const (
+	unavailable = "rate-limit counter unavailable; counting in-process"
+	available   = "rate-limit counter available again"
+)

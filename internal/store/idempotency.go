@@ -88,7 +88,7 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key string) er
 	_, err := s.db.ExecContext(ctx,
 		`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response_status IS NULL`, scope, key)
 	if err != nil {
-		return classify("release idempotency key", err)
+		return Classify("release idempotency key", err)
 	}
 	return nil
 }

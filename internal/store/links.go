@@ -72,7 +72,7 @@ func (s *Store) Link(ctx context.Context, code string) (links.Link, error) {
 		return links.Link{}, fmt.Errorf("get link %q: %w", code, links.ErrNotFound)
 	}
 	if err != nil {
-		return links.Link{}, classify("get link", err)
+		return links.Link{}, Classify("get link", err)
 	}
 	return l, nil
 }
@@ -82,19 +82,19 @@ func (s *Store) ListLinks(ctx context.Context, afterID int64, limit int) ([]link
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT `+linkColumns+` FROM links WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
-		return nil, classify("list links", err)
+		return nil, Classify("list links", err)
 	}
 	defer rows.Close()
 	var out []links.Link
 	for rows.Next() {
 		l, err := scanLink(rows)
 		if err != nil {
-			return nil, classify("list links", err)
+			return nil, Classify("list links", err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, classify("list links", err)
+		return nil, Classify("list links", err)
 	}
 	return out, nil
 }
@@ -157,7 +157,7 @@ const foldBatch = 1000
 func (s *Store) FoldClicks(ctx context.Context) (int64, error) {
 	var last sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil {
-		return 0, classify("fold clicks", err)
+		return 0, Classify("fold clicks", err)
 	}
 	if !last.Valid {
 		return 0, nil

@@ -42,9 +42,12 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// classify wraps err with what was being done, adding the sentinel that
-// tells the caller what kind of failure it was. A nil err stays nil.
-func classify(op string, err error) error {
+// Classify wraps err with op, what was being done, adding the sentinel
+// that tells the caller what kind of failure it was: ErrNotFound for no
+// row, ErrConflict for a unique key taken, ErrUnavailable for a database
+// out of reach. A nil err stays nil. InTx passes every error through it;
+// a building block for a feature's reads, which pass theirs.
+func Classify(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -60,6 +63,12 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// DB returns the database the store runs on. A building block for a
+// feature's own queries: a read runs on it and passes its error through
+// Classify; a write goes through InTx. $1 placeholders work on both
+// databases.
+func (s *Store) DB() *sql.DB { return s.db }
+
 // InTx runs fn in a transaction, committing when it returns nil; every
 // write of the store goes through it. Its errors name op and carry a kind:
 // ErrNotFound, ErrConflict, ErrUnavailable, or the error fn returned,
@@ -67,14 +76,14 @@ func classify(op string, err error) error {
 func (s *Store) InTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(op, err)
+		return Classify(op, err)
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
 	if err := fn(tx); err != nil {
-		return classify(op, err)
+		return Classify(op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return classify(op, err)
+		return Classify(op, err)
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func TestUnavailableAndRecovery(t *testing.T) {
 // the store's queries' errors are.
 func ping(ctx context.Context, s *Store) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return classify("ping", err)
+		return Classify("ping", err)
 	}
 	return nil
 }
