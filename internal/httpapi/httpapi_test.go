@@ -18,7 +18,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/database"
+	"github.com/dozen-go/dozen/internal/database/databasetest"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
@@ -59,11 +59,7 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 // own, migrated, that goes when the test ends, and a job inserter over it.
 func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
 	t.Helper()
-	db, err := database.OpenChecked(t.Context(), config.Database{DataDir: t.TempDir()}, quietLog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := databasetest.Open(t)
 	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
 	if err != nil {
 		t.Fatal(err)

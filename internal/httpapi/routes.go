@@ -11,7 +11,8 @@ import (
 )
 
 // routes lists the whole public API. A new endpoint is one line here and a
-// handler function returning http.Handler.
+// handler function returning http.Handler, in a package of its feature's
+// own or in this one.
 func routes(r chi.Router, d Deps) {
 	// Probes bypass load shedding: an overloaded process is still alive,
 	// and restarting it would only make the overload worse.
@@ -23,16 +24,21 @@ func routes(r chi.Router, d Deps) {
 		get(r, "/version", handleVersion(d.Build))
 		get(r, "/openapi.yaml", handleOpenAPI())
 		// example: the redirect, the hot path, sets its own deadline on a
-		// cache miss only.
+		// cache miss only; a create request has a smaller body limit.
 		get(r, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
+		r.With(d.Links.CreateLimit, requireToken(d.Log, d.Links.Config.APITokens), limits(maxLinkBody, d.Config.RequestTimeout)).
+			Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links, d.Config.RequestTimeout))
 		// end of example
 
-		// Routes that read a body or wait on a backing service take
-		// limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout): the
-		// default body limit and deadline. A route that needs a smaller
-		// limit takes its own limits instead of these, never both, so that
-		// a 413 names the limit that applied.
-		linkRoutes(r, d, limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)) // example
+		// Routes that read a body or wait on a backing service go in this
+		// group, which gives each request the default body limit and
+		// deadline. A route that needs a smaller limit goes above it, with
+		// limits of its own, never both, so that a 413 names the limit
+		// that applied.
+		r.Group(func(r chi.Router) {
+			r.Use(limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout))
+			linkRoutes(r, d) // example
+		})
 	})
 }
 
@@ -68,15 +74,11 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 
 // example: the link shortener's routes, down to "end of example".
 
-// linkRoutes are the example domain's routes.
-func linkRoutes(r chi.Router, d Deps, bounded func(http.Handler) http.Handler) {
-	auth := requireToken(d.Log, d.Links.Config.APITokens)
-	create := limits(maxLinkBody, d.Config.RequestTimeout)
-
-	r.With(d.Links.CreateLimit, auth, create).Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links, d.Config.RequestTimeout))
-	get(r.With(bounded), "/v1/links", handleListLinks(d.Log, d.Links))
-	get(r.With(bounded), "/v1/links/{code}", handleGetLink(d.Log, d.Links))
-	r.With(bounded, auth).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
+// linkRoutes are the example domain's routes with the default limits.
+func linkRoutes(r chi.Router, d Deps) {
+	get(r, "/v1/links", handleListLinks(d.Log, d.Links))
+	get(r, "/v1/links/{code}", handleGetLink(d.Log, d.Links))
+	r.With(requireToken(d.Log, d.Links.Config.APITokens)).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(d.Log, d.Links))
 }
 
 // end of example
