@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/web"
 )
 
@@ -355,10 +355,10 @@ var errExpired = kind.New(kind.Gone, "this link has expired")
 
 var privateNoCache = []string{"private, no-cache"}
 
-type tokenKey struct{}
-
 // requireToken admits requests with a bearer token from tokens, compared
-// in constant time, and records which token it was for idempotency scopes.
+// in constant time, and records which token it was, by a hash, in the
+// request's log context: every line logged for the request names it, and
+// idempotency keys are scoped by it.
 func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -382,7 +382,7 @@ func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) h
 				return
 			}
 			sum := sha256.Sum256([]byte(tokens[match].Reveal()))
-			ctx := context.WithValue(r.Context(), tokenKey{}, hex.EncodeToString(sum[:8]))
+			ctx := logging.WithAttrs(r.Context(), slog.String(tokenAttr, hex.EncodeToString(sum[:8])))
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
@@ -407,8 +407,10 @@ func bearerToken(h http.Header) (string, error) {
 	return token, nil
 }
 
+// tokenAttr is the log attribute that names the caller's token by a hash.
+const tokenAttr = "token"
+
 // tokenScope names the caller's token without revealing it.
 func tokenScope(ctx context.Context) string {
-	s, _ := ctx.Value(tokenKey{}).(string)
-	return fmt.Sprint("token:", s)
+	return "token:" + logging.Attr(ctx, tokenAttr)
 }
