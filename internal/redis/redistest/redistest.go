@@ -44,7 +44,12 @@ func NewPrefix(t testing.TB) string {
 	u := URL(t)
 	prefix := "dozen_test_" + strings.ToLower(rand.Text()[:10]) + ":"
 	t.Cleanup(func() {
-		if n, err := deleteUnder(u, prefix); err != nil {
+		n := 0
+		err := Scan(u, prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {
+			n += len(batch)
+			return rdb.Del(ctx, batch...).Err()
+		})
+		if err != nil {
 			t.Errorf("redistest: delete the keys under %s: %v", prefix, err)
 		} else if n > 0 {
 			t.Logf("redistest: deleted %d keys the test left under %s", n, prefix)
@@ -74,7 +79,7 @@ func New(t testing.TB) *redis.Client {
 func Keys(t testing.TB, prefix string) []string {
 	t.Helper()
 	var keys []string
-	err := scan(URL(t), prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {
+	err := Scan(URL(t), prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {
 		keys = append(keys, batch...)
 		return nil
 	})
@@ -86,18 +91,10 @@ func Keys(t testing.TB, prefix string) []string {
 
 // end of example
 
-// deleteUnder deletes the keys under prefix and returns how many there were.
-func deleteUnder(u config.URL, prefix string) (int, error) {
-	n := 0
-	err := scan(u, prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {
-		n += len(batch)
-		return rdb.Del(ctx, batch...).Err()
-	})
-	return n, err
-}
-
-// scan calls fn with each batch of keys under prefix.
-func scan(u config.URL, prefix string, fn func(context.Context, *goredis.Client, []string) error) error {
+// Scan calls fn with each batch of keys under prefix, through a client of
+// its own, which fn may use to act on them (NewPrefix's cleanup deletes
+// them); a test that checks what a process left in Redis lists them.
+func Scan(u config.URL, prefix string, fn func(context.Context, *goredis.Client, []string) error) error {
 	opt, err := goredis.ParseURL(u.Value())
 	if err != nil {
 		return err
