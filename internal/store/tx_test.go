@@ -11,7 +11,8 @@ import (
 
 // TestInTx checks the transaction helper every write of the store goes
 // through: fn's work is committed when it returns nil and rolled back when
-// it fails, and the error names the operation and keeps its kind.
+// it fails, and the error names the operation and keeps its kind; and that
+// a read on DB, through Classify, gets the same kinds.
 func TestInTx(t *testing.T) {
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, t.TempDir())
@@ -47,8 +48,14 @@ func TestInTx(t *testing.T) {
 		t.Errorf("InTx(duplicate) = %v, want ErrConflict", err)
 	}
 
+	var n int
+	err = Classify("read 2", s.DB().QueryRowContext(ctx, "SELECT n FROM t WHERE n = 2").Scan(&n))
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "read 2") {
+		t.Errorf("Classify(read of a missing row) = %v, want ErrNotFound wrapped with the operation", err)
+	}
+
 	var got []int
-	rows, err := db.QueryContext(ctx, "SELECT n FROM t ORDER BY n")
+	rows, err := s.DB().QueryContext(ctx, "SELECT n FROM t ORDER BY n")
 	if err != nil {
 		t.Fatal(err)
 	}
