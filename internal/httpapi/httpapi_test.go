@@ -18,12 +18,13 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/database/databasetest"
+	"github.com/dozen-go/dozen/internal/database/dbtest"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
+	"github.com/dozen-go/dozen/migrations"
 )
 
 // quietLog is a logger for tests that look at responses, not logs.
@@ -59,7 +60,7 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 // own, migrated, that goes when the test ends, and a job inserter over it.
 func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
 	t.Helper()
-	db := databasetest.Open(t)
+	db := dbtest.Open(t, migrations.SQLite)
 	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
 	if err != nil {
 		t.Fatal(err)
