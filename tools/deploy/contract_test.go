@@ -58,6 +58,10 @@ func TestGonewContract(t *testing.T) {
 		"GONOSUMDB=" + mod, // not published: the checksum database does not know it
 		// The new project's short tests run without Postgres or Redis.
 		"TEST_DATABASE_URL=", "TEST_REDIS_URL=", "DOZEN_REQUIRE_INTEGRATION=",
+		// golangci-lint refuses to start while another run holds its lock
+		// file in the temporary directory, whichever project that run is
+		// linting: this project's runs get a directory of their own.
+		"TMPDIR=" + t.TempDir(),
 	}
 	work := t.TempDir()
 	goCmd(t, work, env, "run", "golang.org/x/tools/cmd/gonew@"+gonewVersion, mod+"@"+templateVersion, newModule)
