@@ -5,16 +5,17 @@ import (
 	"net/http"
 )
 
-// openAPI describes the public API. A test fails when it and routes.go
+// openAPI describes the public API, in JSON, OpenAPI's canonical form,
+// which every OpenAPI tool reads. A test fails when it and routes.go
 // disagree.
 //
-//go:embed openapi.yaml
+//go:embed openapi.json
 var openAPI []byte
 
 // handleOpenAPI serves the API description.
 func handleOpenAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
+		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
 }

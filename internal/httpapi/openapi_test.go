@@ -9,31 +9,36 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"go.yaml.in/yaml/v3"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/dozen-go/dozen/internal/links"
 )
 
 type spec struct {
-	OpenAPI    string                                  `yaml:"openapi"`
-	Paths      map[string]map[string]yaml.Node         `yaml:"paths"`
-	Components struct{ Schemas map[string]specSchema } `yaml:"components"`
+	OpenAPI    string                               `json:"openapi"`
+	Paths      map[string]map[string]jsontext.Value `json:"paths"`
+	Components struct {
+		Schemas map[string]specSchema `json:"schemas"`
+	} `json:"components"`
 }
 
 type specOperation struct {
-	OperationID string         `yaml:"operationId"`
-	Responses   map[string]any `yaml:"responses"`
+	OperationID string         `json:"operationId"`
+	Responses   map[string]any `json:"responses"`
 }
 
 type specSchema struct {
-	Properties map[string]any `yaml:"properties"`
+	Properties map[string]any `json:"properties"`
 }
 
+// loadSpec decodes the embedded document with the JSON v2 decoder, which
+// also refuses a name given twice in one object and invalid UTF-8.
 func loadSpec(t *testing.T) spec {
 	t.Helper()
 	var s spec
-	if err := yaml.Unmarshal(openAPI, &s); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
+	if err := jsonv2.Unmarshal(openAPI, &s); err != nil {
+		t.Fatalf("openapi.json: %v", err)
 	}
 	if !strings.HasPrefix(s.OpenAPI, "3.1") {
 		t.Errorf("openapi = %q, want 3.1", s.OpenAPI)
@@ -52,7 +57,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				continue
 			}
 			var op specOperation
-			if err := node.Decode(&op); err != nil {
+			if err := jsonv2.Unmarshal(node, &op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
 			inSpec = append(inSpec, strings.ToUpper(method)+" "+path)
@@ -82,7 +87,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(inSpec)
 	sort.Strings(routed)
 	if !slices.Equal(inSpec, routed) {
-		t.Errorf("openapi.yaml describes %q, want the routes served: %q", inSpec, routed)
+		t.Errorf("openapi.json describes %q, want the routes served: %q", inSpec, routed)
 	}
 	sort.Strings(gets)
 	sort.Strings(heads)
@@ -119,7 +124,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		}
 		slices.Sort(documented)
 		if fields := jsonFields(v); !slices.Equal(documented, fields) {
-			t.Errorf("schema %s in openapi.yaml has properties %q, want the Go type's JSON fields %q", name, documented, fields)
+			t.Errorf("schema %s in openapi.json has properties %q, want the Go type's JSON fields %q", name, documented, fields)
 		}
 	}
 }
