@@ -17,9 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The in-process redirect cache's expirable LRU removes expired
-	// entries in a goroutine that lives as long as the process.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/expirable.NewLRU[...].func1"))
+	goleak.VerifyTestMain(m)
 }
 
 // started is a run of the server in this process.

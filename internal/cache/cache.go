@@ -11,6 +11,7 @@
 package cache
 
 import (
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,8 +19,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/dozen-go/dozen/internal/kv"
 	"github.com/dozen-go/dozen/internal/redis"
@@ -92,35 +91,51 @@ func (c *Shared[V]) Delete(ctx context.Context, key string) error {
 // recently used entries, each for the TTL. Replicas do not share it, so a
 // value deleted on one may be served by another until its TTL ends.
 type Local[V any] struct {
-	mu  sync.Mutex // makes Set's check and add one step against Delete
-	lru *expirable.LRU[string, entry[V]]
+	size int
+	ttl  time.Duration
+
+	mu    sync.Mutex
+	order list.List // of *localEntry[V], the most recently used in front
+	items map[string]*list.Element
 }
 
-// entry is a cached value, or a tombstone.
-type entry[V any] struct {
+// localEntry is a cached value, or a tombstone, and when it expires.
+type localEntry[V any] struct {
+	key     string
 	v       V
 	deleted bool
+	expires time.Time
 }
 
-// NewLocal returns an in-process cache of up to size entries, each kept
-// for ttl. When full, it drops the least recently used entry. It starts a
-// goroutine that removes expired entries for as long as the process runs.
+// NewLocal returns an in-process cache of up to size entries (at least
+// one), each kept for ttl. When full, it drops the least recently used
+// entry. An expired entry goes when it is next read or dropped, with no
+// goroutine to sweep it: the cache holds at most size entries, whatever
+// the TTL.
 func NewLocal[V any](size int, ttl time.Duration) *Local[V] {
-	return &Local[V]{lru: expirable.NewLRU[string, entry[V]](size, nil, ttl)}
+	return &Local[V]{size: max(size, 1), ttl: ttl, items: map[string]*list.Element{}}
 }
 
 // Get returns the value cached under key, if any.
 func (c *Local[V]) Get(_ context.Context, key string) (V, bool) {
-	e, ok := c.lru.Get(key)
-	return e.v, ok && !e.deleted
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el := c.live(key)
+	if el == nil {
+		var zero V
+		return zero, false
+	}
+	c.order.MoveToFront(el)
+	e := el.Value.(*localEntry[V])
+	return e.v, !e.deleted
 }
 
 // Set caches v under key unless the key holds a value or a tombstone.
 func (c *Local[V]) Set(_ context.Context, key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.lru.Peek(key); !ok {
-		c.lru.Add(key, entry[V]{v: v})
+	if c.live(key) == nil {
+		c.add(&localEntry[V]{key: key, v: v, expires: time.Now().Add(c.ttl)})
 	}
 }
 
@@ -128,6 +143,38 @@ func (c *Local[V]) Set(_ context.Context, key string, v V) {
 func (c *Local[V]) Delete(_ context.Context, key string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Add(key, entry[V]{deleted: true})
+	c.remove(key)
+	c.add(&localEntry[V]{key: key, deleted: true, expires: time.Now().Add(c.ttl)})
 	return nil
+}
+
+// live returns key's entry, or nil when it has none or it has expired,
+// which it then removes. The caller holds mu.
+func (c *Local[V]) live(key string) *list.Element {
+	el, ok := c.items[key]
+	if !ok {
+		return nil
+	}
+	if !time.Now().Before(el.Value.(*localEntry[V]).expires) {
+		c.remove(key)
+		return nil
+	}
+	return el
+}
+
+// add puts e in front, dropping the least recently used entry when the
+// cache is full. e.key has no entry. The caller holds mu.
+func (c *Local[V]) add(e *localEntry[V]) {
+	if c.order.Len() >= c.size {
+		c.remove(c.order.Back().Value.(*localEntry[V]).key)
+	}
+	c.items[e.key] = c.order.PushFront(e)
+}
+
+// remove drops key's entry, if any. The caller holds mu.
+func (c *Local[V]) remove(key string) {
+	if el, ok := c.items[key]; ok {
+		c.order.Remove(el)
+		delete(c.items, key)
+	}
 }

@@ -17,9 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// NewLocal's expirable LRU removes expired entries in a goroutine that
-	// lives as long as the process.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/expirable.NewLRU[...].func1"))
+	goleak.VerifyTestMain(m)
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -86,9 +84,21 @@ func TestLocalExpiresAndEvicts(t *testing.T) {
 	if _, ok := c.Get(ctx, "a"); !ok {
 		t.Error("Get(a) missed, want the recently used entry kept")
 	}
+	if err := c.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(100 * time.Millisecond)
 	if _, ok := c.Get(ctx, "c"); ok {
 		t.Error("Get(c) hit after its TTL, want a miss")
+	}
+	// Past the TTL, the tombstone and the value are gone: Set adds again.
+	c.Set(ctx, "a", value{ID: 4})
+	c.Set(ctx, "c", value{ID: 5})
+	if got, ok := c.Get(ctx, "a"); !ok || got.ID != 4 {
+		t.Errorf("Get(a) after its tombstone's TTL = %+v, %v; want the value set since", got, ok)
+	}
+	if got, ok := c.Get(ctx, "c"); !ok || got.ID != 5 {
+		t.Errorf("Get(c) after its TTL = %+v, %v; want the value set since", got, ok)
 	}
 }
 
