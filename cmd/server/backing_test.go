@@ -183,6 +183,7 @@ func TestRefusesSchemaItCannotServe(t *testing.T) {
 // start after the configured attempts, with an error that names the
 // problem and not the password.
 func TestPostgresDownAtStart(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +243,7 @@ func TestPostgresOutageWhileServing(t *testing.T) {
 // TestRedisOptional attaches a Redis that does not answer: the server
 // starts and stays ready, and reports Redis as down.
 func TestRedisOptional(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

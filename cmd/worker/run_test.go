@@ -82,6 +82,7 @@ func TestStopsOnSIGTERM(t *testing.T) {
 // that does not answer (a closed port, and attempts enough for minutes):
 // a stop signal or the end of its context ends the wait at once.
 func TestStopDuringStartup(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -106,6 +106,7 @@ func TestLocalExpiresAndEvicts(t *testing.T) {
 // whose failure the caller must see. A real client of a closed port and
 // a fake that fails behave alike.
 func TestSharedDown(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	u, _ := config.ParseURL("redis://127.0.0.1:1/0")
 	closed, err := redis.Open(u, false, nil)
 	if err != nil {

@@ -35,6 +35,7 @@ func testRedis(t *testing.T) *redis.Client {
 // TestRedisDownFallsBack checks that with the KV down, redirects and the
 // rate limit keep working, and no client sees the KV's error.
 func TestRedisDownFallsBack(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	// A real client of a port nobody listens on, and a fake that fails.
 	u, _ := config.ParseURL("redis://127.0.0.1:1/0")
 	closed, err := redis.Open(u, false, nil)
@@ -185,6 +186,7 @@ func (r *ownRedis) stop() {
 // redirects again; one that answered 503 changed nothing and succeeds once
 // Redis is back.
 func TestDeleteWhileRedisDown(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	rds := startOwnRedis(t)
 	st := newMemStore()
 	replica := func() http.Handler {

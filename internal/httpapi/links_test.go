@@ -192,6 +192,7 @@ func (s *linkServer) create(body string, headers ...string) *httptest.ResponseRe
 }
 
 func TestCreateLinkInput(t *testing.T) {
+	t.Parallel() // it waits on timeouts: let the package's other tests run meanwhile
 	tests := []struct {
 		name       string
 		body       string
