@@ -155,7 +155,8 @@ func (c *Local[V]) live(key string) *list.Element {
 	if !ok {
 		return nil
 	}
-	if !time.Now().Before(el.Value.(*localEntry[V]).expires) {
+	// time.Until reads only the monotonic clock, which expires carries.
+	if time.Until(el.Value.(*localEntry[V]).expires) <= 0 {
 		c.remove(key)
 		return nil
 	}

@@ -255,9 +255,11 @@ const unmatched = "unmatched"
 // for "client closed request", and it keeps these out of the 5xx.
 const statusClientClosed = 499
 
-// quiet lists routes whose successful requests are logged at debug level
-// only: platform probes would otherwise drown the access log.
-var quiet = map[string]bool{"/livez": true, "/readyz": true}
+// quiet reports whether route's successful requests are logged at debug
+// level only: platform probes would otherwise drown the access log.
+func quiet(route string) bool {
+	return route == "/livez" || route == "/readyz"
+}
 
 // observe writes one access-log line per request and records the RED
 // metrics, both labelled with the chi route pattern. Use it once per
@@ -303,7 +305,7 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				m.route(method, route, status).observe(r.Context(), elapsed)
 
 				level := slog.LevelInfo
-				if quiet[route] && status < 500 {
+				if quiet(route) && status < 500 {
 					level = slog.LevelDebug
 				}
 				if !access.Enabled(r.Context(), level) {
