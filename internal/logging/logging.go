@@ -18,13 +18,8 @@ import (
 )
 
 // bufferSize is how many bytes of log lines are held before a write, when
-// writes are batched. A full buffer is written at once. 64 KiB is a Linux
-// pipe's default capacity, so a write to a drained pipe does not wait;
-// under heavy load that is a few hundred writes a second. The buffer is
-// live heap for the life of the process; while the heap is small, the
-// collector's goal is a fixed 4 MiB, so each live byte is one byte less
-// allocated before the next collection.
-const bufferSize = 64 << 10
+// writes are batched. A full buffer is written at once.
+const bufferSize = 256 << 10
 
 // New returns a logger writing to w as cfg says, and a function that writes
 // out whatever is buffered and stops the flush timer. Call it last, after
