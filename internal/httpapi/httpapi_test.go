@@ -185,8 +185,8 @@ var wantSecurityHeaders = map[string]string{
 // headers in a Go map, which holds 8 entries in one group and needs a
 // table past that: a ninth header makes every such response grow the map
 // as the handler fills it and copy the table when the status is written
-// (about 1 KiB and a tenth of the stack's CPU per request on the 404,
-// measured with loadbench). Rarer responses (a 405's Allow, a 401's
+// (about 1 KiB and a tenth of the 404's CPU per request, measured with
+// loadbench -compare). Rarer responses (a 405's Allow, a 401's
 // WWW-Authenticate, a 429's rate-limit headers) may go past it.
 const maxHeaders = 8
 
