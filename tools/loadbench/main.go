@@ -450,6 +450,19 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 			ratio(i, func(m measurement) float64 { return float64(m.idleRSS) }),
 			ratio(i, func(m measurement) float64 { return float64(m.loadedRSS) }))
 	}
+	// A median hides how far single rounds swing on a busy machine; the
+	// spread of the CPU ratio says how much one run can be trusted.
+	fmt.Fprintf(w, "\nCPU/req × bare, the spread of the per-round ratios\n\n")
+	fmt.Fprintln(w, "| case | min | 25% | median | 75% | max |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	for i, c := range cases[1:] {
+		var rs []float64
+		for round := range results[0] {
+			rs = append(rs, float64(results[i+1][round].cpuPerReq)/float64(results[0][round].cpuPerReq))
+		}
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c.name,
+			quantile(rs, 0), quantile(rs, 0.25), median(rs), quantile(rs, 0.75), quantile(rs, 1))
+	}
 	if n := (len(cases) - 1) / 2; len(cases) == 1+2*n && strings.HasSuffix(cases[len(cases)-1].name, compareSuffix) {
 		// The -compare server's cases follow the first server's, in the
 		// same order: ratios of each pair, round by round.
@@ -479,6 +492,22 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 			float64(bs.Size())/(1<<20), float64(ss.Size())/(1<<20), float64(ss.Size())/float64(bs.Size()))
 	}
 	return nil
+}
+
+// quantile returns the q-quantile of xs (0 ≤ q ≤ 1), interpolating
+// linearly between the two nearest values; 0 for none.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(pos)
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (pos-float64(lo))*(s[lo+1]-s[lo])
 }
 
 func median(xs []float64) float64 {
