@@ -81,11 +81,7 @@ func TestClicksFoldedExactly(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := w.Stop(stopCtx); err != nil {
-				t.Errorf("Stop() = %v", err)
-			}
+			stopWorker(t, w)
 			stopObs()
 			<-obsDone
 			if n := testutil.ToFloat64(m.outcomes.WithLabelValues("fold_clicks", "completed")); n < 1 {
@@ -156,11 +152,7 @@ func TestPurgeRunsOncePerInterval(t *testing.T) {
 			}
 			time.Sleep(4 * time.Second)
 			for _, c := range clients {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if err := c.Stop(ctx); err != nil {
-					t.Errorf("Stop() = %v", err)
-				}
-				cancel()
+				stopWorker(t, c)
 			}
 			times, by := log.snapshot()
 			window := times[len(times)-1].Sub(first)
@@ -253,11 +245,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 			if err := second.Start(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				second.Stop(ctx)
-			}()
+			defer stopWorker(t, second)
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				got, err := web.Link(t.Context(), "cutoff")
@@ -324,13 +312,7 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			if err := w.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				if err := w.Stop(stopCtx); err != nil {
-					t.Errorf("Stop() = %v", err)
-				}
-			}()
+			defer stopWorker(t, w)
 			// The rescuer runs as the worker becomes leader; the rescued job
 			// waits out its retry delay (1s) and the scheduler's next pass (5s).
 			for deadline := started.Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {

@@ -67,13 +67,7 @@ func TestTracedClickFlushToFold(t *testing.T) {
 			if err := w.Start(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				if err := w.Stop(stopCtx); err != nil {
-					t.Errorf("Stop() = %v", err)
-				}
-			}()
+			defer stopWorker(t, w)
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				for _, s := range spans.GetSpans() {
