@@ -5,18 +5,11 @@ import (
 	"net/http"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/web"
 )
-
-// jsonType is the Content-Type header value of a JSON response; shared,
-// so never modified.
-var jsonType = []string{"application/json"}
 
 // handleVersion reports which build is running.
 func handleVersion(info buildinfo.Info) http.Handler {
 	body, _ := json.Marshal(info)
-	body = append(body, '\n')
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Content-Type"] = jsonType // Set would allocate the slice
-		_, _ = w.Write(body)
-	})
+	return web.StaticJSON(append(body, '\n'))
 }

@@ -3,6 +3,8 @@ package httpapi
 import (
 	_ "embed"
 	"net/http"
+
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // openAPI describes the public API, in JSON, OpenAPI's canonical form,
@@ -13,9 +15,4 @@ import (
 var openAPI []byte
 
 // handleOpenAPI serves the API description.
-func handleOpenAPI() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPI)
-	})
-}
+func handleOpenAPI() http.Handler { return web.StaticJSON(openAPI) }

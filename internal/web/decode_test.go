@@ -12,36 +12,6 @@ import (
 // TestJSON checks the one place responses are encoded: Content-Type
 // before the status, one JSON document and a newline, and a value that
 // cannot be encoded answered as a 500 problem, not an empty success.
-func TestJSON(t *testing.T) {
-	tests := []struct {
-		name       string
-		v          any
-		wantStatus int
-		wantType   string
-		wantBody   string
-	}{
-		{"value", map[string]int{"n": 1}, http.StatusCreated, "application/json", "{\"n\":1}\n"},
-		{"unencodable", map[string]any{"f": func() {}}, http.StatusInternalServerError, "application/problem+json", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			Handle(quietLog, func(w http.ResponseWriter, r *http.Request) error {
-				return JSON(w, http.StatusCreated, tt.v)
-			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-			if rec.Code != tt.wantStatus {
-				t.Errorf("JSON(%s) status = %d, want %d", tt.name, rec.Code, tt.wantStatus)
-			}
-			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
-				t.Errorf("JSON(%s) Content-Type = %q, want %q", tt.name, got, tt.wantType)
-			}
-			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
-				t.Errorf("JSON(%s) body = %q, want %q", tt.name, rec.Body.String(), tt.wantBody)
-			}
-		})
-	}
-}
-
 // createReq stands for a request struct: only what a client may set.
 type createReq struct {
 	URL  string `json:"url"`

@@ -105,11 +105,21 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	// The status is sent; a failed write means the client left.
 	_, _ = w.Write(append(body, '\n'))
 	return nil
+}
+
+// StaticJSON returns a handler that answers every request with body, a
+// JSON document fixed when the handler is made (the build, the API's
+// description).
+func StaticJSON(body []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = jsonType
+		_, _ = w.Write(body)
+	})
 }
 
 // RequestIDKey is the log attribute that holds a request's id: the
@@ -121,8 +131,10 @@ func RequestID(ctx context.Context) string {
 	return logging.Attr(ctx, RequestIDKey)
 }
 
-// Header values of every problem response. They are never modified.
+// Header values shared by every response that carries them, so that
+// setting one allocates nothing. They are never modified.
 var (
+	jsonType    = []string{"application/json"}
 	problemType = []string{"application/problem+json"}
 	noStore     = []string{"no-store"}
 )

@@ -123,3 +123,44 @@ func FuzzProblemString(f *testing.F) {
 		}
 	})
 }
+
+func TestStaticJSON(t *testing.T) {
+	h := StaticJSON([]byte("{}\n"))
+	for range 2 { // the shared header value survives a response
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json" || w.Body.String() != "{}\n" {
+			t.Errorf("StaticJSON = %d %q %q, want 200 application/json {}", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	tests := []struct {
+		name       string
+		v          any
+		wantStatus int
+		wantType   string
+		wantBody   string
+	}{
+		{"value", map[string]int{"n": 1}, http.StatusCreated, "application/json", "{\"n\":1}\n"},
+		{"unencodable", map[string]any{"f": func() {}}, http.StatusInternalServerError, "application/problem+json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			Handle(quietLog, func(w http.ResponseWriter, r *http.Request) error {
+				return JSON(w, http.StatusCreated, tt.v)
+			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != tt.wantStatus {
+				t.Errorf("JSON(%s) status = %d, want %d", tt.name, rec.Code, tt.wantStatus)
+			}
+			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
+				t.Errorf("JSON(%s) Content-Type = %q, want %q", tt.name, got, tt.wantType)
+			}
+			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
+				t.Errorf("JSON(%s) body = %q, want %q", tt.name, rec.Body.String(), tt.wantBody)
+			}
+		})
+	}
+}
