@@ -171,7 +171,7 @@ func requestID(next http.Handler) http.Handler {
 		e.idHeader[0] = id
 		w.Header()["X-Request-Id"] = e.idHeader[:]
 		e.attrs[0] = slog.String(web.RequestIDKey, id)
-		e.Init(e.Context, e.attrs[:]...)
+		e.Add(e.attrs[:]...)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -269,7 +269,7 @@ func quiet(route string) bool {
 // response has begun (the recoverer can then only cut the response off)
 // is still logged, counted and timed, and leaves the in-flight gauge.
 func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
-	access := logging.NewAccessLog(log)
+	access := logging.NewAccessLog(log, m.exemplars) // exemplars: requests are traced
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			e, r := exchangeOf(r)

@@ -30,11 +30,17 @@ type AccessLog struct {
 	// another format.
 	out zapcore.WriteSyncer
 	log *slog.Logger
+	// traced: requests may be in a trace, so the hand-written line looks
+	// for one in its context. Without tracing there is none to find, and
+	// looking would walk the whole context chain for each line.
+	traced bool
 }
 
-// NewAccessLog returns the access log that writes where log does.
-func NewAccessLog(log *slog.Logger) *AccessLog {
-	a := &AccessLog{log: log}
+// NewAccessLog returns the access log that writes where log does. traced
+// says whether requests may be in a trace, whose ids each line then
+// carries.
+func NewAccessLog(log *slog.Logger, traced bool) *AccessLog {
+	a := &AccessLog{log: log, traced: traced}
 	if h, ok := log.Handler().(contextHandler); ok {
 		a.core, a.out = h.core, h.jsonOut
 	}
@@ -93,7 +99,7 @@ func (a *AccessLog) Write(ctx context.Context, r *Request) {
 			return
 		}
 		l := lines.Get().(*line)
-		if b, ok := appendLine(ctx, l.buf[:0], level, r); ok {
+		if b, ok := appendLine(ctx, l.buf[:0], level, r, a.traced); ok {
 			// ioCore.Write syncs only above ErrorLevel, which zapLevel
 			// never returns; a failed write has nowhere better to go.
 			_, _ = a.out.Write(b)
@@ -146,8 +152,9 @@ func (l *line) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 // appendLine appends r to b as one JSON line, as zap's JSON encoder with
 // New's configuration writes the entry and fields Write hands the core. It
 // reports false, having written nothing of use, when a context attribute
-// is of a kind it does not write the way zap would.
-func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request) ([]byte, bool) {
+// is of a kind it does not write the way zap would. The line carries the
+// ids of ctx's trace when traced.
+func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request, traced bool) ([]byte, bool) {
 	b = append(b, `{"level":"`...)
 	b = append(b, level.String()...)
 	b = append(b, '"')
@@ -197,6 +204,9 @@ func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request) 
 			return b, false
 		}
 	}
+	if !traced {
+		return append(b, "}\n"...), true
+	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		traceID, spanID := sc.TraceID(), sc.SpanID()
 		b = append(b, `,"`+TraceIDKey+`":"`...)
@@ -210,12 +220,25 @@ func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request) 
 
 // appendEscaped appends s as zap's JSON encoder writes a string's inside:
 // quote, backslash and control bytes escaped, invalid UTF-8 replaced by
-// \ufffd, everything else as it is.
+// \ufffd, everything else as it is. A string with nothing to escape, what
+// every line mostly holds, is scanned with one table lookup a byte and
+// copied at once.
 func appendEscaped(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
+	i := 0
+	for i < len(s) && zapPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
+		if zapPlain[c] {
+			i++
+			continue
+		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r != utf8.RuneError || size != 1 {
@@ -226,10 +249,6 @@ func appendEscaped(b []byte, s string) []byte {
 			b = append(b, `\ufffd`...)
 			i++
 			last = i
-			continue
-		}
-		if c >= 0x20 && c != '\\' && c != '"' {
-			i++
 			continue
 		}
 		b = append(b, s[last:i]...)
@@ -251,6 +270,15 @@ func appendEscaped(b []byte, s string) []byte {
 	}
 	return append(b, s[last:]...)
 }
+
+// zapPlain marks the bytes appendEscaped copies as they are: printable
+// ASCII but the quote and the backslash. Other bytes take a closer look.
+var zapPlain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // addAttr writes a context attribute with zap's typed API. The kinds a
 // request's context carries (ids, counts) are written as themselves;

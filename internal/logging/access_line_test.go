@@ -54,7 +54,7 @@ func TestAccessLineAsZapWritesIt(t *testing.T) {
 		for cname, ctx := range contexts {
 			r := base
 			change(&r)
-			got, ok := appendLine(ctx, nil, zapLevel(r.Level), &r)
+			got, ok := appendLine(ctx, nil, zapLevel(r.Level), &r, true)
 			if !ok {
 				t.Errorf("%s, %s: appendLine left the line to zap", rname, cname)
 				continue
@@ -66,17 +66,36 @@ func TestAccessLineAsZapWritesIt(t *testing.T) {
 	}
 }
 
+// FuzzAccessLineString holds the hand-written escaping of a path, a
+// route and an attribute value to zap's, byte for byte.
+func FuzzAccessLineString(f *testing.F) {
+	for _, s := range []string{"", "/plain", "/a\"b\\c", "\x00\x1f\x7f\n\r\t", "/é\u2028\xff\xe2\x82", "<>&\U0001F600"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ctx := WithAttrs(context.Background(), slog.String("v", s))
+		r := Request{Time: time.Unix(1, 0).UTC(), Level: slog.LevelInfo, Method: "GET", Route: s, Path: s, Status: 200}
+		got, ok := appendLine(ctx, nil, zapLevel(r.Level), &r, true)
+		if !ok {
+			t.Fatal("appendLine left a string attribute to zap")
+		}
+		if want := zapLine(ctx, t, &r); string(got) != want {
+			t.Errorf("%q:\ngot  %s\nwant %s", s, got, want)
+		}
+	})
+}
+
 // A context attribute of a kind the hand-written line does not write goes
 // through zap, and the line is still whole.
 func TestAccessLineRareAttribute(t *testing.T) {
 	ctx := WithAttrs(context.Background(), slog.Float64("ratio", 0.25), slog.Duration("wait", time.Second),
 		slog.Any("list", []int{1, 2}))
 	r := Request{Time: time.Unix(1, 0).UTC(), Level: slog.LevelInfo, Method: "GET", Path: "/", Status: 200}
-	if _, ok := appendLine(ctx, nil, zapLevel(r.Level), &r); ok {
+	if _, ok := appendLine(ctx, nil, zapLevel(r.Level), &r, true); ok {
 		t.Fatal("appendLine wrote a float, a duration and a slice itself")
 	}
 	var out syncBuffer
-	NewAccessLog(newJSON(&out)).Write(ctx, &r)
+	NewAccessLog(newJSON(&out), true).Write(ctx, &r)
 	if want := zapLine(ctx, t, &r); out.String() != want {
 		t.Errorf("got  %s\nwant %s", out.String(), want)
 	}
@@ -88,7 +107,7 @@ func zapLine(ctx context.Context, t *testing.T, r *Request) string {
 	t.Helper()
 	var out syncBuffer
 	log, _ := New(&out, config.Log{Level: slog.LevelDebug, Format: config.LogJSON})
-	a := NewAccessLog(log)
+	a := NewAccessLog(log, true)
 	if a.out == nil {
 		t.Fatal("a JSON logger gives the access log no writer")
 	}

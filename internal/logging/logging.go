@@ -101,6 +101,17 @@ func (s *Scope) Init(parent context.Context, attrs ...slog.Attr) {
 	s.Context, s.attrs = parent, attrs
 }
 
+// Add adds attrs to those s carries; attrs is kept, not copied. Like
+// Init, it is meant for a Scope not yet handed to anyone else: it spares
+// looking up the parent's attributes again, which walks the context chain.
+func (s *Scope) Add(attrs ...slog.Attr) {
+	if len(s.attrs) == 0 {
+		s.attrs = attrs
+		return
+	}
+	s.attrs = append(s.attrs[:len(s.attrs):len(s.attrs)], attrs...)
+}
+
 // Value answers for the scope itself; other keys go to the parent.
 func (s *Scope) Value(key any) any {
 	if key == (ctxKey{}) {

@@ -35,6 +35,36 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// Add appends to a Scope's attributes, its parent's included, and changes
+// no one else's: not the parent's, not a sibling's made from the same
+// slice (Init keeps the slice it is given).
+func TestScopeAdd(t *testing.T) {
+	parent := WithAttrs(context.Background(), slog.String("a", "1"))
+	var child Scope
+	child.Init(parent)
+	child.Add(slog.String("c", "x"))
+
+	shared := make([]slog.Attr, 1, 2) // room for one more
+	shared[0] = slog.String("a", "2")
+	var siblings [2]Scope
+	for i, v := range []string{"y", "z"} {
+		siblings[i].Init(context.Background(), shared...)
+		siblings[i].Add(slog.String("c", v))
+	}
+	for _, tt := range []struct {
+		ctx     context.Context
+		a, c    string
+		context string
+	}{
+		{&child, "1", "x", "child"}, {parent, "1", "", "parent"},
+		{&siblings[0], "2", "y", "first sibling"}, {&siblings[1], "2", "z", "second sibling"},
+	} {
+		if a, c := Attr(tt.ctx, "a"), Attr(tt.ctx, "c"); a != tt.a || c != tt.c {
+			t.Errorf("%s: a, c = %q, %q, want %q, %q", tt.context, a, c, tt.a, tt.c)
+		}
+	}
+}
+
 func TestJSONLines(t *testing.T) {
 	var out syncBuffer
 	log, flush := New(&out, config.Log{Level: slog.LevelInfo, Format: config.LogJSON})
@@ -170,22 +200,25 @@ func TestAccessLog(t *testing.T) {
 
 	ctx := WithAttrs(context.Background(), slog.String("request_id", "r1"))
 	for _, tt := range []struct {
-		name    string
-		logger  func(*syncBuffer) *slog.Logger
-		ctx     context.Context
-		request func(*Request)
-		want    map[string]any
+		name     string
+		logger   func(*syncBuffer) *slog.Logger
+		ctx      context.Context
+		untraced bool
+		request  func(*Request)
+		want     map[string]any
 	}{
-		{"zap core", newJSON, ctx, nil, want},
-		{"aborted", newJSON, ctx, func(r *Request) { r.Aborted = true }, aborted},
-		{"in a span", newJSON, trace.ContextWithSpanContext(ctx, spanContext), nil, traced},
+		{"zap core", newJSON, ctx, false, nil, want},
+		{"aborted", newJSON, ctx, false, func(r *Request) { r.Aborted = true }, aborted},
+		{"in a span", newJSON, trace.ContextWithSpanContext(ctx, spanContext), false, nil, traced},
+		// With tracing off, the line does not look for a trace.
+		{"untraced", newJSON, trace.ContextWithSpanContext(ctx, spanContext), true, nil, want},
 		// A derived logger goes through slog, which keeps what it added.
-		{"through slog", func(b *syncBuffer) *slog.Logger { return newJSON(b).With("component", "api") }, ctx, nil,
+		{"through slog", func(b *syncBuffer) *slog.Logger { return newJSON(b).With("component", "api") }, ctx, false, nil,
 			func() map[string]any { m := maps.Clone(want); m["component"] = "api"; return m }()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out syncBuffer
-			a := NewAccessLog(tt.logger(&out))
+			a := NewAccessLog(tt.logger(&out), !tt.untraced)
 			r := request
 			if tt.request != nil {
 				tt.request(&r)

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -176,17 +177,23 @@ func Problem(w http.ResponseWriter, r *http.Request, status int, detail string) 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it: quotes, backslashes and control characters; <, > and & (so
 // the body is safe to embed in HTML); U+2028 and U+2029; and each byte of
-// invalid UTF-8 as U+FFFD.
+// invalid UTF-8 as U+FFFD. A string with nothing to escape is scanned with
+// one table lookup a byte and copied at once.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
 	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
+	for i < len(s) {
+		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -223,3 +230,12 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	return append(append(b, s[start:]...), '"')
 }
+
+// jsonPlain marks the bytes appendJSONString copies as they are: printable
+// ASCII but the five it escapes. Other bytes take a closer look.
+var jsonPlain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, c)
+	}
+	return t
+}()
