@@ -36,7 +36,7 @@ func TestAccessLogAllocatesNothing(t *testing.T) {
 	}
 	log, flush := New(io.Discard, config.Log{Level: slog.LevelInfo, Format: config.LogJSON, FlushInterval: time.Hour})
 	defer flush()
-	a := NewAccessLog(log, false)
+	a := NewAccessLog(log, true) // traced: the lookup of a trace is on the path too
 	ctx := WithAttrs(context.Background(), slog.String("request_id", "I2CRQBV55MO33XPUIQCCCJLMNM"))
 	r := Request{Time: time.Now(), Level: slog.LevelInfo, Method: "GET", Route: "/{code}", Path: "/abc",
 		Status: 302, Duration: time.Millisecond, ClientIP: netip.MustParseAddr("2001:db8::1")}
