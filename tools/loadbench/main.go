@@ -18,6 +18,13 @@
 // commit, or a variant) is built too and measured in the same rounds, and
 // the report sets each of its cases against the same case of the first,
 // round by round: the way to see what one change costs.
+//
+// With -equivalent, the bare server is also measured as a careful service
+// would configure it: sending the security headers the template sends
+// (read from its response to GET /version) and with the server timeouts of
+// its .env.example. The report then sets the template's cases against that
+// server too: what the stack costs beyond what every well-configured
+// net/http server pays.
 package main
 
 import (
@@ -49,7 +56,11 @@ func main() {
 
 // bareSource is the baseline: net/http answering a small body. A second
 // listener on ADMIN_ADDR reports its allocation and GC counters under the
-// names the server's /metrics gives them, so one reader serves both.
+// names the server's /metrics gives them, so one reader serves both. For
+// -equivalent, BARE_HEADERS ("Name: value" lines) are set on every
+// response, from values shared as the template shares them, and the
+// template's HTTP_*_TIMEOUT variables set the server's timeouts; unset,
+// they change nothing.
 const bareSource = `package main
 
 import (
@@ -57,6 +68,8 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
+	"time"
 )
 
 func main() {
@@ -65,11 +78,36 @@ func main() {
 		runtime.ReadMemStats(&m)
 		fmt.Fprintf(w, "go_memstats_mallocs_total %d\ngo_gc_duration_seconds_count %d\n", m.Mallocs, m.NumGC)
 	}))
+	type header struct {
+		name   string
+		values []string
+	}
+	var headers []header
+	for _, line := range strings.Split(os.Getenv("BARE_HEADERS"), "\n") {
+		if name, value, ok := strings.Cut(line, ": "); ok {
+			headers = append(headers, header{name, []string{value}})
+		}
+	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for _, x := range headers {
+			h[x.name] = x.values
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
-	http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+	timeout := func(name string) time.Duration {
+		d, _ := time.ParseDuration(os.Getenv(name))
+		return d
+	}
+	srv := &http.Server{
+		Addr:              ":" + os.Getenv("PORT"),
+		ReadHeaderTimeout: timeout("HTTP_READ_HEADER_TIMEOUT"),
+		ReadTimeout:       timeout("HTTP_READ_TIMEOUT"),
+		WriteTimeout:      timeout("HTTP_WRITE_TIMEOUT"),
+		IdleTimeout:       timeout("HTTP_IDLE_TIMEOUT"),
+	}
+	srv.ListenAndServe()
 }
 `
 
@@ -77,6 +115,7 @@ func main() {
 type options struct {
 	template    string
 	compare     string
+	equivalent  bool
 	rounds      int
 	duration    time.Duration
 	connections int
@@ -89,6 +128,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
 	fs.StringVar(&o.template, "template", "..", "the template's directory, whose ./cmd/server is measured")
 	fs.StringVar(&o.compare, "compare", "", "a second template directory (say, a git worktree of another commit) whose server is measured in the same rounds, interleaved with the first")
+	fs.BoolVar(&o.equivalent, "equivalent", false, "also measure bare net/http with the template's security headers and server timeouts, and set the template against it")
 	fs.IntVar(&o.rounds, "rounds", 6, "rounds, each measuring every server once")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "load duration per measurement")
 	fs.IntVar(&o.connections, "c", 64, "concurrent keep-alive connections")
@@ -119,6 +159,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		cases = append(cases, serverCases(other, compareSuffix)...)
 	}
+	if o.equivalent {
+		eq, err := equivalentCase(ctx, bare, server, o.template, dir, o)
+		if err != nil {
+			return err
+		}
+		cases = append(cases, eq)
+	}
 	results := make([][]measurement, len(cases))
 	for round := range o.rounds {
 		for i, c := range cases {
@@ -147,6 +194,71 @@ func serverCases(bin, suffix string) []benchCase {
 	}
 }
 
+// equivalentCase returns the bare server configured as the template is:
+// the headers the template's server sends on GET /version that are not its
+// own bookkeeping (the security headers), and the server timeouts of the
+// template's .env.example.
+func equivalentCase(ctx context.Context, bare, server, template, dir string, o options) (benchCase, error) {
+	var headers []string
+	probe := benchCase{name: "probe", bin: server, path: "/version", ready: "/readyz", setup: func(base string) error {
+		resp, err := http.Get(base + "/version")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		for name, values := range resp.Header {
+			switch name {
+			case "Content-Type", "Content-Length", "Date", "X-Request-Id": // what bare sends too, or the stack's own
+				continue
+			}
+			for _, v := range values {
+				headers = append(headers, name+": "+v)
+			}
+		}
+		return nil
+	}}
+	o.duration = 100 * time.Millisecond // the probe only needs the server up
+	if _, err := measure(ctx, probe, o, dir); err != nil {
+		return benchCase{}, fmt.Errorf("reading the template's headers: %w", err)
+	}
+	if len(headers) == 0 {
+		return benchCase{}, errors.New("the template's GET /version sent no headers beyond the usual: nothing to be equivalent to")
+	}
+	slices.Sort(headers)
+	timeouts, err := serverTimeouts(filepath.Join(template, ".env.example"))
+	if err != nil {
+		return benchCase{}, err
+	}
+	return benchCase{
+		name: "bare GET /, the template's headers and timeouts", bin: bare, path: "/", ready: "/",
+		env: append([]string{"BARE_HEADERS=" + strings.Join(headers, "\n")}, timeouts...), equivalent: true,
+	}, nil
+}
+
+// serverTimeouts returns the settings of the four net/http server timeouts
+// in an .env file, as NAME=value.
+func serverTimeouts(envFile string) ([]string, error) {
+	b, err := os.ReadFile(envFile)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{"HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT"}
+	var found []string
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && slices.Contains(names, name) {
+			if _, err := time.ParseDuration(value); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", envFile, name, err)
+			}
+			found = append(found, name+"="+value)
+		}
+	}
+	if len(found) != len(names) {
+		return nil, fmt.Errorf("%s sets %d of %v", envFile, len(found), names)
+	}
+	return found, nil
+}
+
 // buildFlags are the Dockerfile's go build flags, so that the sizes and
 // resident memory measured here are those of the binary that ships: static,
 // trimmed, stripped, without gRPC's debug-page tracing.
@@ -154,16 +266,21 @@ var buildFlags = []string{"-trimpath", "-tags", "grpcnotrace", "-ldflags=-s -w"}
 
 // build compiles both servers as the Dockerfile does.
 func build(ctx context.Context, template, dir string) (bare, server string, err error) {
-	src := filepath.Join(dir, "bare.go")
-	if err := os.WriteFile(src, []byte(bareSource), 0o644); err != nil {
-		return "", "", err
-	}
-	bare = filepath.Join(dir, "bare")
-	if err := goBuild(ctx, "", bare, src); err != nil {
+	if bare, err = buildBare(ctx, dir); err != nil {
 		return "", "", err
 	}
 	server, err = buildServer(ctx, template, filepath.Join(dir, "server"))
 	return bare, server, err
+}
+
+// buildBare compiles bareSource into dir.
+func buildBare(ctx context.Context, dir string) (string, error) {
+	src := filepath.Join(dir, "bare.go")
+	if err := os.WriteFile(src, []byte(bareSource), 0o644); err != nil {
+		return "", err
+	}
+	bare := filepath.Join(dir, "bare")
+	return bare, goBuild(ctx, "", bare, src)
 }
 
 // buildServer compiles template's ./cmd/server to out.
@@ -192,6 +309,9 @@ type benchCase struct {
 	// status is the response status every request must get; 0 means 200.
 	status int
 	setup  func(base string) error
+	env    []string // added to the process's environment
+	// equivalent marks the bare server configured as the template is.
+	equivalent bool
 }
 
 // measurement is one case's figures in one round.
@@ -232,6 +352,7 @@ func measure(ctx context.Context, c benchCase, o options, dir string) (measureme
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(adminPort),
 		"DATA_DIR="+filepath.Join(dir, "data"), "API_TOKENS="+token, "DRAIN_DELAY=0s",
 		"HTTP_MAX_IN_FLIGHT=100000", "CREATE_RATE_LIMIT=100000")
+	cmd.Env = append(cmd.Env, c.env...)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		return measurement{}, err
@@ -463,17 +584,29 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c.name,
 			quantile(rs, 0), quantile(rs, 0.25), median(rs), quantile(rs, 0.75), quantile(rs, 1))
 	}
-	if n := (len(cases) - 1) / 2; len(cases) == 1+2*n && strings.HasSuffix(cases[len(cases)-1].name, compareSuffix) {
-		// The -compare server's cases follow the first server's, in the
-		// same order: ratios of each pair, round by round.
+	// The first server's cases, the -compare server's (in the same order)
+	// and the equivalent bare server, if measured.
+	var first, compared []int
+	equivalent := -1
+	for i, c := range cases[1:] {
+		switch {
+		case c.equivalent:
+			equivalent = i + 1
+		case strings.HasSuffix(c.name, compareSuffix):
+			compared = append(compared, i+1)
+		default:
+			first = append(first, i+1)
+		}
+	}
+	if len(compared) == len(first) && len(compared) > 0 {
 		fmt.Fprintf(w, "\nthe -compare server against the first, medians of per-round ratios\n\n")
 		fmt.Fprintln(w, "| case | req/s | p99 | CPU/req | allocs/req | idle RSS |")
 		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
-		for i := 1; i <= n; i++ {
+		for k, i := range first {
 			pair := func(f func(measurement) float64) float64 {
 				var rs []float64
 				for round := range results[i] {
-					rs = append(rs, f(results[i+n][round])/f(results[i][round]))
+					rs = append(rs, f(results[compared[k]][round])/f(results[i][round]))
 				}
 				return median(rs)
 			}
@@ -483,6 +616,24 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 				pair(func(m measurement) float64 { return float64(m.cpuPerReq) }),
 				pair(func(m measurement) float64 { return m.allocsPerReq }),
 				pair(func(m measurement) float64 { return float64(m.idleRSS) }))
+		}
+	}
+	if equivalent >= 0 {
+		fmt.Fprintf(w, "\nthe template against bare with its headers and timeouts: each case's per-round ratios to that server, medians\n\n")
+		fmt.Fprintln(w, "| case | req/s × equivalent | p99 × equivalent | CPU/req × equivalent |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- |")
+		for _, i := range first {
+			ratio := func(f func(measurement) float64) float64 {
+				var rs []float64
+				for round := range results[i] {
+					rs = append(rs, f(results[i][round])/f(results[equivalent][round]))
+				}
+				return median(rs)
+			}
+			fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", cases[i].name,
+				ratio(func(m measurement) float64 { return m.rps }),
+				ratio(func(m measurement) float64 { return float64(m.p99) }),
+				ratio(func(m measurement) float64 { return float64(m.cpuPerReq) }))
 		}
 	}
 	bs, _ := os.Stat(bare)
