@@ -544,10 +544,11 @@ func pinSelf(cpus string) error {
 
 // report prints the medians of the per-round ratios to the bare server.
 func report(w io.Writer, cases []benchCase, results [][]measurement, bare, server string) error {
-	ratio := func(i int, f func(measurement) float64) float64 {
+	// ratio is the median of case i's per-round ratios to case j's.
+	ratio := func(i, j int, f func(measurement) float64) float64 {
 		var rs []float64
-		for round := range results[0] {
-			rs = append(rs, f(results[i][round])/f(results[0][round]))
+		for round := range results[i] {
+			rs = append(rs, f(results[i][round])/f(results[j][round]))
 		}
 		return median(rs)
 	}
@@ -562,14 +563,14 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 			gcs = append(gcs, m.gcPer1k)
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", c.name, median(rps),
-			ratio(i, func(m measurement) float64 { return m.rps }),
-			ratio(i, func(m measurement) float64 { return float64(m.p50) }),
-			ratio(i, func(m measurement) float64 { return float64(m.p99) }),
-			ratio(i, func(m measurement) float64 { return float64(m.cpuPerReq) }),
+			ratio(i, 0, func(m measurement) float64 { return m.rps }),
+			ratio(i, 0, func(m measurement) float64 { return float64(m.p50) }),
+			ratio(i, 0, func(m measurement) float64 { return float64(m.p99) }),
+			ratio(i, 0, func(m measurement) float64 { return float64(m.cpuPerReq) }),
 			median(allocs), median(gcs),
-			ratio(i, func(m measurement) float64 { return float64(m.start) }),
-			ratio(i, func(m measurement) float64 { return float64(m.idleRSS) }),
-			ratio(i, func(m measurement) float64 { return float64(m.loadedRSS) }))
+			ratio(i, 0, func(m measurement) float64 { return float64(m.start) }),
+			ratio(i, 0, func(m measurement) float64 { return float64(m.idleRSS) }),
+			ratio(i, 0, func(m measurement) float64 { return float64(m.loadedRSS) }))
 	}
 	// A median hides how far single rounds swing on a busy machine; the
 	// spread of the CPU ratio says how much one run can be trusted.
@@ -603,13 +604,8 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 		fmt.Fprintln(w, "| case | req/s | p99 | CPU/req | allocs/req | idle RSS |")
 		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 		for k, i := range first {
-			pair := func(f func(measurement) float64) float64 {
-				var rs []float64
-				for round := range results[i] {
-					rs = append(rs, f(results[compared[k]][round])/f(results[i][round]))
-				}
-				return median(rs)
-			}
+			pair := func(f func(measurement) float64) float64 { return ratio(compared[k], i, f) }
+
 			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", cases[i].name,
 				pair(func(m measurement) float64 { return m.rps }),
 				pair(func(m measurement) float64 { return float64(m.p99) }),
@@ -623,17 +619,12 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 		fmt.Fprintln(w, "| case | req/s × equivalent | p99 × equivalent | CPU/req × equivalent |")
 		fmt.Fprintln(w, "| --- | --- | --- | --- |")
 		for _, i := range first {
-			ratio := func(f func(measurement) float64) float64 {
-				var rs []float64
-				for round := range results[i] {
-					rs = append(rs, f(results[i][round])/f(results[equivalent][round]))
-				}
-				return median(rs)
-			}
+			against := func(f func(measurement) float64) float64 { return ratio(i, equivalent, f) }
+
 			fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", cases[i].name,
-				ratio(func(m measurement) float64 { return m.rps }),
-				ratio(func(m measurement) float64 { return float64(m.p99) }),
-				ratio(func(m measurement) float64 { return float64(m.cpuPerReq) }))
+				against(func(m measurement) float64 { return m.rps }),
+				against(func(m measurement) float64 { return float64(m.p99) }),
+				against(func(m measurement) float64 { return float64(m.cpuPerReq) }))
 		}
 	}
 	bs, _ := os.Stat(bare)
