@@ -17,9 +17,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
-	// exemplars says whether requests are traced, so that durations
-	// carry the trace id as an exemplar.
-	exemplars bool
+	// traced says whether requests are traced, so that durations carry
+	// the trace id as an exemplar.
+	traced bool
 
 	// series holds the children of requests and duration for each
 	// method, route and status seen so far, so that a request looks its
@@ -55,7 +55,7 @@ func (s *routeSeries) observe(ctx context.Context, elapsed time.Duration) {
 	s.duration.Observe(elapsed.Seconds())
 }
 
-func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
+func newMetrics(reg prometheus.Registerer, traced bool) *metrics {
 	labels := []string{"method", "route", "status"}
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -71,7 +71,7 @@ func newMetrics(reg prometheus.Registerer, exemplars bool) *metrics {
 			Name: "http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
-		exemplars: exemplars,
+		traced: traced,
 	}
 	m.series.Store(&map[seriesKey]*routeSeries{})
 	reg.MustRegister(m.requests, m.duration, m.inFlight)
@@ -94,7 +94,7 @@ func (m *metrics) route(method, route string, status int) *routeSeries {
 	s := &routeSeries{
 		requests:  m.requests.WithLabelValues(method, route, code),
 		duration:  m.duration.WithLabelValues(method, route, code),
-		exemplars: m.exemplars,
+		exemplars: m.traced,
 	}
 	all = maps.Clone(all)
 	all[k] = s

@@ -269,7 +269,7 @@ func quiet(route string) bool {
 // response has begun (the recoverer can then only cut the response off)
 // is still logged, counted and timed, and leaves the in-flight gauge.
 func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
-	access := logging.NewAccessLog(log, m.exemplars) // exemplars: requests are traced
+	access := logging.NewAccessLog(log, m.traced)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			e, r := exchangeOf(r)

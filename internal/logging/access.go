@@ -220,20 +220,13 @@ func appendLine(ctx context.Context, b []byte, level zapcore.Level, r *Request, 
 
 // appendEscaped appends s as zap's JSON encoder writes a string's inside:
 // quote, backslash and control bytes escaped, invalid UTF-8 replaced by
-// \ufffd, everything else as it is. A string with nothing to escape, what
-// every line mostly holds, is scanned with one table lookup a byte and
-// copied at once.
+// \ufffd, everything else as it is. Plain bytes cost one table lookup
+// each and are copied in runs: a string with nothing to escape, what every
+// line mostly holds, at once.
 func appendEscaped(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
-	i := 0
-	for i < len(s) && zapPlain[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		return append(b, s...)
-	}
 	last := 0
-	for i < len(s) {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if zapPlain[c] {
 			i++

@@ -177,17 +177,13 @@ func Problem(w http.ResponseWriter, r *http.Request, status int, detail string) 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it: quotes, backslashes and control characters; <, > and & (so
 // the body is safe to embed in HTML); U+2028 and U+2029; and each byte of
-// invalid UTF-8 as U+FFFD. A string with nothing to escape is scanned with
-// one table lookup a byte and copied at once.
+// invalid UTF-8 as U+FFFD. Plain bytes cost one table lookup each and are
+// copied in runs: a string with nothing to escape at once.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	i := 0
-	for i < len(s) && jsonPlain[s[i]] {
-		i++
-	}
 	start := 0
-	for i < len(s) {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if jsonPlain[c] {
 			i++
