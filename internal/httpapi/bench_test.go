@@ -75,7 +75,7 @@ func BenchmarkStack(b *testing.B) {
 			d := benchDeps(b, lvl)
 			r := newRouter(d)
 			r.With(shed(d.Config.MaxInFlight)).Get("/ok", okHandler)
-			serveLoop(b, withExchange(r), "GET", "/ok")
+			serveLoop(b, r, "GET", "/ok")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -8,8 +9,12 @@ import (
 
 	"github.com/go-chi/httprate"
 
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/web"
 )
+
+// errRateLimited answers a request over its client's budget.
+var errRateLimited = kind.New(kind.RateLimited, "")
 
 // NewRateLimit returns middleware that allows limit requests per client
 // per window, counted with the sliding-window approximation (the previous
@@ -31,10 +36,7 @@ func NewRateLimit(log *slog.Logger, name string, limit int, window time.Duration
 			// routinely given a whole /64 and could otherwise take 2^64
 			// budgets. A peer that is no IP address (a Unix socket) is
 			// counted by what net/http reports for it.
-			var ip netip.Addr
-			if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
-				ip = e.clientIP
-			}
+			ip := clientAddr(r.Context())
 			switch {
 			case !ip.IsValid():
 				return name + ":peer " + r.RemoteAddr, nil
@@ -44,11 +46,10 @@ func NewRateLimit(log *slog.Logger, name string, limit int, window time.Duration
 			return name + ":" + ip.String(), nil
 		}),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			web.Problem(w, r, http.StatusTooManyRequests, "rate limit reached; retry after the Retry-After header's seconds")
+			web.Problem(w, r, errRateLimited) // httprate has set Retry-After
 		}),
 		httprate.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
-			log.LogAttrs(r.Context(), slog.LevelError, "rate limit counter", slog.String("error", err.Error()))
-			web.Problem(w, r, http.StatusServiceUnavailable, "temporarily unavailable; retry shortly")
+			web.Error(w, r, log, kind.Wrap(kind.Unavailable, "", fmt.Errorf("rate limit counter: %w", err)))
 		}),
 	}
 	if counter != nil {

@@ -32,6 +32,9 @@ const (
 	Conflict
 	// Gone means what the request names existed and no longer does.
 	Gone
+	// NotAllowed means what the request names exists but does not take
+	// the operation asked of it, such as a method a resource lacks.
+	NotAllowed
 	// TooLarge means the request body is over the size allowed.
 	TooLarge
 	// Unsupported means the request body is in a media type or encoding
@@ -48,12 +51,16 @@ const (
 	Canceled
 	// Timeout means the request ran out of time.
 	Timeout
+	// RateLimited means the client sent more requests than its budget
+	// allows: the same request may succeed once the budget refills.
+	RateLimited
 )
 
 var names = [...]string{
 	Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", NotFound: "not_found",
-	Conflict: "conflict", Gone: "gone", TooLarge: "too_large", Unsupported: "unsupported",
+	Conflict: "conflict", Gone: "gone", NotAllowed: "not_allowed", TooLarge: "too_large", Unsupported: "unsupported",
 	Unprocessable: "unprocessable", Unavailable: "unavailable", Canceled: "canceled", Timeout: "timeout",
+	RateLimited: "rate_limited",
 }
 
 // String names the kind in logs.
