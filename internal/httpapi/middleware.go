@@ -200,7 +200,7 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				if !access.Enabled(level) {
 					return
 				}
-				access.Write(r.Context(), &logging.Request{
+				access.Write(r.Context(), logging.Request{
 					Time: start.Add(elapsed), Level: level, Method: r.Method, Route: route, Path: r.URL.Path,
 					Status: status, Bytes: ww.BytesWritten(), Duration: elapsed, ClientIP: clientAddr(r.Context()), Aborted: !done,
 				})

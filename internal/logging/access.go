@@ -53,8 +53,9 @@ type Request struct {
 	Aborted bool
 }
 
-// Write writes r as one line with what ctx gives every line.
-func (a *AccessLog) Write(ctx context.Context, r *Request) {
+// Write writes r as one line with what ctx gives every line. r is taken
+// by value, so that the caller's Request can live on its stack.
+func (a *AccessLog) Write(ctx context.Context, r Request) {
 	ce := a.core.Check(zapcore.Entry{Level: zapLevel(r.Level), Time: r.Time, Message: "request"}, nil)
 	if ce == nil {
 		return
@@ -63,7 +64,7 @@ func (a *AccessLog) Write(ctx context.Context, r *Request) {
 	l.Request, l.ctx = r, ctx
 	l.fields[0] = zap.Inline(l)
 	ce.Write(l.fields[:]...)
-	l.Request, l.ctx, l.fields[0] = nil, nil, zapcore.Field{}
+	l.Request, l.ctx, l.fields[0] = Request{}, nil, zapcore.Field{}
 	lines.Put(l)
 }
 
@@ -72,7 +73,7 @@ func (a *AccessLog) Write(ctx context.Context, r *Request) {
 // are pooled, so that writing one allocates nothing: one is in use only
 // for the duration of a Write.
 type line struct {
-	*Request
+	Request
 	ctx    context.Context
 	fields [1]zapcore.Field
 	ip     [48]byte

@@ -25,6 +25,6 @@ func BenchmarkAccessLog(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		a.Write(ctx, &r)
+		a.Write(ctx, r)
 	}
 }

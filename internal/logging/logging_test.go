@@ -237,7 +237,7 @@ func TestAccessLog(t *testing.T) {
 			if !a.Enabled(r.Level) || a.Enabled(slog.LevelDebug) {
 				t.Errorf("Enabled(info, debug) = %v, %v, want true, false", a.Enabled(r.Level), a.Enabled(slog.LevelDebug))
 			}
-			a.Write(tt.ctx, &r)
+			a.Write(tt.ctx, r)
 			var got map[string]any
 			if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 				t.Fatalf("line %q is not JSON: %v", out.String(), err)
