@@ -42,9 +42,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		name string
 		mw   func(http.Handler) http.Handler
 	}{
-		{"clientIP", clientIP(0)},
-		{"clientIP-xff", clientIP(1)},
-		{"requestID", requestID},
+		{"requestValues", requestValues(0)},
+		{"requestValues-xff", requestValues(1)},
 		{"observe", observe(d.Log, newMetrics(prometheus.NewRegistry(), false))},
 		// With tracing on (sampled, no exporter): what a span per request costs.
 		{"traced", traced(sdktrace.NewTracerProvider())},

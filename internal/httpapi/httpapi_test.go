@@ -480,7 +480,7 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got string
-		h := clientIP(tt.proxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := requestValues(tt.proxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ip := clientAddr(r.Context()); ip.IsValid() {
 				got = ip.String()
 			}

@@ -23,33 +23,43 @@ import (
 
 type clientIPKey struct{}
 
-// clientAddr returns the client's address the client-IP middleware
+// clientAddr returns the client's address the requestValues middleware
 // settled on, or the zero Addr.
 func clientAddr(ctx context.Context) netip.Addr {
 	ip, _ := ctx.Value(clientIPKey{}).(netip.Addr)
 	return ip
 }
 
-// clientIP records the client's address for logs and rate limits, trusting
-// X-Forwarded-For only as far as the configured number of proxies: with
-// none, the client is the peer; with n, it is the n-th entry from the
-// right (each trusted proxy appends the address it received from). When
-// that entry is missing or not an address, the client is the peer: a
-// request that bypassed the proxies, or a broken header, must not put
-// every such client in one shared "unknown" rate-limit bucket.
-func clientIP(trustedProxies int) func(http.Handler) http.Handler {
+// requestValues puts what every request's logs, limits and answers need
+// into its context, in one copy of the request: its id (see requestID)
+// and its client's address (see clientAddress).
+func requestValues(trustedProxies int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var ip netip.Addr
-			if trustedProxies > 0 {
-				ip = forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies)
-			}
-			if !ip.IsValid() {
-				ip = peerAddr(r.RemoteAddr)
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+			id := requestID(r)
+			w.Header().Set("X-Request-Id", id)
+			ctx := web.WithRequestID(r.Context(), id)
+			ctx = context.WithValue(ctx, clientIPKey{}, clientAddress(r, trustedProxies))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// clientAddress returns the client's address for logs and rate limits,
+// trusting X-Forwarded-For only as far as the configured number of
+// proxies: with none, the client is the peer; with n, it is the n-th
+// entry from the right (each trusted proxy appends the address it
+// received from). When that entry is missing or not an address, the
+// client is the peer: a request that bypassed the proxies, or a broken
+// header, must not put every such client in one shared "unknown"
+// rate-limit bucket.
+func clientAddress(r *http.Request, trustedProxies int) netip.Addr {
+	if trustedProxies > 0 {
+		if ip := forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies); ip.IsValid() {
+			return ip
+		}
+	}
+	return peerAddr(r.RemoteAddr)
 }
 
 // peerAddr parses the host of a RemoteAddr; an IPv4 client of a
@@ -92,21 +102,17 @@ func forwardedAddr(headers []string, n int) netip.Addr {
 	return netip.Addr{}
 }
 
-// requestID gives each request an id: the caller's X-Request-Id when it is
-// sane (a proxy or another service may have set it, and keeping it ties
-// their logs to ours), else a new random one. The id goes back in the
-// response header, and into the request's context (web.WithRequestID),
-// from which every log line written for the request and every problem
-// response take it.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(web.WithRequestID(r.Context(), id)))
-	})
+// requestID returns the request's id: the caller's X-Request-Id when it
+// is sane (a proxy or another service may have set it, and keeping it
+// ties their logs to ours), else a new random one. The id goes back in
+// the response header, and into the request's context
+// (web.WithRequestID), from which every log line written for the request
+// and every problem response take it.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+		return id
+	}
+	return newRequestID()
 }
 
 // newRequestID returns 26 characters of base32 holding 128 random bits.

@@ -24,7 +24,7 @@ var errRateLimited = kind.New(kind.RateLimited, "")
 // not fail: a counter whose backend fails should fall back, not refuse
 // requests. A building block: the example limits link creation with it.
 //
-// The client is the address the client-IP middleware settled on, so the
+// The client is the address requestValues settled on (clientAddress), so the
 // limit is only as good as TRUSTED_PROXIES.
 //
 // name keeps the limit's counts apart from other limits'.

@@ -53,8 +53,7 @@ func NewServer(d Deps) http.Handler {
 // the metrics so that a panic's 500 is logged and counted like any other.
 func newRouter(d Deps) *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(clientIP(d.Config.TrustedProxies))
-	r.Use(requestID)
+	r.Use(requestValues(d.Config.TrustedProxies))
 	if d.Tracer != nil {
 		// Outside the access log and the metrics, which take the trace
 		// id from the span it starts.
