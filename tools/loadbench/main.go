@@ -54,7 +54,6 @@ func main() {
 type options struct {
 	template    string
 	compare     string
-	equivalent  bool
 	rounds      int
 	duration    time.Duration
 	connections int
