@@ -37,7 +37,7 @@ func requestValues(trustedProxies int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := requestID(r)
-			w.Header().Set("X-Request-Id", id)
+			w.Header()["X-Request-Id"] = []string{id} // the key is canonical: no Set
 			ctx := web.WithRequestID(r.Context(), id)
 			ctx = context.WithValue(ctx, clientIPKey{}, clientAddress(r, trustedProxies))
 			next.ServeHTTP(w, r.WithContext(ctx))

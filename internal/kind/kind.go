@@ -106,9 +106,9 @@ func Wrap(k Kind, msg string, err error) error { return &Error{Kind: k, Detail: 
 // Of returns the kind of err: that of the first *Error in its chain;
 // Canceled or Timeout for a context's errors; Internal for any other.
 func Of(err error) Kind {
-	var e *Error
+	e, ok := asError(err)
 	switch {
-	case errors.As(err, &e):
+	case ok:
 		return e.Kind
 	case errors.Is(err, context.Canceled):
 		return Canceled
@@ -121,9 +121,19 @@ func Of(err error) Kind {
 // Detail returns the client's detail of err: that of the first *Error in
 // its chain, or "" when it has none.
 func Detail(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := asError(err); ok {
 		return e.Detail
 	}
 	return ""
+}
+
+// asError returns the first *Error in err's chain. An *Error itself, what
+// a refusing middleware passes, is found without errors.As's reflection.
+func asError(err error) (*Error, bool) {
+	if e, ok := err.(*Error); ok {
+		return e, true
+	}
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
 }

@@ -157,18 +157,15 @@ func writeProblem(w http.ResponseWriter, r *http.Request, k kind.Kind, err error
 	if f.retry && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
 	}
-	body, merr := json.Marshal(problem{
-		Type: "about:blank", Title: f.title, Status: f.status,
-		Detail: detail, Instance: r.URL.Path, RequestID: RequestID(r.Context()),
-	})
-	if merr != nil { // strings and an int always encode
-		panic(merr)
-	}
 	h["Content-Type"] = problemType
 	h["Cache-Control"] = noStore
 	w.WriteHeader(f.status)
-	// The status is already sent; a failed write means the client left.
-	_, _ = w.Write(append(body, '\n'))
+	// Strings and an int always encode; the status is already sent, and
+	// a failed write means the client left.
+	_ = json.NewEncoder(w).Encode(problem{
+		Type: "about:blank", Title: f.title, Status: f.status,
+		Detail: detail, Instance: r.URL.Path, RequestID: RequestID(r.Context()),
+	})
 }
 
 // JSON writes v as JSON with the given status. v is marshalled before
