@@ -127,12 +127,8 @@ func Detail(err error) string {
 	return ""
 }
 
-// asError returns the first *Error in err's chain. An *Error itself, what
-// a refusing middleware passes, is found without errors.As's reflection.
+// asError returns the first *Error in err's chain.
 func asError(err error) (*Error, bool) {
-	if e, ok := err.(*Error); ok {
-		return e, true
-	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
