@@ -493,6 +493,27 @@ func StopsServers(info *types.Info) bool {
 	return false
 }
 
+// SyntaxStopsServers reports whether the files call a method named like a
+// graceful stop (Shutdown, GracefulStop), whatever its receiver: the
+// program-wide view of IX2 for code that does not type-check.
+func SyntaxStopsServers(files []*ast.File) bool {
+	found := false
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+					switch sel.Sel.Name {
+					case "Shutdown", "GracefulStop", "ShutdownWithContext", "ShutdownWithTimeout":
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+	}
+	return found
+}
+
 // Shutdown returns the IX2 analyzer: servers that cannot shut down
 // gracefully: http.ListenAndServe and gin's Run, and an http.Server,
 // grpc.Server, echo or fiber server started where nothing stops it. A
