@@ -193,7 +193,11 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 			run = despiteErrors(as)
 		}
 		fs, err := Analyze(repo.Root, run, set.pkgs)
-		if err != nil {
+		switch {
+		case err != nil && set.illTyped:
+			note = fmt.Sprintf("Go code rules skipped %d of %d packages%s that do not compile: %v", len(bad), len(bad)+len(good), where, err)
+			bad = nil
+		case err != nil:
 			return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err)
 		}
 		findings = append(findings, fs...)
@@ -217,6 +221,18 @@ func despiteErrors(as []*analysis.Analyzer) []*analysis.Analyzer {
 	for i, a := range as {
 		cp := *a
 		cp.RunDespiteErrors = true
+		run := a.Run
+		cp.Run = func(pass *analysis.Pass) (result any, err error) {
+			// Partial type information is a state the analyzers were
+			// not all written for: a panic costs this package's
+			// findings of this rule, and says so, not the run.
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%s on code that does not compile: %v", a.Name, r)
+				}
+			}()
+			return run(pass)
+		}
 		out[i] = &cp
 	}
 	return out

@@ -400,6 +400,9 @@ func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, p
 			listens = listens || src.Pkgs[dep].Listens
 		}
 		mod, _ := moduleOf(s.Modules, d)
+		if mod.Tooling {
+			continue // the enclosing module's tooling: never the service
+		}
 		ch := byModule[mod.Dir]
 		if ch == nil {
 			ch = &choice{}
