@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/otel"
@@ -14,6 +15,11 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/ratelimit"
+	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 func TestTracing(t *testing.T) {
@@ -214,4 +220,55 @@ func TestSpanNamesBounded(t *testing.T) {
 		t.Errorf("%d spans, want %d", len(spans.GetSpans()), requests)
 	}
 	t.Logf("%d requests, %d span names", requests, len(names))
+}
+
+// TestRateLimitSpansInRequestTrace: with the rate limit counted in real
+// Redis, a create's Redis calls are children of the request's span, not
+// traces of their own.
+func TestRateLimitSpansInRequestTrace(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	rdb, err := redis.Open(redistest.URL(t), false, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	rdb = rdb.WithKeyPrefix(redistest.NewPrefix(t))
+
+	d, _, _ := testDeps(t)
+	d.Tracer = tp
+	d.Links.Config.APITokens = []config.Secret{tokenA}
+	d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(rdb, quietLog))
+	h := NewServer(d)
+	r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(`{"url":"https://example.com/traced"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+tokenA)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create = %d, want 201", rec.Code)
+	}
+
+	var server trace.SpanContext
+	for _, s := range spans.GetSpans() {
+		if s.SpanKind == trace.SpanKindServer {
+			server = s.SpanContext
+		}
+	}
+	if !server.IsValid() {
+		t.Fatal("no server span")
+	}
+	redisSpans := 0
+	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID() != server.TraceID() {
+			t.Errorf("span %q is a trace of its own, not part of the request's", s.Name)
+		}
+		if s.Name == "evalsha" || s.Name == "eval" || s.Name == "get" {
+			redisSpans++
+		}
+	}
+	if redisSpans == 0 {
+		t.Errorf("no Redis span among %d spans", len(spans.GetSpans()))
+	}
 }
