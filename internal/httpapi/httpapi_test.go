@@ -402,13 +402,9 @@ func TestShedding(t *testing.T) {
 	<-entered
 
 	rec := httptest.NewRecorder()
-	start := time.Now()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("over the cap: status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
-	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("over the cap: answered after %v, want at once", elapsed)
 	}
 	decodeProblem(t, rec.Result())
 
