@@ -68,19 +68,25 @@ func (r *runResult) writeTable(w io.Writer) {
 			counts["ok"], counts["503ra"], counts["lb503"], counts["other"], ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)))
 	}
 	fmt.Fprintln(w)
-	if r.pgOutage.set() {
-		var last time.Time
+	if o := r.pgOutage; o.set() {
+		var first, last time.Time
 		for _, rec := range r.records {
-			if !rec.ok && rec.start.After(last) && r.allowed(rec) {
+			if rec.ok || !rec.start.Add(rec.dur).After(o.start) || !rec.start.Before(o.end.Add(pgBound)) {
+				continue
+			}
+			if first.IsZero() || rec.start.Before(first) {
+				first = rec.start
+			}
+			if rec.start.After(last) {
 				last = rec.start
 			}
 		}
-		lastS := "none"
-		if !last.IsZero() {
-			lastS = at(last)
+		span := "none"
+		if !first.IsZero() {
+			span = fmt.Sprintf("from %s to %s, %.1fs after Postgres answered again", at(first), at(last), last.Sub(o.end).Seconds())
 		}
-		fmt.Fprintf(w, "Postgres outage: stopped at %s, answering again at %s (%.1fs); failures allowed until %s (bound %v); last allowed failure at %s\n",
-			at(r.pgOutage.start), at(r.pgOutage.end), r.pgOutage.end.Sub(r.pgOutage.start).Seconds(), at(r.pgOutage.end.Add(pgBound)), pgBound, lastS)
+		fmt.Fprintf(w, "Postgres outage: stopped at %s, answering again at %s (%.1fs down); failures allowed until %s (bound %v); failures seen %s\n",
+			at(o.start), at(o.end), o.end.Sub(o.start).Seconds(), at(o.end.Add(pgBound)), pgBound, span)
 	}
 	if r.redisOutage.set() {
 		refused := 0
@@ -148,6 +154,7 @@ func (r *runResult) writeTable(w io.Writer) {
 func (r *runResult) writePlot(path string) error {
 	secs := int(math.Ceil(r.loadEnd.Sub(r.t0).Seconds()))
 	okS := make([]float64, secs+1)
+	allowedS := make([]float64, secs+1)
 	badS := make([]float64, secs+1)
 	lat := make([][]time.Duration, secs+1)
 	for _, rec := range r.records {
@@ -155,49 +162,73 @@ func (r *runResult) writePlot(path string) error {
 		if i < 0 || i > secs {
 			continue
 		}
-		if rec.ok {
+		switch {
+		case rec.ok:
 			okS[i]++
-		} else {
+		case r.allowed(rec):
+			allowedS[i]++
+		default:
 			badS[i]++
 		}
 		lat[i] = append(lat[i], rec.dur)
 	}
-	series := func(v func(i int) float64) plotter.XYs {
+	series := func(v []float64) plotter.XYs {
 		xy := make(plotter.XYs, secs)
 		for i := range secs {
-			xy[i] = plotter.XY{X: float64(i), Y: v(i)}
+			xy[i] = plotter.XY{X: float64(i), Y: v[i]}
 		}
 		return xy
 	}
+	p99 := make([]float64, secs+1)
+	for i := range lat {
+		p99[i] = float64(quantile(lat[i], 0.99)) / float64(time.Millisecond)
+	}
+	type curve struct {
+		name string
+		xy   plotter.XYs
+		c    color.Color
+	}
 	panels := []struct {
 		title, unit string
-		xy          plotter.XYs
-		c           color.Color
+		curves      []curve
 	}{
-		{"answered as expected", "requests/s", series(func(i int) float64 { return okS[i] }), color.RGBA{B: 180, A: 255}},
-		{"p99 latency", "ms", series(func(i int) float64 { return float64(quantile(lat[i], 0.99)) / float64(time.Millisecond) }), color.RGBA{G: 130, A: 255}},
-		{"failed (any status or error not expected)", "requests/s", series(func(i int) float64 { return badS[i] }), color.RGBA{R: 200, A: 255}},
+		{"answered as expected", "requests/s", []curve{{"", series(okS), color.NRGBA{B: 180, A: 255}}}},
+		{"p99 latency, by second of the request's start", "ms", []curve{{"", series(p99), color.NRGBA{G: 130, A: 255}}}},
+		{"failed", "requests/s", []curve{
+			{"503 with Retry-After inside an outage and its bound (allowed)", series(allowedS), color.NRGBA{R: 230, G: 140, A: 255}},
+			{"any other failure", series(badS), color.NRGBA{R: 200, A: 255}},
+		}},
 	}
 	rows := make([][]*plot.Plot, len(panels))
 	for i, pn := range panels {
 		p := plot.New()
 		p.Title.Text = pn.title
 		p.Y.Label.Text = pn.unit
-		p.X.Label.Text = "seconds since the load started"
+		p.X.Label.Text = "seconds since the load started (shaded: Postgres, then Redis, down)"
 		p.X.Min, p.X.Max = 0, float64(secs)
 		p.Y.Min = 0
 		ymax := 1.0
-		for _, v := range pn.xy {
-			ymax = max(ymax, v.Y)
+		for _, c := range pn.curves {
+			for _, v := range c.xy {
+				ymax = max(ymax, v.Y)
+			}
 		}
 		p.Y.Max = ymax * 1.15
-		line, err := plotter.NewLine(pn.xy)
-		if err != nil {
-			return err
+		for _, w := range []window{r.pgOutage, r.redisOutage} {
+			if !w.set() {
+				continue
+			}
+			a, b := w.start.Sub(r.t0).Seconds(), w.end.Sub(r.t0).Seconds()
+			band, err := plotter.NewPolygon(plotter.XYs{{X: a, Y: 0}, {X: b, Y: 0}, {X: b, Y: p.Y.Max}, {X: a, Y: p.Y.Max}})
+			if err != nil {
+				return err
+			}
+			band.Color = color.NRGBA{R: 255, G: 210, B: 140, A: 110}
+			band.LineStyle.Color = nil
+			band.LineStyle.Width = 0
+			p.Add(band)
 		}
-		line.Color = pn.c
-		line.Width = vg.Points(1.2)
-		p.Add(line)
+		lastX := -10.0
 		for j, ph := range r.phases {
 			x := ph.start.Sub(r.t0).Seconds()
 			mark, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: p.Y.Max}})
@@ -208,8 +239,10 @@ func (r *runResult) writePlot(path string) error {
 			mark.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
 			p.Add(mark)
 			if i == 0 {
+				lx := max(x+0.3, lastX+1.6) // phases a moment long still get a readable label
+				lastX = lx
 				labels, err := plotter.NewLabels(plotter.XYLabels{
-					XYs:    []plotter.XY{{X: x + 0.3, Y: p.Y.Max * 0.98}},
+					XYs:    []plotter.XY{{X: lx, Y: p.Y.Max * 0.98}},
 					Labels: []string{fmt.Sprintf("%d %s", j+1, ph.name)},
 				})
 				if err != nil {
@@ -222,19 +255,19 @@ func (r *runResult) writePlot(path string) error {
 				p.Add(labels)
 			}
 		}
-		for _, w := range []window{r.pgOutage, r.redisOutage} {
-			if !w.set() {
-				continue
-			}
-			a, b := w.start.Sub(r.t0).Seconds(), w.end.Sub(r.t0).Seconds()
-			band, err := plotter.NewPolygon(plotter.XYs{{X: a, Y: 0}, {X: b, Y: 0}, {X: b, Y: p.Y.Max}, {X: a, Y: p.Y.Max}})
+		for _, c := range pn.curves {
+			line, err := plotter.NewLine(c.xy)
 			if err != nil {
 				return err
 			}
-			band.Color = color.RGBA{R: 255, G: 200, B: 120, A: 90}
-			band.LineStyle.Width = 0
-			p.Add(band)
+			line.Color = c.c
+			line.Width = vg.Points(1.2)
+			p.Add(line)
+			if c.name != "" {
+				p.Legend.Add(c.name, line)
+			}
 		}
+		p.Legend.Top = true
 		rows[i] = []*plot.Plot{p}
 	}
 	img := vgimg.New(vg.Points(900), vg.Points(720))

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // tools finds the programs a fleet needs. Missing ones skip the test,
@@ -154,17 +156,6 @@ func (p *proc) signalAndWait(sig syscall.Signal, limit time.Duration) error {
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // waitFor polls ok every 50 ms until it holds, p exits (when not nil) or
 // limit passes.
 func waitFor(what string, limit time.Duration, p *proc, ok func() bool) error {
@@ -205,7 +196,7 @@ type postgres struct {
 // machine's postgres user.
 func startPostgres(t *testing.T, bin string) *postgres {
 	t.Helper()
-	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: freePort(t)}
+	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: proctest.FreePort(t)}
 	if err := os.Mkdir(pg.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +294,7 @@ type redis struct {
 
 func startRedis(t *testing.T, bin, dir string) *redis {
 	t.Helper()
-	r := &redis{t: t, bin: bin, dir: dir, port: freePort(t)}
+	r := &redis{t: t, bin: bin, dir: dir, port: proctest.FreePort(t)}
 	if err := r.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -360,9 +351,9 @@ const (
 
 func startHAProxy(t *testing.T, bin, dir string, slots int) *haproxy {
 	t.Helper()
-	h := &haproxy{port: freePort(t), sock: filepath.Join(dir, "haproxy.sock")}
+	h := &haproxy{port: proctest.FreePort(t), sock: filepath.Join(dir, "haproxy.sock")}
 	for range slots {
-		h.slots = append(h.slots, freePort(t))
+		h.slots = append(h.slots, proctest.FreePort(t))
 	}
 	var servers strings.Builder
 	for i, port := range h.slots {
