@@ -128,7 +128,7 @@ func runFleet(t *testing.T, f *fleet, name string, rate int, minLoad time.Durati
 	r.records = l.records
 	r.del = l.del
 	r.stops = f.stops
-	r.rssPeak = f.rss.peak
+	r.rssPeak = f.rss.peaks()
 	return r
 }
 

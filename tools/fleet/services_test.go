@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -156,6 +158,31 @@ func (p *proc) signalAndWait(sig syscall.Signal, limit time.Duration) error {
 	}
 }
 
+// stablePort returns a TCP port below the kernel's ephemeral range that
+// is free on every interface. The fleet binds ports again later (a
+// replica on its slot, Postgres and Redis after their restarts); a port
+// in the ephemeral range may meanwhile be the local port of one of the
+// load's thousands of connections.
+func stablePort(t *testing.T) int {
+	t.Helper()
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		_, _ = fmt.Sscan(string(b), &lo)
+	}
+	if lo > 11000 {
+		for range 200 {
+			port := 10000 + rand.IntN(lo-10000)
+			ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+			if err != nil {
+				continue
+			}
+			ln.Close()
+			return port
+		}
+	}
+	return proctest.FreePort(t)
+}
+
 // waitFor polls ok every 50 ms until it holds, p exits (when not nil) or
 // limit passes.
 func waitFor(what string, limit time.Duration, p *proc, ok func() bool) error {
@@ -196,7 +223,7 @@ type postgres struct {
 // machine's postgres user.
 func startPostgres(t *testing.T, bin string) *postgres {
 	t.Helper()
-	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: proctest.FreePort(t)}
+	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: stablePort(t)}
 	if err := os.Mkdir(pg.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +321,7 @@ type redis struct {
 
 func startRedis(t *testing.T, bin, dir string) *redis {
 	t.Helper()
-	r := &redis{t: t, bin: bin, dir: dir, port: proctest.FreePort(t)}
+	r := &redis{t: t, bin: bin, dir: dir, port: stablePort(t)}
 	if err := r.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -351,9 +378,9 @@ const (
 
 func startHAProxy(t *testing.T, bin, dir string, slots int) *haproxy {
 	t.Helper()
-	h := &haproxy{port: proctest.FreePort(t), sock: filepath.Join(dir, "haproxy.sock")}
+	h := &haproxy{port: stablePort(t), sock: filepath.Join(dir, "haproxy.sock")}
 	for range slots {
-		h.slots = append(h.slots, proctest.FreePort(t))
+		h.slots = append(h.slots, stablePort(t))
 	}
 	var servers strings.Builder
 	for i, port := range h.slots {
@@ -558,6 +585,13 @@ func (s *rssSampler) watch(name string, pid func() int) {
 	s.mu.Unlock()
 }
 
+// peaks returns the peak of each process, in KiB.
+func (s *rssSampler) peaks() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.peak)
+}
+
 func (s *rssSampler) sample() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -578,6 +612,7 @@ func (s *rssSampler) sample() {
 	}
 }
 
+// run samples every half second until ctx ends.
 func (s *rssSampler) run(ctx context.Context) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
