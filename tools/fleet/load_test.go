@@ -428,49 +428,59 @@ func (l *loader) delete(c *http.Client, code string) {
 // redirecting on every replica (a tombstone in the shared cache).
 const deleteBound = 0
 
-// budgetResult is what the budget probe saw.
+// budgetResult is what the rate-limit probe saw.
 type budgetResult struct {
-	limit, sent, allowed, limited, other int
-	servers                              map[string]int // replicas that answered its creates
+	limit, each    int   // the budget, and the creates each client sent
+	allowed        []int // 201s, by client
+	limited, other int
+	servers        map[string]int // replicas that answered the creates
 }
 
-// budget sends three budgets' worth of creates from one client identity,
-// six at a time, spread over the replicas by HAProxy's round robin,
-// inside one rate-limit window; at most the budget may succeed.
-func (l *loader) budget(ip net.IP) budgetResult {
+// probeClients is how many clients the probe runs at once: each is an
+// independent chance for the limit to let one more through at its edge.
+const probeClients = 6
+
+// budget sends, from each of probeClients client identities at once,
+// twice the budget's worth of creates, six at a time, spread over the
+// replicas by HAProxy's round robin, inside one rate-limit window; at most
+// the budget may succeed for each.
+func (l *loader) budget() budgetResult {
 	// Start just after a window boundary, so the burst fits in one window
 	// and the sliding estimate carries nothing from the previous one.
 	now := time.Now()
 	next := now.Truncate(rateWindow).Add(rateWindow + 200*time.Millisecond)
 	time.Sleep(next.Sub(now))
-	c := clientFrom(ip, 8)
-	res := budgetResult{limit: createLimit, sent: 3 * createLimit, servers: map[string]int{}}
+	res := budgetResult{limit: createLimit, each: 2 * createLimit, allowed: make([]int, probeClients), servers: map[string]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 6)
-	for i := range res.sent {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			url := fmt.Sprintf("https://example.com/budget/%s/%d", ip, i)
-			st, b, h := l.send(c, opCreate, "POST", "/v1/links", fmt.Appendf(nil, `{"url":%q}`, url), writeHeaders(""), http.StatusCreated, false)
-			mu.Lock()
-			defer mu.Unlock()
-			res.servers[h.Get("X-Fleet-Server")]++
-			switch st {
-			case http.StatusCreated:
-				res.allowed++
-				cr := &createRec{url: url}
-				l.created(cr, b)
-				l.mu.Lock()
-				l.creates = append(l.creates, cr)
-				l.mu.Unlock()
-			case http.StatusTooManyRequests:
-				res.limited++
-			default:
-				res.other++
-			}
-		})
+	for client := range probeClients {
+		ip := net.IPv4(127, 0, 0, byte(200+client))
+		c := clientFrom(ip, 8)
+		sem := make(chan struct{}, 6)
+		for i := range res.each {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				url := fmt.Sprintf("https://example.com/budget/%s/%d", ip, i)
+				st, b, h := l.send(c, opCreate, "POST", "/v1/links", fmt.Appendf(nil, `{"url":%q}`, url), writeHeaders(""), http.StatusCreated, false)
+				mu.Lock()
+				defer mu.Unlock()
+				res.servers[h.Get("X-Fleet-Server")]++
+				switch st {
+				case http.StatusCreated:
+					res.allowed[client]++
+					cr := &createRec{url: url}
+					l.created(cr, b)
+					l.mu.Lock()
+					l.creates = append(l.creates, cr)
+					l.mu.Unlock()
+				case http.StatusTooManyRequests:
+					res.limited++
+				default:
+					res.other++
+				}
+			})
+		}
 	}
 	wg.Wait()
 	return res

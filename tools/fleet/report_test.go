@@ -111,8 +111,12 @@ func (r *runResult) writeTable(w io.Writer) {
 			servers = append(servers, fmt.Sprintf("%s %d", s, n))
 		}
 		sort.Strings(servers)
-		fmt.Fprintf(w, "rate limit: budget %d per %v; one client sent %d creates over %s: %d allowed (overshoot %d), %d refused with 429, %d other\n",
-			b.limit, rateWindow, b.sent, strings.Join(servers, ", "), b.allowed, b.allowed-b.limit, b.limited, b.other)
+		over := 0
+		for _, n := range b.allowed {
+			over = max(over, n-b.limit)
+		}
+		fmt.Fprintf(w, "rate limit: budget %d per %v; %d clients at once each sent %d creates, 6 at a time, answered by %s: allowed %v (largest overshoot %d), %d refused with 429, %d other\n",
+			b.limit, rateWindow, len(b.allowed), b.each, strings.Join(servers, ", "), b.allowed, over, b.limited, b.other)
 	}
 	fmt.Fprintf(w, "deletes: %d answered 204; %d replica answers right after, %d still redirecting; %d never settled\n",
 		r.del.deletes, r.del.checks, r.del.stale, r.del.unsettle)

@@ -299,11 +299,13 @@ func (r *runResult) failures() []string {
 	}
 	out = append(out, r.unexpected...)
 	if b := r.budget; b != nil {
-		if b.allowed > b.limit {
-			out = append(out, fmt.Sprintf("rate limit: one client spread over the replicas got %d creates, budget %d", b.allowed, b.limit))
+		for i, n := range b.allowed {
+			if n > b.limit {
+				out = append(out, fmt.Sprintf("rate limit: client %d of the probe, spread over the replicas, got %d creates, budget %d", i+1, n, b.limit))
+			}
 		}
 		if b.other > 0 {
-			out = append(out, fmt.Sprintf("rate limit: %d of the budget probe's creates were neither 201 nor 429", b.other))
+			out = append(out, fmt.Sprintf("rate limit: %d of the probe's creates were neither 201 nor 429", b.other))
 		}
 	}
 	if r.del.stale > 0 || r.del.unsettle > 0 {
