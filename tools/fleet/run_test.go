@@ -13,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // phase is a named stretch of the run.
@@ -138,11 +136,7 @@ func runFleet(t *testing.T, f *fleet, name string, rate int, minLoad time.Durati
 // given to two creates.
 func (r *runResult) checkLinks(t *testing.T, f *fleet, l *loader) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), f.pg.url())
-	if err != nil {
-		t.Fatalf("connect to the fleet's postgres: %v", err)
-	}
-	defer conn.Close(context.Background())
+	conn := f.pg.connect(t)
 	byURL := map[string][]string{}
 	rows, err := conn.Query(context.Background(), `SELECT url, code FROM links`)
 	if err != nil {
@@ -238,11 +232,7 @@ func (r *runResult) checkLinks(t *testing.T, f *fleet, l *loader) {
 // the whole click log, and reads the counts of the redirects' links.
 func (r *runResult) countClicks(t *testing.T, f *fleet, l *loader) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), f.pg.url())
-	if err != nil {
-		t.Fatalf("connect to the fleet's postgres: %v", err)
-	}
-	defer conn.Close(context.Background())
+	conn := f.pg.connect(t)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		err := conn.QueryRow(context.Background(),

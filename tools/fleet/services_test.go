@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
@@ -281,6 +283,17 @@ func (pg *postgres) stop() error {
 
 func (pg *postgres) url() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+}
+
+// connect opens a connection to the cluster, closed when the test ends.
+func (pg *postgres) connect(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), pg.url())
+	if err != nil {
+		t.Fatalf("connect to the fleet's postgres: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // pid returns the postmaster's process id, 0 when it is not running.
