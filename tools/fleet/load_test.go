@@ -135,15 +135,16 @@ func newLoader(fl *fleet, rate int) *loader {
 	return l
 }
 
-// send makes one request and records it unless op is negative. want is
-// the status the operation expects.
+// send makes one request through HAProxy and, when keep is set, records
+// it. want is the status the operation expects.
 func (l *loader) send(c *http.Client, op opKind, method, path string, body []byte, hdr map[string]string, want int, keep bool) (int, []byte, http.Header) {
-	req, err := http.NewRequest(method, l.base+path, bytes.NewReader(body))
-	if err != nil {
-		panic(err)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	if body == nil {
-		req.Body = nil
+	req, err := http.NewRequest(method, l.base+path, rd)
+	if err != nil {
+		panic(err) // the test's own method and path
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)

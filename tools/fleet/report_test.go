@@ -156,7 +156,7 @@ func (r *runResult) writeTable(w io.Writer) {
 // writePlot draws throughput, p99 latency and failures per second over
 // the run, with the phases marked, as a PNG.
 func (r *runResult) writePlot(path string) error {
-	secs := int(math.Ceil(r.loadEnd.Sub(r.t0).Seconds()))
+	secs := int(r.loadEnd.Sub(r.t0).Seconds()) // whole seconds: a last, partial one would look like a drop
 	okS := make([]float64, secs+1)
 	allowedS := make([]float64, secs+1)
 	badS := make([]float64, secs+1)
