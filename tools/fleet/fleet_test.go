@@ -83,12 +83,7 @@ func newFleet(t *testing.T, tl tools, gen generation, replicas, workers int) *fl
 	f.redis = startRedis(t, tl.redis, f.dir)
 	f.lb = startHAProxy(t, tl.haproxy, f.dir, 2*replicas)
 	f.rss.watch("postgres", f.pg.pid)
-	f.rss.watch("redis", func() int {
-		if f.redis.p.running() {
-			return f.redis.p.pid()
-		}
-		return 0
-	})
+	f.rss.watch("redis", f.redis.pid)
 	f.rss.watch("haproxy", f.lb.p.pid)
 	f.common = []string{
 		"PATH=" + os.Getenv("PATH"),

@@ -328,8 +328,10 @@ type redis struct {
 	t        *testing.T
 	bin, dir string
 	port     int
-	p        *proc
 	starts   int
+
+	mu sync.Mutex // guards p, which the memory sampler reads
+	p  *proc
 }
 
 func startRedis(t *testing.T, bin, dir string) *redis {
@@ -343,9 +345,12 @@ func startRedis(t *testing.T, bin, dir string) *redis {
 
 func (r *redis) start() error {
 	r.starts++
-	r.p = start(r.t, r.dir, fmt.Sprintf("redis-%d", r.starts), r.bin,
+	p := start(r.t, r.dir, fmt.Sprintf("redis-%d", r.starts), r.bin,
 		[]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir}, nil)
-	return waitFor("redis answers", 20*time.Second, r.p, func() bool {
+	r.mu.Lock()
+	r.p = p
+	r.mu.Unlock()
+	return waitFor("redis answers", 20*time.Second, p, func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", r.port), time.Second)
 		if err != nil {
 			return false
@@ -362,9 +367,22 @@ func (r *redis) start() error {
 
 // kill ends redis-server with SIGKILL, as a crash would.
 func (r *redis) kill() {
-	r.p.stopped = true
-	_ = r.p.cmd.Process.Kill()
-	<-r.p.done
+	r.mu.Lock()
+	p := r.p
+	r.mu.Unlock()
+	p.stopped = true
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// pid returns the running redis-server's process id, 0 when none runs.
+func (r *redis) pid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.p.running() {
+		return r.p.pid()
+	}
+	return 0
 }
 
 func (r *redis) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
