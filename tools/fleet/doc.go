@@ -6,7 +6,7 @@
 //
 // Its tests need haproxy, redis-server and the PostgreSQL server binaries
 // (initdb, pg_ctl); without them they skip, unless
-// DOZEN_REQUIRE_INTEGRATION is set, when they fail. With FLEET_REPORT_DIR
+// REQUIRE_INTEGRATION_TESTS=1, when they fail. With FLEET_REPORT_DIR
 // set, the main run writes its table (fleet.txt) and plot (fleet.png)
-// there; docs/fleet.md shows the latest.
+// there; docs/evidence/fleet.md shows the latest.
 package fleet

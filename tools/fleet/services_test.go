@@ -25,11 +25,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // tools finds the programs a fleet needs. Missing ones skip the test,
-// or fail it when DOZEN_REQUIRE_INTEGRATION is set (CI).
+// or fail it when REQUIRE_INTEGRATION_TESTS=1 (CI).
 type tools struct {
 	haproxy, redis string
 	pgBin          string // directory of initdb, pg_ctl
@@ -51,10 +52,10 @@ func findTools(t *testing.T) tools {
 	}
 	if len(missing) > 0 {
 		msg := "the fleet test needs " + strings.Join(missing, ", ")
-		if os.Getenv("DOZEN_REQUIRE_INTEGRATION") != "" {
-			t.Fatal(msg)
+		if os.Getenv(integration.Require) == "1" {
+			t.Fatalf("%s; %s=1 forbids skipping", msg, integration.Require)
 		}
-		t.Skip(msg + "; set DOZEN_REQUIRE_INTEGRATION=1 to fail instead")
+		t.Skip(msg)
 	}
 	return tl
 }
