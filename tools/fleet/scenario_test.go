@@ -53,7 +53,16 @@ func TestFleet(t *testing.T) {
 				return nil
 			}},
 			{"release: roll out gen2", func() error { return f.rollWeb(gen2) }},
-			{"rolling restart (workers)", func() error { return f.rollWorkers(gen2) }},
+			{"rolling restart (workers)", func() error {
+				if err := f.rollWorkers(gen2); err != nil {
+					return err
+				}
+				// A worker answers /readyz before its job client has
+				// started, and a start that Postgres cuts short ends the
+				// process: the restart waits until the new workers run.
+				time.Sleep(2 * time.Second)
+				return nil
+			}},
 			{"postgres restart", func() error {
 				r.pgOutage.start = time.Now()
 				if err := f.pg.stop(); err != nil {
