@@ -52,7 +52,7 @@ type Links struct {
 	CacheTTL           time.Duration `envconfig:"LINK_CACHE_TTL" default:"5m" desc:"how long a link stays in the redirect cache"`
 	ClickFlushInterval time.Duration `envconfig:"CLICK_FLUSH_INTERVAL" default:"1s" desc:"how often counted redirects are written; a crash loses at most this much"`
 	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
-	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for"`
+	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for, at most 10000"`
 }
 
 // end of example
