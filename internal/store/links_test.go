@@ -87,7 +87,7 @@ func clicks(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	for _, batch := range []map[int64]int64{{a.ID: 3, b.ID: 2}, {a.ID: 1}} {
-		if err := s2.AppendClicks(ctx, batch, time.Now()); err != nil {
+		if err := s2.AppendClicks(ctx, links.NewClickBatch(batch, time.Now())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +96,7 @@ func clicks(t *testing.T, s *Store) {
 	}
 	// A batch whose job cannot be enqueued is not written either.
 	failing := New(s.db).WithClickJobs(func(context.Context, *sql.Tx) error { return errors.New("queue full") })
-	if err := failing.AppendClicks(ctx, map[int64]int64{a.ID: 100}, time.Now()); err == nil {
+	if err := failing.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{a.ID: 100}, time.Now())); err == nil {
 		t.Fatal("AppendClicks() with a failing enqueue = nil, want the error")
 	}
 
@@ -134,7 +134,7 @@ func concurrentFolds(t *testing.T, s *Store, dialect string) {
 	if _, err := s.FoldClicks(ctx); err != nil { // start from an empty log
 		t.Fatal(err)
 	}
-	if err := s.AppendClicks(ctx, map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+	if err := s.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{l.ID: 7}, time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	hold, err := s.db.BeginTx(ctx, nil)
@@ -180,7 +180,7 @@ func purge(t *testing.T, s *Store) {
 	past, future := now.Add(-time.Minute), now.Add(time.Hour)
 	gone := mustCreate(t, s, "purgeme", &past)
 	mustCreate(t, s, "keepme", &future)
-	if err := s.AppendClicks(ctx, map[int64]int64{gone.ID: 5}, now); err != nil {
+	if err := s.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{gone.ID: 5}, now)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ClaimIdempotencyKey(ctx, idempotency.Claim{Scope: "p", Key: "old", Hash: []byte("h"), Now: now.Add(-2 * time.Hour), TTL: time.Hour}); err != nil {
