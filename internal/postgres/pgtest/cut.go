@@ -31,6 +31,7 @@ type CommitCutter struct {
 	target string
 	armed  atomic.Int64
 	cuts   atomic.Int64
+	onCut  atomic.Pointer[func()]
 
 	mu     sync.Mutex
 	closed bool
@@ -64,6 +65,11 @@ func NewCommitCutter(t testing.TB, u config.URL) (config.URL, *CommitCutter) {
 
 // Arm makes the proxy cut the next n commits, on any connection.
 func (c *CommitCutter) Arm(n int) { c.armed.Store(int64(n)) }
+
+// OnCut sets a function to run at each cut once the server has applied
+// the commit and before the client's connection closes: an outage that
+// begins just then, for instance.
+func (c *CommitCutter) OnCut(f func()) { c.onCut.Store(&f) }
 
 // Cuts returns how many commits the proxy has cut: forwarded, applied,
 // and their replies dropped.
@@ -147,6 +153,9 @@ func (c *CommitCutter) serve(client net.Conn) {
 			if cutting.Load() {
 				// The reply to the cut commit: the server has applied it.
 				// Drop it and end both sides.
+				if f := c.onCut.Load(); f != nil {
+					(*f)()
+				}
 				c.cuts.Add(1)
 				client.Close()
 				server.Close()
