@@ -21,6 +21,7 @@ func linkContract(t *testing.T, s *Store, dialect string) {
 	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
 	t.Run("idempotency completed with a link", func(t *testing.T) { linkCompletion(t, s) })
 	t.Run("clicks", func(t *testing.T) { clicks(t, s) })
+	t.Run("click batches", func(t *testing.T) { clickBatches(t, s) })
 	t.Run("concurrent folds", func(t *testing.T) { concurrentFolds(t, s, dialect) })
 	t.Run("purge", func(t *testing.T) { purge(t, s) })
 }
@@ -171,6 +172,41 @@ func concurrentFolds(t *testing.T, s *Store, dialect string) {
 	}
 	if got.Clicks != 7 || total != 7 {
 		t.Errorf("after two racing folds of 7 clicks: Link.Clicks = %d, folds reported %d; want 7 and 7", got.Clicks, total)
+	}
+}
+
+// clickBatches: a batch written twice counts once, and the purge forgets
+// the batches written more than links.ClickBatchLife ago, not later ones.
+func clickBatches(t *testing.T, s *Store) {
+	ctx, now := t.Context(), time.Now()
+	l := mustCreate(t, s, "batched", nil)
+	if _, err := s.FoldClicks(ctx); err != nil { // start from an empty log
+		t.Fatal(err)
+	}
+	recent := links.NewClickBatch(map[int64]int64{l.ID: 4}, now)
+	old := links.NewClickBatch(map[int64]int64{l.ID: 1}, now.Add(-links.ClickBatchLife-time.Minute))
+	for _, b := range []links.ClickBatch{recent, recent, old} {
+		if err := s.AppendClicks(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.FoldClicks(ctx); err != nil || n != 5 {
+		t.Fatalf("FoldClicks() after a batch written twice = %d, %v; want 5", n, err)
+	}
+	if _, _, err := s.PurgeExpired(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		b    links.ClickBatch
+		want int
+	}{{recent, 1}, {old, 0}} {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM click_batches WHERE id = $1`, c.b.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("batch of %s kept after the purge: %d rows, want %d", c.b.At.Format(time.RFC3339), n, c.want)
+		}
 	}
 }
 
