@@ -29,11 +29,12 @@ import (
 type CommitCutter struct {
 	ln     net.Listener
 	target string
-	armed  atomic.Int64
 	cuts   atomic.Int64
 	onCut  atomic.Pointer[func()]
 
 	mu     sync.Mutex
+	skip   int // commits to let through before cutting
+	armed  int // commits to cut
 	closed bool
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
@@ -64,7 +65,15 @@ func NewCommitCutter(t testing.TB, u config.URL) (config.URL, *CommitCutter) {
 }
 
 // Arm makes the proxy cut the next n commits, on any connection.
-func (c *CommitCutter) Arm(n int) { c.armed.Store(int64(n)) }
+func (c *CommitCutter) Arm(n int) { c.ArmAfter(0, n) }
+
+// ArmAfter makes the proxy let skip commits through, then cut the n
+// after them.
+func (c *CommitCutter) ArmAfter(skip, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skip, c.armed = skip, n
+}
 
 // OnCut sets a function to run at each cut once the server has applied
 // the commit and before the client's connection closes: an outage that
@@ -121,15 +130,17 @@ func (c *CommitCutter) accept() {
 // take reports whether the commit being forwarded is to be cut, using up
 // one of the armed cuts.
 func (c *CommitCutter) take() bool {
-	for {
-		n := c.armed.Load()
-		if n <= 0 {
-			return false
-		}
-		if c.armed.CompareAndSwap(n, n-1) {
-			return true
-		}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.armed <= 0:
+		return false
+	case c.skip > 0:
+		c.skip--
+		return false
 	}
+	c.armed--
+	return true
 }
 
 // serve forwards one client connection: the server's bytes back as they
