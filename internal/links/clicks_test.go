@@ -45,6 +45,21 @@ func (s *memSink) AppendClicks(_ context.Context, b ClickBatch) error {
 	return nil
 }
 
+// flushAll flushes c, with sink up, and checks that sink holds want and
+// nothing is left pending.
+func flushAll(t *testing.T, c *Clicks, sink *memSink, want map[int64]int64) {
+	t.Helper()
+	if err := c.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(sink.totals, want) {
+		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() after flush = %d, want 0", got)
+	}
+}
+
 func TestClicksFlushKeepsOnFailure(t *testing.T) {
 	sink := &memSink{totals: map[int64]int64{}, down: true}
 	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour, nil)
@@ -60,15 +75,7 @@ func TestClicksFlushKeepsOnFailure(t *testing.T) {
 	}
 	c.Record(t.Context(), 1)
 	sink.down = false
-	if err := c.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if want := map[int64]int64{1: 4, 2: 1}; !maps.Equal(sink.totals, want) {
-		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
-	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() after flush = %d, want 0", got)
-	}
+	flushAll(t, c, sink, map[int64]int64{1: 4, 2: 1})
 }
 
 // TestClicksLostReplyCountsOnce flushes while every write is stored but
@@ -89,15 +96,7 @@ func TestClicksLostReplyCountsOnce(t *testing.T) {
 		t.Fatal("second Flush() with the reply lost = nil, want the error")
 	}
 	sink.lose = false
-	if err := c.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if want := map[int64]int64{1: 4, 2: 1}; !maps.Equal(sink.totals, want) {
-		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
-	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() after flush = %d, want 0", got)
-	}
+	flushAll(t, c, sink, map[int64]int64{1: 4, 2: 1})
 }
 
 func TestClicksRunFlushesOnStop(t *testing.T) {
