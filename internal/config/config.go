@@ -225,10 +225,11 @@ func (c Config) validate() []Problem {
 	check(c.Links.CacheTTL > 0, "LINK_CACHE_TTL", "must be positive")                         // example
 	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")         // example
 	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")    // example
-	check(c.Links.MaxPageSize >= 1, "MAX_PAGE_SIZE", "must be at least 1")                    // example
 	if reason := shortTokens(c.Links.APITokens); reason != "" {                               // example
 		check(false, "API_TOKENS", reason) // example
 	} // example
+	inRange := c.Links.MaxPageSize >= 1 && c.Links.MaxPageSize <= maxPageSize         // example
+	check(inRange, "MAX_PAGE_SIZE", fmt.Sprintf("must be from 1 to %d", maxPageSize)) // example
 	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
 	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
 	check(c.Worker.PollInterval >= 10*time.Millisecond, "JOB_POLL_INTERVAL", "must be at least 10ms")
@@ -252,7 +253,11 @@ func (c Config) validate() []Problem {
 	return problems
 }
 
-// example: the check of API_TOKENS.
+// example: the check of API_TOKENS and the bound on MAX_PAGE_SIZE.
+
+// maxPageSize is the largest MAX_PAGE_SIZE accepted: a list request
+// holds its page, and one row more, in memory.
+const maxPageSize = 10000
 
 // minTokenLength is the shortest bearer token accepted: shorter ones are
 // guessable.

@@ -22,7 +22,6 @@ import (
 	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links"
-	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/web"
 )
 
@@ -370,9 +369,9 @@ var errExpired = kind.New(kind.Gone, "this link has expired")
 var privateNoCache = []string{"private, no-cache"}
 
 // requireToken admits requests with a bearer token from tokens, compared
-// in constant time, and records which token it was, by a hash, in the
-// request's log context: every line logged for the request names it, and
-// idempotency keys are scoped by it.
+// in constant time, and records which token it was, by a hash, as the
+// request's caller (web.WithCaller): idempotency keys are scoped by it,
+// and every line logged for the request names it.
 func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -396,7 +395,7 @@ func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) h
 				return
 			}
 			sum := sha256.Sum256([]byte(tokens[match].Reveal()))
-			ctx := logging.WithAttrs(r.Context(), slog.String(tokenAttr, hex.EncodeToString(sum[:8])))
+			ctx := web.WithCaller(r.Context(), "token:"+hex.EncodeToString(sum[:8]))
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
@@ -421,10 +420,8 @@ func bearerToken(h http.Header) (string, error) {
 	return token, nil
 }
 
-// tokenAttr is the log attribute that names the caller's token by a hash.
-const tokenAttr = "token"
-
-// tokenScope names the caller's token without revealing it.
+// tokenScope is the idempotency scope of the request's caller: the token
+// requireToken admitted, named without revealing it.
 func tokenScope(ctx context.Context) string {
-	return "token:" + logging.Attr(ctx, tokenAttr)
+	return web.Caller(ctx)
 }

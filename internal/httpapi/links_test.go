@@ -357,7 +357,7 @@ func TestRedirect(t *testing.T) {
 		if rec.Code != 302 || rec.Header().Get("Location") != "https://example.com/target" {
 			t.Fatalf("GET /go2it = %d Location %q, want 302 to the target", rec.Code, rec.Header().Get("Location"))
 		}
-		checkCommonResponse(t, "the redirect", rec.Result().Header)
+		checkSecurityHeaders(t, "the redirect", rec.Result().Header)
 	}
 	if s.store.reads != 1 {
 		t.Errorf("store read %d times for 3 redirects, want 1 (then the cache)", s.store.reads)
