@@ -147,6 +147,17 @@ func TestUpDownCheck(t *testing.T) {
 			t.Errorf("Check(migrated) = %+v, %v; want nil, River at %d", s, err, river)
 		}
 
+		// River's part one version behind: refused, and Up applies it.
+		if _, err := m.river.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{MaxSteps: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); !errors.Is(err, ErrBehind) || !strings.Contains(err.Error(), "River") {
+			t.Errorf("Check(River one behind) = %v, want ErrBehind naming River's part", err)
+		}
+		if res, err := m.Up(ctx); err != nil || res.Applied != 0 || res.River.Applied != 1 || res.River.To != river {
+			t.Errorf("Up(River one behind) = %+v, %v; want River's last version applied", res, err)
+		}
+
 		// More than is applied: refused before anything is rolled back.
 		if err := m.Down(ctx, n+1); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("roll back %d migrations, but only %d are applied", n+1, n)) {
 			t.Errorf("Down(%d) with %d applied = %v, want a refusal naming both numbers", n+1, n, err)
