@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -54,7 +53,7 @@ func newRiver(db *sql.DB, dialect string, log *slog.Logger) (*rivermigrate.Migra
 		return nil, fmt.Errorf("no River migrator for dialect %q", dialect)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("River's migrator: %w", err)
+		return nil, fmt.Errorf("new River migrator: %w", err)
 	}
 	return rm, nil
 }
@@ -157,23 +156,20 @@ func (m *Migrator) adopt(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := s.River.Unrecorded
-	rows := make([]string, n)
-	cols := "version"
-	for i := range rows {
-		rows[i] = fmt.Sprintf("(%d)", i+1)
-		// River's version 5 added the line column.
-		if n >= 5 {
-			cols = "line, version"
-			rows[i] = fmt.Sprintf("('main', %d)", i+1)
-		}
+	// River's version 5 added the line column.
+	insert := "INSERT INTO river_migration (version) VALUES ($1)"
+	if n >= 5 {
+		insert = "INSERT INTO river_migration (line, version) VALUES ('main', $1)"
 	}
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("record River's versions: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, "INSERT INTO river_migration ("+cols+") VALUES "+strings.Join(rows, ", ")); err != nil {
-		return 0, fmt.Errorf("record River's versions: %w", err)
+	for v := 1; v <= n; v++ {
+		if _, err := tx.ExecContext(ctx, insert, v); err != nil {
+			return 0, fmt.Errorf("record River's versions: %w", err)
+		}
 	}
 	if retired(s.Version) {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET version = %d", table, retiredFirst-1)); err != nil {
