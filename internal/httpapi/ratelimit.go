@@ -24,25 +24,26 @@ import (
 //
 // name keeps the limit's counts apart from other limits'.
 func NewRateLimit(log *slog.Logger, name string, limit int, window time.Duration, counter httprate.LimitCounter) func(http.Handler) http.Handler {
+	// The client's IPv4 address, or the /64 of its IPv6 address, since
+	// one host (one customer line, one cloud instance) is routinely given
+	// a whole /64 and could otherwise take 2^64 budgets. A peer that is
+	// no IP address (a Unix socket) is counted by what net/http reports
+	// for it.
+	key := func(r *http.Request) string {
+		var ip netip.Addr
+		if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
+			ip = e.clientIP
+		}
+		switch {
+		case !ip.IsValid():
+			return name + ":peer " + r.RemoteAddr
+		case ip.Is6():
+			return name + ":" + netip.PrefixFrom(ip, 64).Masked().String()
+		}
+		return name + ":" + ip.String()
+	}
 	opts := []httprate.Option{
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
-			// The client's IPv4 address, or the /64 of its IPv6 address,
-			// since one host (one customer line, one cloud instance) is
-			// routinely given a whole /64 and could otherwise take 2^64
-			// budgets. A peer that is no IP address (a Unix socket) is
-			// counted by what net/http reports for it.
-			var ip netip.Addr
-			if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
-				ip = e.clientIP
-			}
-			switch {
-			case !ip.IsValid():
-				return name + ":peer " + r.RemoteAddr, nil
-			case ip.Is6():
-				return name + ":" + netip.PrefixFrom(ip, 64).Masked().String(), nil
-			}
-			return name + ":" + ip.String(), nil
-		}),
+		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return key(r), nil }),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			web.Problem(w, r, http.StatusTooManyRequests, "rate limit reached; retry after the Retry-After header's seconds")
 		}),
@@ -54,5 +55,13 @@ func NewRateLimit(log *slog.Logger, name string, limit int, window time.Duration
 	if counter != nil {
 		opts = append(opts, httprate.WithLimitCounter(counter))
 	}
-	return httprate.NewRateLimiter(limit, window, opts...).Handler
+	rl := httprate.NewRateLimiter(limit, window, opts...)
+	// A counter that can make its calls in the request's context (see
+	// ratelimit.Counter) keeps them in the request's trace.
+	if c, ok := counter.(interface {
+		Handler(*httprate.RateLimiter, func(*http.Request) string) func(http.Handler) http.Handler
+	}); ok {
+		return c.Handler(rl, key)
+	}
+	return rl.Handler
 }

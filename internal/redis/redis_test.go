@@ -50,7 +50,7 @@ func TestContract(t *testing.T) {
 		}
 		defer c.Close()
 		// Keys of this run only, so runs sharing the server do not collide.
-		contract(t, c.WithKeyPrefix("dozen_test_"+rand.Text()[:10]+":"), "")
+		contract(t, c.WithKeyPrefix("test_"+rand.Text()[:10]+":"), "")
 	})
 }
 
@@ -71,7 +71,7 @@ func TestKeyPrefix(t *testing.T) {
 	}
 	defer raw0.Close()
 	ctx := t.Context()
-	run := "dozen_test_" + rand.Text()[:10]
+	run := "test_" + rand.Text()[:10]
 	a, b := raw0.WithKeyPrefix(run+"a:"), raw0.WithKeyPrefix(run+"b:")
 	t.Cleanup(func() {
 		for _, k := range []string{"a:k", "a:n", "b:k", "b:n"} {
@@ -243,8 +243,16 @@ func TestTracedCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	key := "dozen_test_" + rand.Text()[:10] + ":traced"
+	key := "test_" + rand.Text()[:10] + ":traced"
 	defer c.Delete(context.Background(), key)
+
+	// Outside any span, as a readiness probe pings: no trace at all.
+	if err := c.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range spans.GetSpans() {
+		t.Errorf("span %q started outside any request's or job's span", s.Name)
+	}
 
 	ctx, parent := tp.Tracer("test").Start(t.Context(), "request")
 	if err := c.Set(ctx, key, []byte("secret-value"), time.Minute); err != nil {
@@ -253,6 +261,9 @@ func TestTracedCommands(t *testing.T) {
 	parent.End()
 	var found bool
 	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID() != parent.SpanContext().TraceID() {
+			t.Errorf("span %q is outside the request's trace", s.Name)
+		}
 		for _, kv := range s.Attributes {
 			if strings.Contains(kv.Value.String(), "secret-value") || strings.Contains(kv.Value.String(), key) {
 				t.Errorf("span %s records the command's arguments: %s=%s", s.Name, kv.Key, kv.Value.String())
