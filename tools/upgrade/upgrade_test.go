@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
@@ -100,7 +101,7 @@ const token = "upgrade-token-0123456789abcdef"
 // one this release has.
 func TestUpgradeFromRiverFiles(t *testing.T) {
 	if skip != "" {
-		if os.Getenv("DOZEN_REQUIRE_INTEGRATION") != "" {
+		if os.Getenv(integration.Require) == "1" {
 			t.Fatal(skip)
 		}
 		t.Skip(skip)
