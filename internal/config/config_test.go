@@ -376,7 +376,7 @@ func TestRedisKeyPrefix(t *testing.T) {
 func TestLoadRefusesEdgeValues(t *testing.T) {
 	for name, value := range map[string]string{
 		"DRAIN_DELAY":   "-1s",
-		"MAX_PAGE_SIZE": "9223372036854775807",
+		"MAX_PAGE_SIZE": "9223372036854775807", // example
 	} {
 		_, err := Load(env(map[string]string{name: value, "DATA_DIR": t.TempDir()}))
 		var cerr *Error

@@ -222,6 +222,8 @@ func TestSpanNamesBounded(t *testing.T) {
 	t.Logf("%d requests, %d span names", requests, len(names))
 }
 
+// example: the rate limit on creating links, down to "end of example".
+
 // TestRateLimitSpansInRequestTrace: with the rate limit counted in real
 // Redis, a create's Redis calls are children of the request's span, not
 // traces of their own.
@@ -272,3 +274,5 @@ func TestRateLimitSpansInRequestTrace(t *testing.T) {
 		t.Errorf("no Redis span among %d spans", len(spans.GetSpans()))
 	}
 }
+
+// end of example
