@@ -360,11 +360,11 @@ var migrationName = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
 
 func migrateCreate(e env, fs *flag.FlagSet, dir string, shared bool) error {
 	if fs.NArg() != 1 {
-		return usagef("migrate create needs NAME, such as add_links_owner")
+		return usagef("migrate create needs NAME, such as add_orders_owner")
 	}
 	name := fs.Arg(0)
 	if !migrationName.MatchString(name) {
-		return usagef("migrate create: NAME must be lowercase letters, digits and single underscores, such as add_links_owner")
+		return usagef("migrate create: NAME must be lowercase letters, digits and single underscores, such as add_orders_owner")
 	}
 	next := uint(1)
 	for _, d := range migrations.Dialects() {

@@ -196,7 +196,7 @@ func TestResponseHeaders(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/version"},
 		{"GET", "/no/such/path"},
-		{"GET", "/v1/links?limit=oops"}, // a problem from a handler; example
+		{"GET", "/v1/links?limit=oops"}, // example
 		{"DELETE", "/version"},          // a 405, with Allow
 	} {
 		rec := httptest.NewRecorder()

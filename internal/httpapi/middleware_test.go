@@ -121,7 +121,7 @@ func TestCancelledRequestIsClientClosed(t *testing.T) {
 			r.Get("/slow", func(w http.ResponseWriter, r *http.Request) {
 				close(started)
 				<-r.Context().Done() // a query waiting on the database, say
-				web.Error(w, r, d.Log, fmt.Errorf("get link: %w", r.Context().Err()))
+				web.Error(w, r, d.Log, fmt.Errorf("get note: %w", r.Context().Err()))
 			})
 			srv := httptest.NewUnstartedServer(r)
 			base, cancelBase := context.WithCancel(context.Background())

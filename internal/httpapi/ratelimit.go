@@ -22,7 +22,7 @@ var errRateLimited = kind.New(kind.RateLimited, "")
 // current window's). counter holds the counts: a ratelimit.Counter shares
 // them between replicas through Redis; nil counts in the process. It must
 // not fail: a counter whose backend fails should fall back, not refuse
-// requests. A building block: the example limits link creation with it.
+// requests. A building block: mount it on the routes a client may flood.
 //
 // The client is the address requestValues settled on (clientAddress), so the
 // limit is only as good as TRUSTED_PROXIES.

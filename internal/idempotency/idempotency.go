@@ -7,7 +7,7 @@
 //
 // This package holds the rules and the HTTP side; the keys live in the
 // service's database (store.ClaimIdempotencyKey and its neighbours, table
-// idempotency_keys). The example's POST /v1/links shows the whole flow.
+// idempotency_keys).
 package idempotency
 
 import (

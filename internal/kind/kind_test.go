@@ -8,7 +8,7 @@ import (
 )
 
 func TestOf(t *testing.T) {
-	notFound := New(NotFound, "link not found")
+	notFound := New(NotFound, "note not found")
 	tests := []struct {
 		name       string
 		err        error
@@ -16,8 +16,8 @@ func TestOf(t *testing.T) {
 		wantDetail string
 	}{
 		{"plain error", errors.New("disk on fire"), Internal, ""},
-		{"sentinel", notFound, NotFound, "link not found"},
-		{"wrapped sentinel", fmt.Errorf("get link %q: %w", "abc", notFound), NotFound, "link not found"},
+		{"sentinel", notFound, NotFound, "note not found"},
+		{"wrapped sentinel", fmt.Errorf("get note %q: %w", "abc", notFound), NotFound, "note not found"},
 		{"outermost kind wins", Wrap(Conflict, "code taken", notFound), Conflict, "code taken"},
 		{"formatted", Errorf(Invalid, "limit: must be at most %d", 100), Invalid, "limit: must be at most 100"},
 		{"cancelled", fmt.Errorf("query: %w", context.Canceled), Canceled, ""},

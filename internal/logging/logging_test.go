@@ -195,12 +195,12 @@ var spanContext = trace.NewSpanContext(trace.SpanContextConfig{
 func TestAccessLog(t *testing.T) {
 	request := Request{
 		Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Level: slog.LevelInfo,
-		Method: "GET", Route: "/v1/links/{code}", Path: "/v1/links/a\"b", Status: 404, Bytes: 120,
+		Method: "GET", Route: "/v1/notes/{name}", Path: "/v1/notes/a\"b", Status: 404, Bytes: 120,
 		Duration: 1500 * time.Microsecond, ClientIP: netip.MustParseAddr("2001:db8::1"),
 	}
 	want := map[string]any{
 		"level": "info", "time": "2026-01-02T03:04:05Z", "msg": "request",
-		"method": "GET", "route": "/v1/links/{code}", "path": "/v1/links/a\"b", "status": float64(404),
+		"method": "GET", "route": "/v1/notes/{name}", "path": "/v1/notes/a\"b", "status": float64(404),
 		"bytes": float64(120), "duration": 0.0015, "client_ip": "2001:db8::1", "request_id": "r1",
 	}
 	traced := maps.Clone(want)

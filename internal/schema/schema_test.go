@@ -181,8 +181,8 @@ func TestUpDownCheck(t *testing.T) {
 		if err := m.Down(ctx, n-1); err != nil {
 			t.Fatalf("Down(rest) = %v", err)
 		}
-		if tg.tableExists(t, "links") {
-			t.Errorf("after Down of every migration, table links remains")
+		if tg.tableExists(t, "idempotency_keys") {
+			t.Errorf("after Down of every migration, table idempotency_keys remains")
 		}
 		// River's part is River's: Down leaves it.
 		if s, err := m.Status(ctx); err != nil || s.Version != 0 || s.River.Version != river || !tg.tableExists(t, "river_job") {
@@ -704,7 +704,7 @@ func TestAdoptsRiverTablesOfEarlierReleases(t *testing.T) {
 		// The release before River's migrator: the service at 12, River's
 		// versions 1 to 8 from its files.
 		m := earlierRelease(t, tg, river, 12, false)
-		if _, err := tg.inspect.ExecContext(ctx, "INSERT INTO links (code, url, created_at) VALUES ('keep', 'https://example.com/', CURRENT_TIMESTAMP)"); err != nil {
+		if _, err := tg.inspect.ExecContext(ctx, "INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at) VALUES ('keep', 'keep', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"); err != nil {
 			t.Fatal(err)
 		}
 		s, err := Check(ctx, tg.inspect, tg.dialect, src)
@@ -719,8 +719,8 @@ func TestAdoptsRiverTablesOfEarlierReleases(t *testing.T) {
 			t.Errorf("Check() after Up = %+v, %v; want nil", s, err)
 		}
 		var n int
-		if err := tg.inspect.QueryRowContext(ctx, "SELECT count(*) FROM links").Scan(&n); err != nil || n != 1 {
-			t.Errorf("links after Up = %d, %v; want the one row kept", n, err)
+		if err := tg.inspect.QueryRowContext(ctx, "SELECT count(*) FROM idempotency_keys").Scan(&n); err != nil || n != 1 {
+			t.Errorf("idempotency_keys after Up = %d, %v; want the one row kept", n, err)
 		}
 	})
 }

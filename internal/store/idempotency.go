@@ -2,7 +2,7 @@ package store
 
 // Idempotency keys (package idempotency): a template building block. A
 // write records its response with CompleteIdempotencyKey in its own
-// transaction; the example's CreateLink shows how.
+// transaction, so the key and the effect commit together.
 
 import (
 	"bytes"
