@@ -125,7 +125,7 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 		// Each module has its own budget: a slow first module must not
 		// leave the others unchecked.
 		loadCtx, cancel := context.WithTimeoutCause(ctx, opts.LoadTimeout,
-			fmt.Errorf("loading the Go packages took longer than -load-timeout %v", opts.LoadTimeout))
+			fmt.Errorf("loading the Go packages took longer than %v (-load-timeout)", opts.LoadTimeout))
 		start := time.Now()
 		progress(opts.Progress, "loading the Go packages of module %s (%s)", m.Dir, m.Path)
 		n, note, err := checkModule(loadCtx, repo, cfg, scope, m, c)
