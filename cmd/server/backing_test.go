@@ -229,7 +229,7 @@ func TestPostgresOutageWhileServing(t *testing.T) {
 		t.Errorf("GET /livez while the database is down = %d, want 200", code)
 	}
 	_, body := get(t, "http://"+s.addr+"/readyz")
-	if strings.Contains(body, "not currently accepting") || strings.Contains(body, "dozen_test") {
+	if strings.Contains(body, "not currently accepting") || strings.Contains(body, pgtest.Name(u)) {
 		t.Errorf("GET /readyz body = %s, shows the database's error", body)
 	}
 

@@ -73,11 +73,9 @@ func TestLinksEndToEnd(t *testing.T) {
 	if resp, _ := do("GET", "/godocs", ""); resp.StatusCode != 404 {
 		t.Errorf("GET /godocs after delete = %d, want 404", resp.StatusCode)
 	}
-	resp, body = do("GET", "/openapi.json", "")
-	var doc struct{ OpenAPI string }
-	if err := json.Unmarshal([]byte(body), &doc); resp.StatusCode != 200 || err != nil || !strings.HasPrefix(doc.OpenAPI, "3.1") ||
-		resp.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("GET /openapi.json = %d %s, %v; want 200, application/json, an OpenAPI 3.1 document", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	resp, body = do("GET", "/openapi.yaml", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, "openapi: 3.1") || resp.Header.Get("Content-Type") != "application/yaml" {
+		t.Errorf("GET /openapi.yaml = %d %s; want 200, application/yaml, an OpenAPI 3.1 document", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	noRedirect.CloseIdleConnections()
 

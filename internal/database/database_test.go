@@ -18,7 +18,7 @@ import (
 // (the queue's polling, a scrape) starts no trace.
 func TestTracedQueries(t *testing.T) {
 	dbs := map[string]config.Database{"sqlite": {DataDir: t.TempDir()}}
-	if os.Getenv(pgtest.Variable) != "" || os.Getenv("DOZEN_REQUIRE_INTEGRATION") != "" {
+	if os.Getenv(pgtest.Variable) != "" || os.Getenv("REQUIRE_INTEGRATION_TESTS") != "" {
 		dbs["postgresql"] = config.Database{URL: pgtest.NewDatabase(t), MaxConns: 2, ConnectAttempts: 1}
 	}
 	for system, cfg := range dbs {

@@ -44,7 +44,7 @@ func buildAndRun(m *testing.M) (int, error) {
 		fmt.Println("e2e: skipped with -short: it builds and runs the binaries")
 		return 0, nil
 	}
-	dir, err := os.MkdirTemp("", "dozen-e2e")
+	dir, err := os.MkdirTemp("", "e2e-bin")
 	if err != nil {
 		return 0, err
 	}

@@ -137,7 +137,7 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/livez", 200, "application/json"},
 		{"GET", "/readyz", 200, "application/json"},
 		{"GET", "/version", 200, "application/json"},
-		{"GET", "/openapi.json", 200, "application/json"},
+		{"GET", "/openapi.yaml", 200, "application/yaml"},
 		{"GET", "/no/such/thing", 404, "application/problem+json"},
 		{"POST", "/livez", 405, "application/problem+json"},
 		{"DELETE", "/version", 405, "application/problem+json"},

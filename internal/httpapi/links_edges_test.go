@@ -43,7 +43,7 @@ func TestHTTPEdges(t *testing.T) {
 		{"HEAD livez", "HEAD", "/livez", "", nil, 200, "", ""},
 		{"HEAD readyz", "HEAD", "/readyz", "", nil, 200, "", ""},
 		{"HEAD version", "HEAD", "/version", "", nil, 200, "", ""},
-		{"HEAD openapi", "HEAD", "/openapi.json", "", nil, 200, "", ""},
+		{"HEAD openapi", "HEAD", "/openapi.yaml", "", nil, 200, "", ""},
 		{"HEAD redirect", "HEAD", "/edge", "", nil, 302, "", ""},
 		{"HEAD list", "HEAD", "/v1/links", "", nil, 200, "", ""},
 		{"HEAD link", "HEAD", "/v1/links/edge", "", nil, 200, "", ""},

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dozen-go/dozen/internal/links"
 )
@@ -32,13 +33,22 @@ type specSchema struct {
 	Properties map[string]any `json:"properties"`
 }
 
-// loadSpec decodes the embedded document with the JSON v2 decoder, which
-// also refuses a name given twice in one object and invalid UTF-8.
+// loadSpec decodes the embedded document: YAML, which refuses a key given
+// twice in one mapping, turned into JSON for the JSON v2 decoder, which
+// refuses a field of the wrong type.
 func loadSpec(t *testing.T) spec {
 	t.Helper()
+	var doc any
+	if err := yaml.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	b, err := jsonv2.Marshal(doc)
+	if err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
 	var s spec
-	if err := jsonv2.Unmarshal(openAPI, &s); err != nil {
-		t.Fatalf("openapi.json: %v", err)
+	if err := jsonv2.Unmarshal(b, &s); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
 	}
 	if !strings.HasPrefix(s.OpenAPI, "3.1") {
 		t.Errorf("openapi = %q, want 3.1", s.OpenAPI)
@@ -87,7 +97,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(inSpec)
 	sort.Strings(routed)
 	if !slices.Equal(inSpec, routed) {
-		t.Errorf("openapi.json describes %q, want the routes served: %q", inSpec, routed)
+		t.Errorf("openapi.yaml describes %q, want the routes served: %q", inSpec, routed)
 	}
 	sort.Strings(gets)
 	sort.Strings(heads)
@@ -124,7 +134,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		}
 		slices.Sort(documented)
 		if fields := jsonFields(v); !slices.Equal(documented, fields) {
-			t.Errorf("schema %s in openapi.json has properties %q, want the Go type's JSON fields %q", name, documented, fields)
+			t.Errorf("schema %s in openapi.yaml has properties %q, want the Go type's JSON fields %q", name, documented, fields)
 		}
 	}
 }

@@ -22,7 +22,7 @@ func routes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(shed(d.Config.MaxInFlight))
 		get(r, "/version", handleVersion(d.Build))
-		get(r, "/openapi.json", handleOpenAPI())
+		get(r, "/openapi.yaml", handleOpenAPI())
 		// example: the redirect, the hot path, sets its own deadline on a
 		// cache miss only; a create request has a smaller body limit.
 		get(r, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))

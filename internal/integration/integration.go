@@ -1,6 +1,6 @@
 // Package integration decides what an integration test does when the
 // server it needs is not configured: skip, saying which variable to set,
-// or, when DOZEN_REQUIRE_INTEGRATION=1 as in CI, fail.
+// or, when REQUIRE_INTEGRATION_TESTS=1 as in CI, fail.
 package integration
 
 import (
@@ -11,9 +11,9 @@ import (
 
 // Require names the variable that, set to 1, turns every skip for a
 // missing test server into a failure, so CI cannot pass without them.
-const Require = "DOZEN_REQUIRE_INTEGRATION"
+const Require = "REQUIRE_INTEGRATION_TESTS"
 
-// Skip skips t, or fails it when DOZEN_REQUIRE_INTEGRATION=1, saying which
+// Skip skips t, or fails it when REQUIRE_INTEGRATION_TESTS=1, saying which
 // variable to set and giving an example value.
 func Skip(t testing.TB, variable, example string) {
 	t.Helper()

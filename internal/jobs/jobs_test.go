@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 var quiet = slog.New(slog.DiscardHandler)
 
 // databases returns a fresh, migrated database of each dialect. Without a
-// Postgres server the test skips, or fails under DOZEN_REQUIRE_INTEGRATION.
+// Postgres server the test skips, or fails under REQUIRE_INTEGRATION_TESTS.
 func databases(t *testing.T) []*database.DB {
 	t.Helper()
 	return []*database.DB{dbtest.Open(t, migrations.SQLite), dbtest.Open(t, migrations.Postgres)}

@@ -50,7 +50,7 @@ func TestContract(t *testing.T) {
 		}
 		defer c.Close()
 		// Keys of this run only, so runs sharing the server do not collide.
-		contract(t, c.WithKeyPrefix("dozen_test_"+rand.Text()[:10]+":"), "")
+		contract(t, c.WithKeyPrefix("test_"+rand.Text()[:10]+":"), "")
 	})
 }
 
@@ -71,7 +71,7 @@ func TestKeyPrefix(t *testing.T) {
 	}
 	defer raw0.Close()
 	ctx := t.Context()
-	run := "dozen_test_" + rand.Text()[:10]
+	run := "test_" + rand.Text()[:10]
 	a, b := raw0.WithKeyPrefix(run+"a:"), raw0.WithKeyPrefix(run+"b:")
 	t.Cleanup(func() {
 		for _, k := range []string{"a:k", "a:n", "b:k", "b:n"} {
@@ -243,7 +243,7 @@ func TestTracedCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	key := "dozen_test_" + rand.Text()[:10] + ":traced"
+	key := "test_" + rand.Text()[:10] + ":traced"
 	defer c.Delete(context.Background(), key)
 
 	ctx, parent := tp.Tracer("test").Start(t.Context(), "request")

@@ -19,8 +19,37 @@ import (
 	modzip "golang.org/x/mod/zip"
 )
 
-// gonewVersion is the x/tools release whose gonew the contract runs.
+// gonewVersion is the x/tools release whose gonew the contract runs, and
+// the one every x/tools command the README and docs run is pinned to.
 const gonewVersion = "v0.52.0"
+
+// TestXToolsPinnedOnce checks that the README and the docs run gonew and
+// every other x/tools command at gonewVersion, the version the contract
+// test runs: never @latest, never two versions.
+func TestXToolsPinnedOnce(t *testing.T) {
+	names := []string{"README.md"}
+	for name := range trackedFiles(t) {
+		if strings.HasPrefix(name, "docs/") && strings.HasSuffix(name, ".md") {
+			names = append(names, name)
+		}
+	}
+	pin := regexp.MustCompile(`golang\.org/x/tools/cmd/([a-z]+)@(\S+)`)
+	found := 0
+	for _, name := range names {
+		for _, m := range pin.FindAllStringSubmatch(readFile(t, name), -1) {
+			found++
+			if m[2] != gonewVersion {
+				t.Errorf("%s runs %s@%s, want @%s, the version the gonew contract runs", name, m[1], m[2], gonewVersion)
+			}
+		}
+	}
+	if !strings.Contains(readFile(t, "README.md"), "golang.org/x/tools/cmd/gonew@"+gonewVersion+" ") {
+		t.Errorf("the README does not run gonew@%s", gonewVersion)
+	}
+	if found == 0 {
+		t.Error("no x/tools command found: the pattern is wrong")
+	}
+}
 
 // templateVersion is the version the file proxy serves the template at.
 const templateVersion = "v0.1.0"
@@ -30,10 +59,11 @@ const newModule = "example.com/acme/orders"
 
 // TestGonewContract starts a project as the README says, from modules
 // served the way the public proxy would serve them: gonew with the
-// README's example path, git init, a commit; then build, vet, the short
-// tests, golangci-lint and the linter (by module path at its pinned
-// version, as the Makefile's lint target runs them) must pass, before and
-// after the README's "Removing the example" steps.
+// README's example path, the README's rename step, git init, a commit;
+// then build, vet, the short tests, golangci-lint and the linter (by
+// module path at its pinned version, as the Makefile's lint target runs
+// them) must pass, before and after the README's "Removing the example"
+// steps, and nothing may say "dozen" but the pinned linter path.
 func TestGonewContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a new project and runs its linters: minutes")
@@ -57,7 +87,7 @@ func TestGonewContract(t *testing.T) {
 		"GOPROXY=file://" + filepath.ToSlash(proxy) + "," + upstream,
 		"GONOSUMDB=" + mod, // not published: the checksum database does not know it
 		// The new project's short tests run without Postgres or Redis.
-		"TEST_DATABASE_URL=", "TEST_REDIS_URL=", "DOZEN_REQUIRE_INTEGRATION=",
+		"TEST_DATABASE_URL=", "TEST_REDIS_URL=", "REQUIRE_INTEGRATION_TESTS=",
 		// golangci-lint refuses to start while another run holds its lock
 		// file in the temporary directory, whichever project that run is
 		// linting: this project's runs get a directory of their own.
@@ -66,11 +96,8 @@ func TestGonewContract(t *testing.T) {
 	work := t.TempDir()
 	goCmd(t, work, env, "run", "golang.org/x/tools/cmd/gonew@"+gonewVersion, mod+"@"+templateVersion, newModule)
 	dir := filepath.Join(work, path.Base(newModule))
-	rename := regexp.MustCompile("(?m)^perl -pi -e 's/dozen/.*$").FindString(readmeSection(t, readFile(t, "README.md"), "### Starting a project with gonew"))
-	if rename == "" {
-		t.Fatal("README's Starting a project with gonew has no rename step")
-	}
-	run(t, dir, env, "bash", "-euo", "pipefail", "-c", rename)
+	renameProject(t, dir, env)
+	checkNoTemplateName(t, dir)
 	for _, args := range [][]string{
 		{"init", "-q"},
 		{"add", "-A"},
@@ -86,6 +113,7 @@ func TestGonewContract(t *testing.T) {
 
 	removeExample(t, dir, env)
 	checkProject(t, dir, env, "without the example")
+	checkNoTemplateName(t, dir)
 	t.Logf("contract checked in %s", time.Since(start).Round(time.Second))
 }
 

@@ -92,7 +92,7 @@ func goCmd(t *testing.T, dir string, env []string, args ...string) string {
 // tracingVars returns the OTEL_* variables deploy files may set, with
 // their descriptions: the OpenTelemetry SDK reads them, not
 // internal/config. The SDK reads others too; these are the ones a
-// deployment needs, and the README's tracing table lists.
+// deployment needs, and the README's configuration section lists.
 func tracingVars() map[string]string {
 	return map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT":        "collector URL, e.g. http://collector:4318 (http/protobuf) or http://collector:4317 (grpc); unset, tracing is off",

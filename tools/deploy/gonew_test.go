@@ -91,10 +91,14 @@ func trackedFiles(t *testing.T) map[string]string {
 // only go.mod's module line and Go import paths, and a module zip drops
 // nested modules (checked here: only the root module's files). So no Go
 // file at the root, no module path in any other file (but the README's
-// gonew line and the lines that run the linter by its module path), and
-// no script that needs its executable bit, which module zips do not keep.
+// section for the template repository, which the rename step deletes, and
+// the lines that name the linter by its module path and pinned version),
+// and no script that needs its executable bit, which module zips do not
+// keep.
 func TestTemplateHygiene(t *testing.T) {
 	mod := modulePath(t)
+	pinnedLinter := linterModule(t) + "@" + linterVersion(t)
+	templateOnly := templateSectionLines(t)
 	for name, mode := range trackedFiles(t) {
 		if !strings.Contains(name, "/") && strings.HasSuffix(name, ".go") {
 			t.Errorf("%s: a Go file at the root is not rewritten as a package of the new module; move it under cmd/ or internal/", name)
@@ -113,11 +117,11 @@ func TestTemplateHygiene(t *testing.T) {
 			if !strings.Contains(line, mod) {
 				continue
 			}
-			if name == "README.md" && strings.Contains(line, "gonew") {
+			if name == "README.md" && templateOnly[i] {
 				continue
 			}
-			if strings.Contains(line, "go run "+linterModule(t)+"@") {
-				continue // running the linter by module path, as a service does
+			if strings.Contains(line, pinnedLinter) {
+				continue // the linter by module path, as a service runs it
 			}
 			t.Errorf("%s:%d names the module path %s, which gonew does not rewrite: derive it (go list -m) or use a relative path", name, i+1, mod)
 		}
@@ -163,6 +167,102 @@ func TestGonewProject(t *testing.T) {
 	}
 	goCmd(t, dir, nil, "build", "./...")
 	goCmd(t, dir, nil, "vet", "./...")
+
+	renameProject(t, dir, nil)
+	checkNoTemplateName(t, dir)
+	goCmd(t, dir, nil, "build", "./...")
+}
+
+// templateSection is the README's section for the template repository:
+// how to start a project from it. The rename step deletes it.
+const (
+	templateStart = "<!-- template -->"
+	templateEnd   = "<!-- end of template -->"
+)
+
+// templateSectionLines returns the 0-based numbers of the README's lines
+// from templateStart to templateEnd, both included.
+func templateSectionLines(t *testing.T) map[int]bool {
+	t.Helper()
+	lines := map[int]bool{}
+	in := false
+	for i, l := range strings.Split(readFile(t, "README.md"), "\n") {
+		if l == templateStart {
+			in = true
+		}
+		if in {
+			lines[i] = true
+		}
+		if l == templateEnd {
+			in = false
+		}
+	}
+	if len(lines) == 0 || in {
+		t.Fatalf("README has no %s ... %s section", templateStart, templateEnd)
+	}
+	return lines
+}
+
+// renameStep returns the README's rename step: the sh block of its
+// template section that names the template to rename it.
+func renameStep(t *testing.T) string {
+	t.Helper()
+	readme := readFile(t, "README.md")
+	// The markers on lines of their own: the rename step names them too.
+	start, end := strings.Index(readme, "\n"+templateStart+"\n"), strings.Index(readme, "\n"+templateEnd+"\n")
+	if start < 0 || end < start {
+		t.Fatalf("README has no %s ... %s section", templateStart, templateEnd)
+	}
+	section := readme[start:end]
+	for _, block := range shBlocks(section) {
+		if strings.Contains(block, "s/dozen/") {
+			return block
+		}
+	}
+	t.Fatal("the README's template section has no rename step (an sh block with s/dozen/)")
+	return ""
+}
+
+// renameProject runs the README's rename step in dir, as a user would.
+func renameProject(t *testing.T, dir string, env []string) {
+	t.Helper()
+	run(t, dir, env, "bash", "-euo", "pipefail", "-c", renameStep(t))
+}
+
+// checkNoTemplateName fails unless every line of dir (outside .git) that
+// says "dozen", in any case, names the linter by its pinned module path,
+// and unless the README's template section is gone.
+func checkNoTemplateName(t *testing.T, dir string) {
+	t.Helper()
+	pinnedLinter := linterModule(t) + "@" + linterVersion(t)
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == "README.md" && strings.Contains(string(b), "\n"+templateStart+"\n") {
+			t.Errorf("README.md still has its template section after the rename step")
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(strings.ToLower(line), "dozen") && !strings.Contains(line, pinnedLinter) {
+				t.Errorf("%s:%d still says dozen after the rename step: %s", rel, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rewriteImports changes the import paths of one Go file from the old

@@ -1,11 +1,14 @@
-// Command loadbench measures the server against a bare net/http server on
-// the same machine in the same run, and prints the ratios: throughput and
-// latency for a trivial GET through the full middleware stack, for a 404
-// (a problem+json body through the whole stack), and for the redirect hot
-// path; server CPU per request, start-to-ready time, idle and loaded
-// memory, and binary size. It also prints the server's heap allocations
-// and GC cycles per 1,000 requests, read from the process before and after
-// each measurement.
+// Command loadbench measures the template's server against a peer doing
+// the same job, in the same run on the same machine, and prints the
+// ratios. The peer is chiref: a chi service as a competent team writes it
+// (chi's RequestID, RealIP and Recoverer, a slog JSON access line, a
+// Prometheus counter and duration histogram by route, the template's
+// security headers and server timeouts). Three cases: GET /version through
+// the whole stack, a 404 for an unknown path, and the redirect hot path.
+// For each it reports throughput, p50 and p99 latency, server CPU per
+// request, heap allocations and GC cycles per 1,000 requests (read from
+// each process's /metrics before and after), start-to-ready time, idle and
+// loaded memory, and binary size.
 //
 // Each server runs pinned to CPU 0 and the load (vegeta, closed loop over
 // keep-alive connections) to CPU 1; rounds alternate between the servers
@@ -18,13 +21,6 @@
 // commit, or a variant) is built too and measured in the same rounds, and
 // the report sets each of its cases against the same case of the first,
 // round by round: the way to see what one change costs.
-//
-// With -equivalent, the bare server is also measured as a careful service
-// would configure it: sending the security headers the template sends
-// (read from its response to GET /version) and with the server timeouts of
-// its .env.example. The report then sets the template's cases against that
-// server too: what the stack costs beyond what every well-configured
-// net/http server pays.
 package main
 
 import (
@@ -54,68 +50,10 @@ func main() {
 	}
 }
 
-// bareSource is the baseline: net/http answering a small body. A second
-// listener on ADMIN_ADDR reports its allocation and GC counters under the
-// names the server's /metrics gives them, so one reader serves both. For
-// -equivalent, BARE_HEADERS ("Name: value" lines) are set on every
-// response, from values shared as the template shares them, and the
-// template's HTTP_*_TIMEOUT variables set the server's timeouts; unset,
-// they change nothing.
-const bareSource = `package main
-
-import (
-	"fmt"
-	"net/http"
-	"os"
-	"runtime"
-	"strings"
-	"time"
-)
-
-func main() {
-	go http.ListenAndServe(os.Getenv("ADMIN_ADDR"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		fmt.Fprintf(w, "go_memstats_mallocs_total %d\ngo_gc_duration_seconds_count %d\n", m.Mallocs, m.NumGC)
-	}))
-	type header struct {
-		name   string
-		values []string
-	}
-	var headers []header
-	for _, line := range strings.Split(os.Getenv("BARE_HEADERS"), "\n") {
-		if name, value, ok := strings.Cut(line, ": "); ok {
-			headers = append(headers, header{name, []string{value}})
-		}
-	}
-	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for _, x := range headers {
-			h[x.name] = x.values
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte("{\"status\":\"ok\"}\n"))
-	})
-	timeout := func(name string) time.Duration {
-		d, _ := time.ParseDuration(os.Getenv(name))
-		return d
-	}
-	srv := &http.Server{
-		Addr:              ":" + os.Getenv("PORT"),
-		ReadHeaderTimeout: timeout("HTTP_READ_HEADER_TIMEOUT"),
-		ReadTimeout:       timeout("HTTP_READ_TIMEOUT"),
-		WriteTimeout:      timeout("HTTP_WRITE_TIMEOUT"),
-		IdleTimeout:       timeout("HTTP_IDLE_TIMEOUT"),
-	}
-	srv.ListenAndServe()
-}
-`
-
 // options are the flags.
 type options struct {
 	template    string
 	compare     string
-	equivalent  bool
 	rounds      int
 	duration    time.Duration
 	connections int
@@ -128,7 +66,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
 	fs.StringVar(&o.template, "template", "..", "the template's directory, whose ./cmd/server is measured")
 	fs.StringVar(&o.compare, "compare", "", "a second template directory (say, a git worktree of another commit) whose server is measured in the same rounds, interleaved with the first")
-	fs.BoolVar(&o.equivalent, "equivalent", false, "also measure bare net/http with the template's security headers and server timeouts, and set the template against it")
 	fs.IntVar(&o.rounds, "rounds", 6, "rounds, each measuring every server once")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "load duration per measurement")
 	fs.IntVar(&o.connections, "c", 64, "concurrent keep-alive connections")
@@ -146,25 +83,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bare, server, err := build(ctx, o.template, dir)
+	reference, server, err := build(ctx, o.template, dir)
 	if err != nil {
 		return err
 	}
-
-	cases := append([]benchCase{{name: "bare GET /", bin: bare, path: "/", ready: "/"}}, serverCases(server, "")...)
+	env, err := referenceEnv(ctx, server, o.template, dir, o)
+	if err != nil {
+		return err
+	}
+	cases := append(referenceCases(reference, env), serverCases(server, "")...)
 	if o.compare != "" {
 		other, err := buildServer(ctx, o.compare, filepath.Join(dir, "server-compare"))
 		if err != nil {
 			return err
 		}
 		cases = append(cases, serverCases(other, compareSuffix)...)
-	}
-	if o.equivalent {
-		eq, err := equivalentCase(ctx, bare, server, o.template, dir, o)
-		if err != nil {
-			return err
-		}
-		cases = append(cases, eq)
 	}
 	results := make([][]measurement, len(cases))
 	for round := range o.rounds {
@@ -178,27 +111,50 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				round+1, c.name, m.rps, m.p50, m.p99, m.cpuPerReq, m.allocsPerReq, m.gcPer1k, m.start)
 		}
 	}
-	return report(stdout, cases, results, bare, server)
+	return report(stdout, cases, results, reference, server)
 }
 
 // compareSuffix ends the names of the -compare server's cases.
 const compareSuffix = " [-compare]"
 
-// serverCases are the measurements of one server binary, their names
-// ending in suffix.
-func serverCases(bin, suffix string) []benchCase {
-	return []benchCase{
-		{name: "dozen GET /version (full stack)" + suffix, bin: bin, path: "/version", ready: "/readyz"},
-		{name: "dozen GET /no/such/path (404 problem)" + suffix, bin: bin, path: "/no/such/path", ready: "/readyz", status: http.StatusNotFound},
-		{name: "dozen GET /{code} (redirect, warm cache)" + suffix, bin: bin, path: "/benchx", ready: "/readyz", status: http.StatusFound, setup: createLink}, // example
-	}
+// paths are the measured requests, in the order of every server's cases.
+var paths = []struct {
+	name, path string
+	status     int // 0 means 200
+}{
+	{"GET /version", "/version", 0},
+	{"GET /no/such/path (404)", "/no/such/path", http.StatusNotFound},
+	{"GET /{code} (redirect)", "/benchx", http.StatusFound},
 }
 
-// equivalentCase returns the bare server configured as the template is:
+// referenceCases are the chi reference's measurements; env configures it.
+func referenceCases(bin string, env []string) []benchCase {
+	var cases []benchCase
+	for _, p := range paths {
+		cases = append(cases, benchCase{name: "chi reference " + p.name, bin: bin, path: p.path, ready: "/readyz", status: p.status, env: env})
+	}
+	return cases
+}
+
+// serverCases are the measurements of one template server binary, their
+// names ending in suffix.
+func serverCases(bin, suffix string) []benchCase {
+	var cases []benchCase
+	for _, p := range paths {
+		c := benchCase{name: "template " + p.name + suffix, bin: bin, path: p.path, ready: "/readyz", status: p.status}
+		if p.status == http.StatusFound {
+			c.setup = createLink // example
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// referenceEnv configures the chi reference as the template is configured:
 // the headers the template's server sends on GET /version that are not its
 // own bookkeeping (the security headers), and the server timeouts of the
 // template's .env.example.
-func equivalentCase(ctx context.Context, bare, server, template, dir string, o options) (benchCase, error) {
+func referenceEnv(ctx context.Context, server, template, dir string, o options) ([]string, error) {
 	var headers []string
 	probe := benchCase{name: "probe", bin: server, path: "/version", ready: "/readyz", setup: func(base string) error {
 		resp, err := http.Get(base + "/version")
@@ -208,7 +164,7 @@ func equivalentCase(ctx context.Context, bare, server, template, dir string, o o
 		resp.Body.Close()
 		for name, values := range resp.Header {
 			switch name {
-			case "Content-Type", "Content-Length", "Date", "X-Request-Id": // what bare sends too, or the stack's own
+			case "Content-Type", "Content-Length", "Date", "X-Request-Id": // what every server sends, or the stack's own
 				continue
 			}
 			for _, v := range values {
@@ -219,20 +175,17 @@ func equivalentCase(ctx context.Context, bare, server, template, dir string, o o
 	}}
 	o.duration = 100 * time.Millisecond // the probe only needs the server up
 	if _, err := measure(ctx, probe, o, dir); err != nil {
-		return benchCase{}, fmt.Errorf("reading the template's headers: %w", err)
+		return nil, fmt.Errorf("reading the template's headers: %w", err)
 	}
 	if len(headers) == 0 {
-		return benchCase{}, errors.New("the template's GET /version sent no headers beyond the usual: nothing to be equivalent to")
+		return nil, errors.New("the template's GET /version sent no security headers for the reference to send too")
 	}
 	slices.Sort(headers)
 	timeouts, err := serverTimeouts(filepath.Join(template, ".env.example"))
 	if err != nil {
-		return benchCase{}, err
+		return nil, err
 	}
-	return benchCase{
-		name: "bare GET /, the template's headers and timeouts", bin: bare, path: "/", ready: "/",
-		env: append([]string{"BARE_HEADERS=" + strings.Join(headers, "\n")}, timeouts...), equivalent: true,
-	}, nil
+	return append([]string{"REFERENCE_HEADERS=" + strings.Join(headers, "\n")}, timeouts...), nil
 }
 
 // serverTimeouts returns the settings of the four net/http server timeouts
@@ -264,23 +217,15 @@ func serverTimeouts(envFile string) ([]string, error) {
 // trimmed, stripped, without gRPC's debug-page tracing.
 var buildFlags = []string{"-trimpath", "-tags", "grpcnotrace", "-ldflags=-s -w"}
 
-// build compiles both servers as the Dockerfile does.
-func build(ctx context.Context, template, dir string) (bare, server string, err error) {
-	if bare, err = buildBare(ctx, dir); err != nil {
+// build compiles the chi reference and the template's server as the
+// Dockerfile builds the template.
+func build(ctx context.Context, template, dir string) (reference, server string, err error) {
+	reference = filepath.Join(dir, "chiref")
+	if err = goBuild(ctx, "", reference, "./loadbench/chiref"); err != nil {
 		return "", "", err
 	}
 	server, err = buildServer(ctx, template, filepath.Join(dir, "server"))
-	return bare, server, err
-}
-
-// buildBare compiles bareSource into dir.
-func buildBare(ctx context.Context, dir string) (string, error) {
-	src := filepath.Join(dir, "bare.go")
-	if err := os.WriteFile(src, []byte(bareSource), 0o644); err != nil {
-		return "", err
-	}
-	bare := filepath.Join(dir, "bare")
-	return bare, goBuild(ctx, "", bare, src)
+	return reference, server, err
 }
 
 // buildServer compiles template's ./cmd/server to out.
@@ -310,8 +255,6 @@ type benchCase struct {
 	status int
 	setup  func(base string) error
 	env    []string // added to the process's environment
-	// equivalent marks the bare server configured as the template is.
-	equivalent bool
 }
 
 // measurement is one case's figures in one round.
@@ -542,8 +485,18 @@ func pinSelf(cpus string) error {
 	return exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).Run()
 }
 
-// report prints the medians of the per-round ratios to the bare server.
-func report(w io.Writer, cases []benchCase, results [][]measurement, bare, server string) error {
+// Bounds are the budget against the chi reference, per case: CPU per
+// request and p99 latency, as medians of the per-round ratios.
+const (
+	cpuBound = 1.10
+	p99Bound = 1.2
+)
+
+// report prints each case's medians, then the template's cases against
+// the reference's, and the -compare server's against the template's. The
+// cases come in groups of len(paths): the reference, the template, and the
+// -compare server if measured.
+func report(w io.Writer, cases []benchCase, results [][]measurement, reference, server string) error {
 	// ratio is the median of case i's per-round ratios to case j's.
 	ratio := func(i, j int, f func(measurement) float64) float64 {
 		var rs []float64
@@ -552,86 +505,65 @@ func report(w io.Writer, cases []benchCase, results [][]measurement, bare, serve
 		}
 		return median(rs)
 	}
-	fmt.Fprintf(w, "\n%d rounds; medians of per-round ratios to the bare server\n\n", len(results[0]))
-	fmt.Fprintln(w, "| case | req/s | × bare | p50 × bare | p99 × bare | CPU/req × bare | allocs/req | GC/1k req | start × bare | idle RSS × bare | loaded RSS × bare |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	cpu := func(m measurement) float64 { return float64(m.cpuPerReq) }
+	p99 := func(m measurement) float64 { return float64(m.p99) }
+	rps := func(m measurement) float64 { return m.rps }
+	fmt.Fprintf(w, "\n%d rounds; medians\n\n", len(results[0]))
+	fmt.Fprintln(w, "| case | req/s | p50 | p99 | CPU/req | allocs/req | GC/1k req | start | idle RSS MiB | loaded RSS MiB |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for i, c := range cases {
-		var rps, allocs, gcs []float64
-		for _, m := range results[i] {
-			rps = append(rps, m.rps)
-			allocs = append(allocs, m.allocsPerReq)
-			gcs = append(gcs, m.gcPer1k)
+		col := func(f func(measurement) float64) float64 {
+			var xs []float64
+			for _, m := range results[i] {
+				xs = append(xs, f(m))
+			}
+			return median(xs)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", c.name, median(rps),
-			ratio(i, 0, func(m measurement) float64 { return m.rps }),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.p50) }),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.p99) }),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.cpuPerReq) }),
-			median(allocs), median(gcs),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.start) }),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.idleRSS) }),
-			ratio(i, 0, func(m measurement) float64 { return float64(m.loadedRSS) }))
+		fmt.Fprintf(w, "| %s | %.0f | %v | %v | %v | %.1f | %.2f | %v | %.1f | %.1f |\n", c.name, col(rps),
+			time.Duration(col(func(m measurement) float64 { return float64(m.p50) })).Round(time.Microsecond),
+			time.Duration(col(p99)).Round(time.Microsecond),
+			time.Duration(col(cpu)).Round(100*time.Nanosecond),
+			col(func(m measurement) float64 { return m.allocsPerReq }),
+			col(func(m measurement) float64 { return m.gcPer1k }),
+			time.Duration(col(func(m measurement) float64 { return float64(m.start) })).Round(time.Millisecond),
+			col(func(m measurement) float64 { return float64(m.idleRSS) })/(1<<20),
+			col(func(m measurement) float64 { return float64(m.loadedRSS) })/(1<<20))
 	}
-	// A median hides how far single rounds swing on a busy machine; the
-	// spread of the CPU ratio says how much one run can be trusted.
-	fmt.Fprintf(w, "\nCPU/req × bare, the spread of the per-round ratios\n\n")
-	fmt.Fprintln(w, "| case | min | 25% | median | 75% | max |")
+	n := len(paths)
+	fmt.Fprintf(w, "\nthe template against the chi reference, medians of per-round ratios (bounds: CPU/req ≤ %.2f, p99 ≤ %.1f)\n\n", cpuBound, p99Bound)
+	fmt.Fprintln(w, "| case | CPU/req | CPU/req spread (min, 25%, 75%, max) | p99 | req/s | within bounds |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
-	for i, c := range cases[1:] {
+	for k := range n {
+		i, j := n+k, k
 		var rs []float64
-		for round := range results[0] {
-			rs = append(rs, float64(results[i+1][round].cpuPerReq)/float64(results[0][round].cpuPerReq))
+		for round := range results[i] {
+			rs = append(rs, cpu(results[i][round])/cpu(results[j][round]))
 		}
-		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c.name,
-			quantile(rs, 0), quantile(rs, 0.25), median(rs), quantile(rs, 0.75), quantile(rs, 1))
-	}
-	// The first server's cases, the -compare server's (in the same order)
-	// and the equivalent bare server, if measured.
-	var first, compared []int
-	equivalent := -1
-	for i, c := range cases[1:] {
-		switch {
-		case c.equivalent:
-			equivalent = i + 1
-		case strings.HasSuffix(c.name, compareSuffix):
-			compared = append(compared, i+1)
-		default:
-			first = append(first, i+1)
+		c, p := ratio(i, j, cpu), ratio(i, j, p99)
+		within := "yes"
+		if c > cpuBound || p > p99Bound {
+			within = "no"
 		}
+		fmt.Fprintf(w, "| %s | %.2f | %.2f, %.2f, %.2f, %.2f | %.2f | %.2f | %s |\n", paths[k].name, c,
+			quantile(rs, 0), quantile(rs, 0.25), quantile(rs, 0.75), quantile(rs, 1), p, ratio(i, j, rps), within)
 	}
-	if len(compared) == len(first) && len(compared) > 0 {
-		fmt.Fprintf(w, "\nthe -compare server against the first, medians of per-round ratios\n\n")
+	if len(cases) == 3*n {
+		fmt.Fprintf(w, "\nthe -compare server against the template, medians of per-round ratios\n\n")
 		fmt.Fprintln(w, "| case | req/s | p99 | CPU/req | allocs/req | idle RSS |")
 		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
-		for k, i := range first {
-			pair := func(f func(measurement) float64) float64 { return ratio(compared[k], i, f) }
-
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", cases[i].name,
-				pair(func(m measurement) float64 { return m.rps }),
-				pair(func(m measurement) float64 { return float64(m.p99) }),
-				pair(func(m measurement) float64 { return float64(m.cpuPerReq) }),
-				pair(func(m measurement) float64 { return m.allocsPerReq }),
-				pair(func(m measurement) float64 { return float64(m.idleRSS) }))
+		for k := range n {
+			i, j := 2*n+k, n+k
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", paths[k].name,
+				ratio(i, j, rps), ratio(i, j, p99), ratio(i, j, cpu),
+				ratio(i, j, func(m measurement) float64 { return m.allocsPerReq }),
+				ratio(i, j, func(m measurement) float64 { return float64(m.idleRSS) }))
 		}
 	}
-	if equivalent >= 0 {
-		fmt.Fprintf(w, "\nthe template against bare with its headers and timeouts: each case's per-round ratios to that server, medians\n\n")
-		fmt.Fprintln(w, "| case | req/s × equivalent | p99 × equivalent | CPU/req × equivalent |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- |")
-		for _, i := range first {
-			against := func(f func(measurement) float64) float64 { return ratio(i, equivalent, f) }
-
-			fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", cases[i].name,
-				against(func(m measurement) float64 { return m.rps }),
-				against(func(m measurement) float64 { return float64(m.p99) }),
-				against(func(m measurement) float64 { return float64(m.cpuPerReq) }))
-		}
-	}
-	bs, _ := os.Stat(bare)
+	rs, _ := os.Stat(reference)
 	ss, _ := os.Stat(server)
-	if bs != nil && ss != nil {
-		fmt.Fprintf(w, "\nstripped binary: bare %.1f MiB, server %.1f MiB (%.2f× bare)\n",
-			float64(bs.Size())/(1<<20), float64(ss.Size())/(1<<20), float64(ss.Size())/float64(bs.Size()))
+	if rs != nil && ss != nil {
+		fmt.Fprintf(w, "\nstripped binary: chi reference %.1f MiB, template server %.1f MiB\n",
+			float64(rs.Size())/(1<<20), float64(ss.Size())/(1<<20))
 	}
 	return nil
 }

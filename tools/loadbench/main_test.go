@@ -39,58 +39,76 @@ func TestBuildFlagsShip(t *testing.T) {
 	}
 }
 
+// results gives every case the same measurement in each round but CPU
+// per request, which cpu sets by case and round.
+func results(cases []benchCase, rounds int, cpu func(i, round int) time.Duration) [][]measurement {
+	rs := make([][]measurement, len(cases))
+	for round := range rounds {
+		for i := range cases {
+			rs[i] = append(rs[i], measurement{rps: 100, p99: time.Millisecond, cpuPerReq: cpu(i, round), allocsPerReq: 10, idleRSS: 1 << 20})
+		}
+	}
+	return rs
+}
+
 // TestReportPairsCompare checks that with -compare each of the second
 // server's cases is set against the same case of the first, round by round.
 func TestReportPairsCompare(t *testing.T) {
-	cases := append([]benchCase{{name: "bare"}}, serverCases("a", "")...)
+	cases := append(referenceCases("r", nil), serverCases("a", "")...)
 	cases = append(cases, serverCases("b", compareSuffix)...)
-	results := make([][]measurement, len(cases))
-	for round := range 3 {
-		for i := range cases {
-			// The compare server (cases 4–6) takes 1.5× the CPU of the
-			// first (cases 1–3) in every round; the rounds differ.
-			cpu := time.Duration(10*(round+1)) * time.Microsecond
-			if i >= 4 {
-				cpu = cpu * 3 / 2
-			}
-			results[i] = append(results[i], measurement{rps: 100, p99: time.Millisecond, cpuPerReq: cpu, allocsPerReq: 10, idleRSS: 1 << 20})
+	// The compare server (the third group) takes 1.5× the CPU of the
+	// template (the second) in every round; the rounds differ.
+	rs := results(cases, 3, func(i, round int) time.Duration {
+		cpu := time.Duration(10*(round+1)) * time.Microsecond
+		if i >= 2*len(paths) {
+			cpu = cpu * 3 / 2
 		}
-	}
+		return cpu
+	})
 	var out strings.Builder
-	if err := report(&out, cases, results, "", ""); err != nil {
+	if err := report(&out, cases, rs, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases[1:4] {
-		want := "| " + c.name + " | 1.000 | 1.000 | 1.500 | 1.000 | 1.000 |"
+	for _, p := range paths {
+		want := "| " + p.name + " | 1.000 | 1.000 | 1.500 | 1.000 | 1.000 |"
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }
 
-// TestReportSpread checks that the report gives the spread of each case's
-// per-round CPU ratio, not only its median.
-func TestReportSpread(t *testing.T) {
-	cases := append([]benchCase{{name: "bare"}}, serverCases("a", "")...)
-	results := make([][]measurement, len(cases))
-	// Five rounds: bare at 10 µs each time; the first case at 11, 12, 13,
-	// 14 and 20 µs, so its ratios are 1.1 to 2.0 with quartiles 1.2, 1.4.
-	for _, cpu := range []int{11, 12, 13, 14, 20} {
-		for i := range cases {
-			us := 10
-			if i > 0 {
-				us = cpu
-			}
-			results[i] = append(results[i], measurement{rps: 100, p99: time.Millisecond, cpuPerReq: time.Duration(us) * time.Microsecond, idleRSS: 1 << 20})
+// TestReportAgainstReference checks that each template case is set against
+// the reference's case of the same path, with the spread of the per-round
+// CPU ratio and whether the bounds hold.
+func TestReportAgainstReference(t *testing.T) {
+	cases := append(referenceCases("r", nil), serverCases("a", "")...)
+	// Five rounds: the reference at 10 µs each time; the template's first
+	// case at 11, 12, 13, 14 and 20 µs, so its ratios are 1.1 to 2.0 with
+	// quartiles 1.2, 1.4; its other cases at 10.5 µs, within the bounds.
+	cpus := []int{11, 12, 13, 14, 20}
+	rs := results(cases, len(cpus), func(i, round int) time.Duration {
+		switch {
+		case i < len(paths):
+			return 10 * time.Microsecond
+		case i == len(paths):
+			return time.Duration(cpus[round]) * time.Microsecond
 		}
-	}
+		return 10500 * time.Nanosecond
+	})
 	var out strings.Builder
-	if err := report(&out, cases, results, "", ""); err != nil {
+	if err := report(&out, cases, rs, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	want := "| " + cases[1].name + " | 1.10 | 1.20 | 1.30 | 1.40 | 2.00 |"
-	if !strings.Contains(out.String(), want) {
-		t.Errorf("report lacks %q:\n%s", want, out.String())
+	for _, want := range []string{
+		"| " + paths[0].name + " | 1.30 | 1.10, 1.20, 1.40, 2.00 | 1.00 | 1.00 | no |",
+		"| " + paths[1].name + " | 1.05 | 1.05, 1.05, 1.05, 1.05 | 1.00 | 1.00 | yes |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "-compare server") {
+		t.Errorf("report has a -compare table without a -compare server:\n%s", out.String())
 	}
 }
 
@@ -103,37 +121,6 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := quantile(nil, 0.5); got != 0 {
 		t.Errorf("quantile(nil) = %v, want 0", got)
-	}
-}
-
-// TestReportEquivalent checks that with -equivalent each of the server's
-// cases is set against the bare server configured as the template is,
-// round by round, and that the compare pairing does not mistake it for a
-// case of its own.
-func TestReportEquivalent(t *testing.T) {
-	cases := append([]benchCase{{name: "bare"}}, serverCases("a", "")...)
-	cases = append(cases, benchCase{name: "equivalent", equivalent: true})
-	results := make([][]measurement, len(cases))
-	for round := range 3 {
-		// Bare at 10 µs, the equivalent at 11, the server at 13.2: 1.2×
-		// the equivalent, in every round, whatever the round's scale.
-		scale := time.Duration(round + 1)
-		for i, us := range []time.Duration{10000, 13200, 13200, 13200, 11000} {
-			results[i] = append(results[i], measurement{rps: 100, p99: time.Millisecond, cpuPerReq: scale * us * time.Nanosecond, idleRSS: 1 << 20})
-		}
-	}
-	var out strings.Builder
-	if err := report(&out, cases, results, "", ""); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases[1:4] {
-		want := "| " + c.name + " | 1.00 | 1.00 | 1.20 |"
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
-	}
-	if strings.Contains(out.String(), "-compare server") {
-		t.Errorf("report pairs the equivalent server as a -compare one:\n%s", out.String())
 	}
 }
 
@@ -161,74 +148,67 @@ func TestServerTimeouts(t *testing.T) {
 	}
 }
 
-// TestBareEquivalent runs the bare server as -equivalent configures it:
-// it sends the given headers besides its own, and cuts a client that is
-// too slow with its headers; unconfigured, it sends only its own.
-func TestBareEquivalent(t *testing.T) {
+// TestReference runs the chi reference as loadbench configures it: it
+// sends the given headers, answers the three measured paths as the
+// template does (200, 404, 302), exposes the runtime counters loadbench
+// reads, and cuts a client that is too slow with its headers.
+func TestReference(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the bare server")
+		t.Skip("builds and runs the chi reference")
 	}
-	bare, err := buildBare(context.Background(), t.TempDir())
+	bin := filepath.Join(t.TempDir(), "chiref")
+	if err := goBuild(context.Background(), "", bin, "./chiref"); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct {
-		name    string
-		env     []string
-		headers map[string]string
-	}{
-		{"plain", nil, map[string]string{}},
-		{"equivalent", []string{"BARE_HEADERS=X-One: 1\nX-Two: a b; c", "HTTP_READ_HEADER_TIMEOUT=300ms"},
-			map[string]string{"X-One": "1", "X-Two": "a b; c"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			port, err := freePort()
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := "127.0.0.1:" + strconv.Itoa(port)
-			cmd := exec.Command(bare)
-			cmd.Env = append([]string{"PORT=" + strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:0"}, tt.env...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			if err := waitReady("http://" + addr + "/"); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.Get("http://" + addr + "/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			for name, values := range resp.Header {
-				switch name {
-				case "Content-Type", "Content-Length", "Date":
-					continue
-				}
-				if want, ok := tt.headers[name]; !ok || len(values) != 1 || values[0] != want {
-					t.Errorf("%s: %q, want %q", name, values, tt.headers[name])
-				}
-			}
-			for name := range tt.headers {
-				if resp.Header.Get(name) == "" {
-					t.Errorf("no %s header", name)
-				}
-			}
-			// Half a request line, then nothing: with a header timeout the
-			// server hangs up; without one it waits (checked for 1 s).
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			_, _ = c.Write([]byte("GET / HTTP/1.1\r\n"))
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			_, err = c.Read(make([]byte, 1))
-			timedOut := errors.Is(err, os.ErrDeadlineExceeded)
-			if wantCut := len(tt.env) > 0; timedOut == wantCut {
-				t.Errorf("read after a half request: %v; want the server to hang up: %v", err, wantCut)
-			}
-		})
+	adminPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"PORT=" + strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(adminPort),
+		"REFERENCE_HEADERS=X-One: 1\nX-Two: a b; c", "HTTP_READ_HEADER_TIMEOUT=300ms"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := waitReady("http://" + addr + "/readyz"); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range paths {
+		resp, err := client.Get("http://" + addr + p.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := p.status
+		if want == 0 {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", p.path, resp.StatusCode, want)
+		}
+		if resp.Header.Get("X-One") != "1" || resp.Header.Get("X-Two") != "a b; c" {
+			t.Errorf("GET %s: headers %v, want X-One and X-Two as configured", p.path, resp.Header)
+		}
+	}
+	if _, err := readRuntimeStats("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/metrics"); err != nil {
+		t.Error(err)
+	}
+	// Half a request line, then nothing: the header timeout hangs up.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte("GET / HTTP/1.1\r\n"))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err = c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read after a half request: %v; want the server to hang up after its header timeout", err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // Migrated makes a fresh database of the dialect (migrations.Postgres or
 // migrations.SQLite), applies every migration through a migrator of its
 // own, and returns the settings that reach it. Without a Postgres server
-// the test skips, or fails under DOZEN_REQUIRE_INTEGRATION.
+// the test skips, or fails under REQUIRE_INTEGRATION_TESTS.
 func Migrated(t testing.TB, dialect string) config.Database {
 	t.Helper()
 	cfg := config.Database{

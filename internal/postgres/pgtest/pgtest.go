@@ -23,7 +23,7 @@ import (
 // postgres://postgres@127.0.0.1:5432/postgres.
 const Variable = "TEST_DATABASE_URL"
 
-// NewDatabase creates an empty database named dozen_test_<random> and
+// NewDatabase creates an empty database named test_<random> and
 // returns its URL. Cleanup terminates its sessions and drops it.
 func NewDatabase(t testing.TB) config.URL {
 	t.Helper()
@@ -39,7 +39,7 @@ func NewDatabase(t testing.TB) config.URL {
 	}
 	defer admin.Close(context.Background())
 
-	name := "dozen_test_" + strings.ToLower(rand.Text()[:12])
+	name := "test_" + strings.ToLower(rand.Text()[:12])
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}

@@ -23,7 +23,7 @@ import (
 const Variable = "TEST_REDIS_URL"
 
 // URL returns the server's URL, or skips the test (fails it under
-// DOZEN_REQUIRE_INTEGRATION) when Variable is unset.
+// REQUIRE_INTEGRATION_TESTS) when Variable is unset.
 func URL(t testing.TB) config.URL {
 	t.Helper()
 	raw := os.Getenv(Variable)
@@ -42,7 +42,7 @@ func URL(t testing.TB) config.URL {
 func NewPrefix(t testing.TB) string {
 	t.Helper()
 	u := URL(t)
-	prefix := "dozen_test_" + strings.ToLower(rand.Text()[:10]) + ":"
+	prefix := "test_" + strings.ToLower(rand.Text()[:10]) + ":"
 	t.Cleanup(func() {
 		n := 0
 		err := Scan(u, prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {

@@ -73,12 +73,33 @@ var deployNames = map[string]bool{
 // deployVar matches names of variables that hold a deploy name.
 var deployVar = regexp.MustCompile(`(?i)env|stage|deploy|tier`)
 
+// promptImports are libraries that ask the user questions: a setup wizard
+// that asks which environment to write into a config file branches on the
+// answer, not on the deploy it runs in.
+var promptImports = []string{"github.com/AlecAivazis/survey", "github.com/manifoldco/promptui", "github.com/charmbracelet/huh", "github.com/erikgeiser/promptkit", "github.com/c-bata/go-prompt"}
+
 // DeployBranch is the I2 analyzer: code that compares a deploy-name
-// variable with a deploy name.
+// variable with a deploy name. A setting about something else that takes
+// deploy names as values (LOG_MODE=development choosing a log format) is
+// not the deploy name, nor is an answer read from the terminal (a setup
+// wizard asking which environment to configure).
 var DeployBranch = &analysis.Analyzer{
 	Name: "deploybranch",
 	Doc:  "I2: report branches on the deploy name (env == \"production\")",
 	Run: func(pass *analysis.Pass) (any, error) {
+		for _, imp := range pass.Pkg.Imports() {
+			for _, p := range promptImports {
+				if strings.HasPrefix(imp.Path(), p) {
+					return nil, nil
+				}
+			}
+		}
+		interactive := make(map[*ast.FuncDecl]bool)
+		visit(pass, func(n ast.Node, decl *ast.FuncDecl, _ *ast.File) {
+			if decl != nil && !interactive[decl] && readsTerminal(pass, n) {
+				interactive[decl] = true
+			}
+		})
 		// check reports x compared with a deploy name when x's name says
 		// it holds one.
 		check := func(at ast.Node, x, lit ast.Expr, op token.Token) {
@@ -88,7 +109,10 @@ var DeployBranch = &analysis.Analyzer{
 			}
 			report(pass, "I2", at, "the code branches on %s %s %q; deploys should differ only in config", types.ExprString(x), op, s)
 		}
-		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
+		visit(pass, func(n ast.Node, decl *ast.FuncDecl, _ *ast.File) {
+			if interactive[decl] {
+				return
+			}
 			switch n := n.(type) {
 			case *ast.BinaryExpr:
 				if n.Op == token.EQL || n.Op == token.NEQ {
@@ -110,21 +134,63 @@ var DeployBranch = &analysis.Analyzer{
 	},
 }
 
+// readsTerminal reports whether a node reads the user's answers: os.Stdin,
+// fmt.Scan and its kind.
+func readsTerminal(pass *analysis.Pass, n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.SelectorExpr:
+		v, ok := pass.TypesInfo.Uses[n.Sel].(*types.Var)
+		return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && v.Name() == "Stdin"
+	case *ast.CallExpr:
+		fn, ok := calleeFunc(pass, n)
+		return ok && isFunc(fn, "fmt", "Scan", "Scanln", "Scanf")
+	}
+	return false
+}
+
+// notDeploy matches the names of settings about something other than
+// the deploy that take deploy names as values: a log mode or format.
+var notDeploy = regexp.MustCompile(`(?i)log`)
+
 // namesDeploy reports whether an expression's identifiers or string
 // literals say it holds a deploy name: env, cfg.Environment,
-// os.Getenv("APP_STAGE"), strings.ToLower(cfg.Tier).
+// os.Getenv("APP_STAGE"), strings.ToLower(cfg.Tier). The names of the
+// functions that read the environment (Getenv) say nothing about the
+// variable read; a name about logging (LOG_MODE, cfg.LogEnv) is a log
+// setting.
 func namesDeploy(e ast.Expr) bool {
-	found := false
+	found, other := false, false
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.CallExpr:
+			// getenv("LOG_MODE"), os.Getenv("APP_STAGE"): the name of
+			// the variable read says what it holds, not the reader's.
+			if len(n.Args) > 0 {
+				if lit, ok := n.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					for _, a := range n.Args {
+						ast.Inspect(a, func(m ast.Node) bool {
+							if l, ok := m.(*ast.BasicLit); ok && l.Kind == token.STRING {
+								found = found || deployVar.MatchString(l.Value)
+								other = other || notDeploy.MatchString(l.Value)
+							}
+							return true
+						})
+					}
+					return false
+				}
+			}
 		case *ast.Ident:
 			found = found || deployVar.MatchString(n.Name)
+			other = other || notDeploy.MatchString(n.Name)
 		case *ast.BasicLit:
-			found = found || (n.Kind == token.STRING && deployVar.MatchString(n.Value))
+			if n.Kind == token.STRING {
+				found = found || deployVar.MatchString(n.Value)
+				other = other || notDeploy.MatchString(n.Value)
+			}
 		}
-		return !found
+		return true
 	})
-	return found
+	return found && !other
 }
 
 // exprName returns the name an expression is known by: x, cfg.Env, Env().

@@ -6,6 +6,7 @@ import (
 	"go/types"
 	"net"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -102,6 +103,18 @@ var ListenAddr = &analysis.Analyzer{
 			_, port, err := net.SplitHostPort(s)
 			return s, err == nil && port != "" && port != "0"
 		}
+		acme := importsACME(pass.Pkg)
+		// fixed reports whether a listen address is the ACME challenge
+		// port, which the protocol fixes: :80 for http-01 (the
+		// handler is the certificate manager's HTTPHandler, or the
+		// package uses an ACME client), :443 for tls-alpn-01.
+		challenge := func(addr string, handler ast.Expr) bool {
+			_, port, _ := net.SplitHostPort(addr)
+			if port != "80" && port != "443" && port != "http" && port != "https" {
+				return false
+			}
+			return acme || acmeHandler(handler)
+		}
 		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 			arg := -1
 			switch {
@@ -116,40 +129,101 @@ var ListenAddr = &analysis.Analyzer{
 				return
 			}
 			if s, ok := fixedPort(call.Args[arg]); ok {
+				var handler ast.Expr
+				if arg == 0 && len(call.Args) > 1 {
+					handler = call.Args[len(call.Args)-1]
+				}
+				if challenge(s, handler) {
+					return
+				}
 				report(pass, "VII1", call.Args[arg], "listens on the fixed address %q", s)
 			}
 		})
 		visit(pass, func(n ast.Node, _ *ast.FuncDecl, _ *ast.File) {
-			kv, ok := n.(*ast.KeyValueExpr)
+			lit, ok := n.(*ast.CompositeLit)
 			if !ok {
 				return
 			}
-			id, ok := kv.Key.(*ast.Ident)
-			if !ok || id.Name != "Addr" {
-				return
-			}
-			v, ok := pass.TypesInfo.Uses[id].(*types.Var)
-			if !ok || v.Pkg() == nil || v.Pkg().Path() != "net/http" {
-				return
-			}
-			if s, ok := fixedPort(kv.Value); ok {
-				report(pass, "VII1", kv.Value, "http.Server listens on the fixed address %q", s)
+			for _, el := range lit.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				id, ok := kv.Key.(*ast.Ident)
+				if !ok || id.Name != "Addr" {
+					continue
+				}
+				v, ok := pass.TypesInfo.Uses[id].(*types.Var)
+				if !ok || v.Pkg() == nil || v.Pkg().Path() != "net/http" {
+					continue
+				}
+				if s, ok := fixedPort(kv.Value); ok && !challenge(s, fieldValue(lit, "Handler")) {
+					report(pass, "VII1", kv.Value, "http.Server listens on the fixed address %q", s)
+				}
 			}
 		})
 		return nil, nil
 	},
 }
 
+// acmeImports are ACME clients: a package that uses one answers the
+// certificate authority's challenges on the ports the protocol fixes.
+var acmeImports = []string{"golang.org/x/crypto/acme", "github.com/caddyserver/certmagic", "github.com/go-acme/lego", "github.com/mholt/certmagic"}
+
+// importsACME reports whether a package imports an ACME client.
+func importsACME(pkg *types.Package) bool {
+	for _, imp := range pkg.Imports() {
+		for _, a := range acmeImports {
+			if imp.Path() == a || strings.HasPrefix(imp.Path(), a+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// acmeHandler reports whether a handler expression is an ACME challenge
+// handler: m.HTTPHandler(nil), as autocert and certmagic name it.
+func acmeHandler(e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && (sel.Sel.Name == "HTTPHandler" || sel.Sel.Name == "HTTPChallengeHandler")
+}
+
+// fieldValue returns the value a composite literal gives the field, or
+// nil.
+func fieldValue(lit *ast.CompositeLit, field string) ast.Expr {
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if id, ok := kv.Key.(*ast.Ident); ok && id.Name == field {
+				return kv.Value
+			}
+		}
+	}
+	return nil
+}
+
 // Signals returns the IX1 analyzer: signal.Notify and signal.NotifyContext
 // must ask for SIGTERM and cannot catch SIGKILL, and a main package that
 // serves HTTP or gRPC must handle signals somewhere (handles says whether
-// os/signal is in its import graph; nil skips that check).
+// os/signal is in its import graph; nil skips that check). Signals asked
+// for in several statements (Notify(c, os.Interrupt) then Notify(c,
+// syscall.SIGTERM)) count together: SIGINT alone is reported only when no
+// statement of the package asks for SIGTERM. A handler that receives the
+// signal and exits (os.Exit, log.Fatal) without stopping the servers
+// started in the same package cuts their requests and is reported too.
 func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 	return &analysis.Analyzer{
 		Name: "signals",
 		Doc:  "IX1: report signal handling that misses SIGTERM or asks for os.Kill, and servers that handle no signals",
 		Run: func(pass *analysis.Pass) (any, error) {
 			var serve *ast.CallExpr
+			var interruptOnly []*ast.CallExpr
+			term := false
+			channels := make(map[types.Object]bool) // the channels signals are delivered to
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				if _, serves, _ := serverCall(fn); serve == nil && (serves || unstoppable(fn)) {
 					serve = call
@@ -157,29 +231,143 @@ func Signals(handles func(pkgPath string) bool) *analysis.Analyzer {
 				if !isFunc(fn, "os/signal", "Notify", "NotifyContext") || len(call.Args) < 2 || call.Ellipsis.IsValid() {
 					return
 				}
-				var interrupt, term bool
+				if fn.Name() == "Notify" {
+					if id, ok := ast.Unparen(call.Args[0]).(*ast.Ident); ok && pass.TypesInfo.Uses[id] != nil {
+						channels[pass.TypesInfo.Uses[id]] = true
+					}
+				}
+				var interrupt, asksTerm bool
 				for _, a := range call.Args[1:] {
 					switch signalName(pass, a) {
 					case "Interrupt", "SIGINT":
 						interrupt = true
 					case "SIGTERM":
-						term = true
+						asksTerm = true
 					case "Kill", "SIGKILL", "SIGSTOP":
 						report(pass, "IX1", a, "%s cannot be caught; asking for it does nothing", exprName(a))
 					case "":
-						term = true // a signal we cannot name: assume the best
+						asksTerm = true // a signal we cannot name: assume the best
 					}
 				}
-				if interrupt && !term {
-					report(pass, "IX1", call, "signal.%s asks for SIGINT but not SIGTERM, the signal platforms stop processes with", fn.Name())
+				term = term || asksTerm
+				if interrupt && !asksTerm {
+					interruptOnly = append(interruptOnly, call)
 				}
 			})
+			if !term {
+				for _, call := range interruptOnly {
+					fn, _ := calleeFunc(pass, call)
+					report(pass, "IX1", call, "signal.%s asks for SIGINT but not SIGTERM, the signal platforms stop processes with", fn.Name())
+				}
+			}
 			if serve != nil && pass.Pkg.Name() == "main" && handles != nil && !handles(pass.Pkg.Path()) {
 				report(pass, "IX1", serve, "this program serves requests but nothing in it imports os/signal, so SIGTERM kills it mid-request")
+			}
+			if serve != nil && len(channels) > 0 {
+				reportExitingHandlers(pass, channels)
 			}
 			return nil, nil
 		},
 	}
+}
+
+// reportExitingHandlers reports the statements that run after a signal
+// arrives on one of the channels and end the process (os.Exit, log.Fatal)
+// before anything could stop a server: no Shutdown, GracefulStop or Stop,
+// no call into the module's own code (a stop helper) and no cancel
+// function called first.
+func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) {
+	isSignal := func(e ast.Expr) bool {
+		u, ok := ast.Unparen(e).(*ast.UnaryExpr)
+		if !ok || u.Op != token.ARROW {
+			return false
+		}
+		id, ok := ast.Unparen(u.X).(*ast.Ident)
+		return ok && channels[pass.TypesInfo.Uses[id]]
+	}
+	receives := func(st ast.Stmt) bool {
+		switch st := st.(type) {
+		case *ast.ExprStmt:
+			return isSignal(st.X)
+		case *ast.AssignStmt:
+			return len(st.Rhs) == 1 && isSignal(st.Rhs[0])
+		}
+		return false
+	}
+	check := func(after []ast.Stmt) {
+		stops := false
+		for _, st := range after {
+			var exit *ast.CallExpr
+			ast.Inspect(st, func(n ast.Node) bool {
+				if exit != nil || stops {
+					return false
+				}
+				switch n := n.(type) {
+				case *ast.FuncLit:
+					return false
+				case *ast.CallExpr:
+					if mayStop(pass, n) {
+						stops = true
+						return false
+					}
+					if fn, ok := typeutil.Callee(pass.TypesInfo, n).(*types.Func); ok && isExit(fn) {
+						exit = n
+					}
+				}
+				return true
+			})
+			if stops {
+				return
+			}
+			if exit != nil {
+				report(pass, "IX1", exit, "after the stop signal this handler exits the process without shutting the servers down, so SIGTERM still cuts requests mid-flight")
+				return
+			}
+		}
+	}
+	for _, file := range pass.Files {
+		if ast.IsGenerated(file) {
+			continue
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.BlockStmt:
+				for i, st := range n.List {
+					if receives(st) {
+						check(n.List[i+1:])
+					}
+				}
+			case *ast.CommClause:
+				if n.Comm != nil && receives(n.Comm) {
+					check(n.Body)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// mayStop reports whether a call may stop a server: a method named like a
+// graceful stop, a call of a function value (a cancel function), or a call
+// of the analyzed module's own code, which this analyzer does not follow.
+func mayStop(pass *analysis.Pass, call *ast.CallExpr) bool {
+	var fn *types.Func
+	switch callee := typeutil.Callee(pass.TypesInfo, call).(type) {
+	case *types.Func:
+		fn = callee
+	case *types.Builtin:
+		return false
+	case *types.Var:
+		return true // a function value: cancel(), stop()
+	default:
+		tv, ok := pass.TypesInfo.Types[call.Fun]
+		return !ok || !tv.IsType() // a conversion stops nothing
+	}
+	switch fn.Name() {
+	case "Shutdown", "GracefulStop", "Stop", "ShutdownWithContext", "ShutdownWithTimeout", "Drain":
+		return true
+	}
+	return sameModule(pass, fn) && !isExit(fn)
 }
 
 // signalName returns the name of an os or syscall signal expression, "" if
@@ -303,6 +491,27 @@ func StopsServers(info *types.Info) bool {
 		}
 	}
 	return false
+}
+
+// SyntaxStopsServers reports whether the files call a method named like a
+// graceful stop (Shutdown, GracefulStop), whatever its receiver: the
+// program-wide view of IX2 for code that does not type-check.
+func SyntaxStopsServers(files []*ast.File) bool {
+	found := false
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+					switch sel.Sel.Name {
+					case "Shutdown", "GracefulStop", "ShutdownWithContext", "ShutdownWithTimeout":
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // Shutdown returns the IX2 analyzer: servers that cannot shut down
@@ -456,14 +665,15 @@ var LogFiles = &analysis.Analyzer{
 			}
 			for _, imp := range f.Imports {
 				p := strings.Trim(imp.Path.Value, "\"")
-				if what, ok := logFileImports[p]; ok {
+				if what, ok := logFileImports[p]; ok && !onlyGuardedUses(pass, p) {
 					report(pass, "XI1", imp, "imports %s (%s); logs belong on stdout", p, what)
 				}
 			}
 		}
+		guarded := settingGuarded(pass)
 		calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
-			if !logOutput(fn) || len(call.Args) == 0 {
-				return
+			if !logOutput(fn) || len(call.Args) == 0 || guarded[call] {
+				return // a log file only when a flag or setting names one
 			}
 			arg := call.Args[0]
 			if !isOSFile(pass.TypesInfo.TypeOf(arg)) || isStdStream(pass, arg) {
@@ -473,6 +683,59 @@ var LogFiles = &analysis.Analyzer{
 		})
 		return nil, nil
 	},
+}
+
+// settingGuarded returns the nodes of the package that run only when a
+// setting says so: inside the body or else branch of an if statement or
+// in a case of a switch statement (not in the if's condition, so that
+// if err := f(); err != nil still counts f as unguarded).
+func settingGuarded(pass *analysis.Pass) map[ast.Node]bool {
+	guarded := make(map[ast.Node]bool)
+	mark := func(n ast.Node) {
+		if n == nil || guarded[n] {
+			return
+		}
+		ast.Inspect(n, func(m ast.Node) bool {
+			if m != nil {
+				guarded[m] = true
+			}
+			return true
+		})
+	}
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.IfStmt:
+				mark(n.Body)
+				if n.Else != nil {
+					mark(n.Else)
+				}
+			case *ast.SwitchStmt:
+				mark(n.Body)
+			}
+			return true
+		})
+	}
+	return guarded
+}
+
+// onlyGuardedUses reports whether the package uses the import only where
+// a setting decides (settingGuarded), and at least once: a rotating log
+// file that a flag turns on.
+func onlyGuardedUses(pass *analysis.Pass, path string) bool {
+	guarded := settingGuarded(pass)
+	uses := 0
+	for id, obj := range pass.TypesInfo.Uses {
+		pn, ok := obj.(*types.PkgName)
+		if !ok || pn.Imported().Path() != path {
+			continue
+		}
+		if !guarded[id] {
+			return false
+		}
+		uses++
+	}
+	return uses > 0
 }
 
 // isOSFile reports whether t is *os.File.
@@ -520,11 +783,93 @@ var AutoMigrate = &analysis.Analyzer{
 				done[decl] = decl != nil
 			}
 		})
+		if !usesCLIFramework(pass.Pkg) {
+			reportSchemaSQL(pass, done)
+		}
 		if pass.Pkg.Name() == "main" {
 			reportSeeding(pass)
 		}
 		return nil, nil
 	},
+}
+
+// createTable matches DDL that creates or changes a table.
+var createTable = regexp.MustCompile(`(?i)\b(create\s+table|alter\s+table)\b`)
+
+// migrationWords match code about migration files.
+var migrationWords = regexp.MustCompile(`(?i)migrat|\.sql\b`)
+
+// execMethods are the methods of database clients that run a statement.
+var execMethods = map[string]bool{"Exec": true, "ExecContext": true, "MustExec": true, "MustExecContext": true}
+
+// reportSchemaSQL reports hand-written migrations run by the service's
+// code without a setting deciding: a CREATE or ALTER TABLE statement
+// executed, or migration files read and executed in a loop. A command
+// package (built on a CLI framework) is a migrate command, run on
+// purpose, and is left out; so is code that runs only behind an if or a
+// switch case.
+func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool) {
+	guarded := settingGuarded(pass)
+	for _, file := range pass.Files {
+		if ast.IsGenerated(file) {
+			continue
+		}
+		for _, d := range file.Decls {
+			decl, ok := d.(*ast.FuncDecl)
+			if !ok || decl.Body == nil || done[decl] {
+				continue
+			}
+			readsFiles, aboutMigrations := false, migrationWords.MatchString(decl.Name.Name)
+			var loops []*ast.RangeStmt
+			ast.Inspect(decl.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.BasicLit:
+					aboutMigrations = aboutMigrations || (n.Kind == token.STRING && migrationWords.MatchString(n.Value))
+				case *ast.RangeStmt:
+					loops = append(loops, n)
+				case *ast.CallExpr:
+					if fn, ok := typeutil.Callee(pass.TypesInfo, n).(*types.Func); ok {
+						switch fn.Name() {
+						case "ReadDir", "ReadFile", "Glob", "WalkDir", "Open":
+							readsFiles = readsFiles || fn.Pkg() != nil && (fn.Pkg().Path() == "os" || fn.Pkg().Path() == "io/fs" || fn.Pkg().Path() == "embed" || fn.Pkg().Path() == "path/filepath")
+						}
+					}
+				}
+				return true
+			})
+			inLoop := func(n ast.Node) bool {
+				for _, l := range loops {
+					if l.Body.Pos() <= n.Pos() && n.End() <= l.Body.End() {
+						return true
+					}
+				}
+				return false
+			}
+			ast.Inspect(decl.Body, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok || done[decl] || guarded[call] {
+					return !done[decl]
+				}
+				fn, ok := typeutil.Callee(pass.TypesInfo, call).(*types.Func)
+				if !ok || !execMethods[fn.Name()] || fn.Signature().Recv() == nil || sameModule(pass, fn) {
+					return true
+				}
+				for _, a := range call.Args {
+					if q, ok := constString(pass, a); ok && createTable.MatchString(q) {
+						report(pass, "V4", call, "the service runs %s itself whenever this code runs, at every start; run schema changes once per release", strings.ToUpper(createTable.FindString(q)))
+						done[decl] = true
+						return false
+					}
+				}
+				if readsFiles && aboutMigrations && inLoop(call) {
+					report(pass, "V4", call, "%s reads migration files and executes them in a loop, at every start of the service; run the migrations once per release", decl.Name.Name)
+					done[decl] = true
+					return false
+				}
+				return true
+			})
+		}
+	}
 }
 
 // reportSeeding reports a main package that calls a seeding function of

@@ -13,7 +13,8 @@ import (
 // program name looked up in PATH depends on a tool nobody declared. A path
 // ("./bin/tool", "/usr/bin/tool") names its binary explicitly; a tool the
 // service's image installs (provided says so; nil knows none) is declared;
-// a tool the package probes for first (exec.LookPath, which) is optional.
+// a tool the package probes for first (exec.LookPath, which) is optional;
+// the go command is a developer tool's job.
 func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 	return &analysis.Analyzer{
 		Name: "systemtool",
@@ -43,7 +44,7 @@ func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 					return
 				}
 				name, ok := constString(pass, call.Args[arg])
-				if !ok || strings.ContainsRune(name, '/') {
+				if !ok || strings.ContainsRune(name, '/') || goTools[name] {
 					return
 				}
 				if name == "which" && len(call.Args) > arg+1 {
@@ -63,6 +64,11 @@ func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 		},
 	}
 }
+
+// goTools are the Go toolchain's commands. A program that runs them is a
+// developer tool (a generator, a build helper), not a service: no service
+// image ships the toolchain, and V1 and V2 judge an image that does.
+var goTools = map[string]bool{"go": true, "gofmt": true, "goimports": true, "gopls": true}
 
 // dsnFunc is a function whose argument is a connection string.
 type dsnFunc struct {

@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -112,6 +113,10 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 		notes = append(notes, fmt.Sprintf("service rules judge the programs that serve and are deployed (%s) and the packages they import; left out %s",
 			list(scope.Mains), list(scope.Others)))
 	}
+	if u := scope.Unconfirmed(); len(u) > 0 {
+		notes = append(notes, fmt.Sprintf("no deploy file names %s, judged as the service only because they serve: their code findings are info, since they may be tools that serve a local UI; name the service in programs: of %s to judge it in full",
+			list(u), tf.ConfigFile))
+	}
 	analyzed, failed := 0, 0
 	for _, m := range scope.Modules {
 		switch {
@@ -195,15 +200,16 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 		}
 	}
 	good, bad := wellTyped(service)
-	if len(good) == 0 && len(bad) > 0 {
-		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, loadErrors(bad)), nil
-	}
-	if len(good) == 0 {
+	if len(good)+len(bad) == 0 {
 		return 0, "", nil
 	}
 	var note string
 	if len(bad) > 0 {
-		note = fmt.Sprintf("Go code rules skipped %d of %d packages%s that do not compile: %v", len(bad), len(bad)+len(good), where, loadErrors(bad))
+		// Code that does not compile (a generated file missing, a
+		// dependency that does not build) is still checked, with what
+		// its syntax and the types that did resolve show.
+		note = fmt.Sprintf("Go code rules checked %d of %d packages%s that do not compile on their syntax and partial types alone, so some findings there may be missing: %v",
+			len(bad), len(bad)+len(good), where, loadErrors(bad))
 	}
 	signals := signalReach(pkgs)
 	shutdown := shutdownReach(pkgs)
@@ -213,14 +219,62 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 		ShutsDown:      func(path string) bool { return shutdown[path] },
 		Provided:       scope.Provided,
 	})
-	findings, err := Analyze(repo.Root, as, good)
-	if err != nil {
-		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err), err
+	var findings []tf.Finding
+	for _, set := range []struct {
+		pkgs     []*packages.Package
+		illTyped bool
+	}{{good, false}, {bad, true}} {
+		if len(set.pkgs) == 0 {
+			continue
+		}
+		run := as
+		if set.illTyped {
+			run = despiteErrors(as)
+		}
+		fs, err := Analyze(repo.Root, run, set.pkgs)
+		switch {
+		case err != nil && set.illTyped:
+			note = fmt.Sprintf("Go code rules skipped %d of %d packages%s that do not compile: %v", len(bad), len(bad)+len(good), where, err)
+			bad = nil
+		case err != nil:
+			return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err), err
+		}
+		findings = append(findings, fs...)
 	}
 	for _, f := range findings {
+		if scope.OnlyUnconfirmed(path.Dir(f.File)) {
+			f.Hardening = true
+			f.Message += " (info: no deploy file names this program, so it may be a tool rather than the service)"
+		}
 		c.Add(f)
 	}
-	return len(good), note, nil
+	return len(good) + len(bad), note, nil
+}
+
+// despiteErrors returns copies of the analyzers that also run on packages
+// with errors, on whatever type information was recovered. Every analyzer
+// reports only what it can resolve, so missing types cost findings, not
+// false ones.
+func despiteErrors(as []*analysis.Analyzer) []*analysis.Analyzer {
+	out := make([]*analysis.Analyzer, len(as))
+	for i, a := range as {
+		cp := *a
+		cp.RunDespiteErrors = true
+		run := a.Run
+		cp.Run = func(pass *analysis.Pass) (result any, err error) {
+			// Partial type information is a state the analyzers were
+			// not all written for: a panic costs this package's
+			// findings of this rule, and says so, not the run.
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%s on code that does not compile: %v", a.Name, r)
+				}
+			}()
+			return run(pass)
+		}
+		out[i] = &cp
+	}
+	return out
 }
 
 // pkgDir returns the directory of a package's files relative to root.
@@ -242,6 +296,9 @@ func shutdownReach(pkgs []*packages.Package) map[string]bool {
 	stops := make(map[*packages.Package]bool)
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
 		stops[p] = p.TypesInfo != nil && analyzers.StopsServers(p.TypesInfo)
+		// Code that does not compile may call Shutdown on a value whose
+		// type was lost: its syntax decides.
+		stops[p] = stops[p] || (p.IllTyped && analyzers.SyntaxStopsServers(p.Syntax))
 	})
 	reach := make(map[string]bool)
 	for _, p := range pkgs {

@@ -173,7 +173,29 @@ func TestRunRepositories(t *testing.T) {
 				"Procfile": "web: go run .\n",
 			},
 			notes:  true,
-			status: map[string]tf.Status{"V1": tf.Fail, "IX5": tf.NotApplicable, "III1": tf.NotApplicable},
+			status: map[string]tf.Status{"V1": tf.Fail, "IX5": tf.Pass, "III1": tf.Pass},
+		},
+		{
+			name: "code that needs generated files is checked on its syntax",
+			files: map[string]string{
+				"go.mod": "module example.com/gen\n\ngo 1.26.0\n",
+				"main.go": "package main\n\nimport (\n\t\"database/sql\"\n\t\"net/http\"\n\t\"os\"\n\t\"os/signal\"\n\n\t\"example.com/gen/internal/templates\"\n)\n\n" +
+					"func main() {\n\tc := make(chan os.Signal, 1)\n\tsignal.Notify(c, os.Interrupt)\n\tdb, _ := sql.Open(\"pgx\", os.Getenv(\"DATABASE_URL\"))\n" +
+					"\tdb.Exec(`CREATE TABLE IF NOT EXISTS pages (id INT)`)\n\thttp.Handle(\"/\", templates.Handler())\n\thttp.ListenAndServe(os.Getenv(\"ADDR\"), nil)\n}\n",
+			},
+			notes:  true,
+			status: map[string]tf.Status{"IX1": tf.Fail, "IX2": tf.Warn, "V4": tf.Warn},
+		},
+		{
+			name: "programs no deploy file names are judged as advice",
+			files: map[string]string{
+				"go.mod":           "module example.com/tools\n\ngo 1.26.0\n",
+				"cmd/api/main.go":  "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"ADDR\"), nil) }\n",
+				"cmd/view/main.go": "package main\n\nimport (\n\t\"flag\"\n\t\"net/http\"\n)\n\nfunc main() {\n\taddr := flag.String(\"http\", \"localhost:6060\", \"\")\n\tflag.Parse()\n\thttp.ListenAndServe(*addr, nil)\n}\n",
+			},
+			notes:  true,
+			status: map[string]tf.Status{"IX2": tf.Note, "IX1": tf.Note},
+			count:  map[string]int{"IX2": 2, "IX1": 2},
 		},
 		{
 			name: "packages that compile are still checked",

@@ -255,6 +255,74 @@ spec:
 			want:  []string{"V2 docker/prod/Dockerfile:1"},
 		},
 		{
+			name: "lockfiles and checksum lists are not config",
+			files: map[string]string{
+				"web/package-lock.json": "{\n  \"packages\": {\n    \"node_modules/rc\": {\n      \"dependencies\": {\n        \"registry-auth-token\": \"^4.0.0\",\n        \"parse-passwd\": \"^1.0.0\"\n      }\n    }\n  }\n}\n",
+				"web/composer.lock":     "{\n  \"api-key\": \"5f2b7c9d1e4a\"\n}\n",
+			},
+			rules: []string{"III3"},
+		},
+		{
+			name: "an obvious example secret in base64 in a developer's config",
+			files: map[string]string{
+				"config.dev.yaml": "jwt_secret: c2VjcmV0LWtleQ==\nsession_secret: dGhpcy1pcy1hbi1leGFtcGxl\n",
+			},
+			rules: []string{"III3"},
+		},
+		{
+			name: "a Debian package build is not the runtime image",
+			files: map[string]string{
+				"go.mod":                   gomod,
+				"main.go":                  serve,
+				"packaging/deb/Dockerfile": "FROM golang:1.26\nRUN apt-get install -y dpkg-dev\nCOPY . /src\nCMD [\"/src/packaging/deb/build.sh\"]\n",
+				"packaging/deb/build.sh":   "#!/bin/sh\nset -e\ndpkg-buildpackage -us -uc\n",
+				"scripts/Dockerfile.deb":   "FROM golang:latest\nRUN go build -o /svc . && fpm -s dir -t deb /svc\n",
+			},
+			rules: []string{"V2", "IX1", "II4", "V5"},
+		},
+		{
+			name: "PORT read through a map from variable names to options",
+			files: map[string]string{
+				"go.mod":   gomod,
+				"Procfile": "web: svc\n",
+				"main.go": "package main\n\nimport (\n\t\"flag\"\n\t\"net/http\"\n\t\"os\"\n)\n\n" +
+					"var fromEnv = map[string]string{\"PORT\": \"port\", \"DATABASE_URL\": \"db\"}\n\n" +
+					"func main() {\n\tport := flag.String(\"port\", \"8080\", \"\")\n\tfor env, name := range fromEnv {\n\t\tif v, ok := os.LookupEnv(env); ok {\n\t\t\tflag.Set(name, v)\n\t\t}\n\t}\n\tflag.Parse()\n\thttp.ListenAndServe(\":\"+*port, nil)\n}\n",
+			},
+			rules: []string{"VII2"},
+		},
+		{
+			name: "a committed config that the image copies in logs to a file",
+			files: map[string]string{
+				"go.mod":            gomod,
+				"main.go":           serve,
+				"config/app.yaml":   "server:\n  port: 8080\nlog-output: stdout,file\nlog-file: /var/log/svc/svc.log\n",
+				"config/other.yaml": "log-output: file\n", // not in the image
+				"Dockerfile":        "FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /svc /src\nFROM alpine:3.22\nCOPY --from=build /svc /svc\nCOPY config/app.yaml /etc/svc/app.yaml\nUSER 65532\nCMD [\"/svc\"]\n",
+			},
+			rules: []string{"XI1"},
+			want:  []string{"XI1 config/app.yaml:3", "XI1 config/app.yaml:4"},
+		},
+		{
+			name: "migration files golang-migrate does not read, in a nested module",
+			files: map[string]string{
+				"backend/go.mod":                 "module example.com/backend\n\ngo 1.26.0\n\nrequire github.com/golang-migrate/migrate/v4 v4.19.0\n",
+				"backend/migrations/1-init.sql":  "create table t (id int);\n",
+				"backend/migrations/2-users.sql": "create table u (id int);\n",
+				"backend/migrations/embed.go":    "package migrations\n\nimport \"embed\"\n\n//go:embed *.sql\nvar FS embed.FS\n",
+			},
+			rules: []string{"XII2"},
+			want:  []string{"XII2 backend/migrations/1-init.sql:0", "XII2 backend/migrations/2-users.sql:0"},
+		},
+		{
+			name: "floating base image tags",
+			files: map[string]string{
+				"Dockerfile": "FROM golang:1-alpine AS build\nFROM golang:alpine AS tools\nFROM python:3 AS docs\nFROM node:lts AS web\nFROM golang:1.26-alpine AS pinned\nFROM debian:bookworm-slim\nUSER 65532\n",
+			},
+			rules: []string{"II4"},
+			want:  []string{"II4 Dockerfile:1", "II4 Dockerfile:2", "II4 Dockerfile:3", "II4 Dockerfile:4"},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
@@ -285,6 +353,23 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestDevConfigSecretIsAdvice checks that a literal secret in a
+// developer's config is reported as info, not as a committed secret.
+func TestDevConfigSecretIsAdvice(t *testing.T) {
+	rep := checkFiles(t, map[string]string{
+		"configs/config.dev.yaml": "db_password: h7Fq2LmZpX9w\n",
+		"configs/config.yaml":     "api_key: h7Fq2LmZpX9wQ3\n",
+	})
+	o := outcome(t, rep, "III3")
+	sev := map[string]tf.Severity{}
+	for _, f := range o.Findings {
+		sev[f.File] = f.Severity
+	}
+	if sev["configs/config.dev.yaml"] != tf.Info || sev["configs/config.yaml"] != tf.Error {
+		t.Errorf("III3 severities = %v, want info for the dev config and error for the other", sev)
+	}
 }
 
 // TestProvidedTools checks that the tools a service's final image installs

@@ -154,6 +154,28 @@ func imageRef(ref string) (name, tag, digest string) {
 	return name, tag, digest
 }
 
+// floatingTags are tags that follow a release channel rather than name a
+// release.
+var floatingTags = map[string]bool{"stable": true, "edge": true, "current": true, "lts": true, "mainline": true, "nightly": true, "rolling": true, "unstable": true, "testing": true, "sid": true, "rc": true, "beta": true}
+
+// languageImages are toolchain images whose major version has not changed
+// in years: golang:1 or python:3 follows every minor release.
+var languageImages = map[string]bool{"golang": true, "python": true, "rust": true, "ruby": true}
+
+// floatingTag reports whether an image tag moves with new releases: a
+// release channel (stable, lts, edge), or for a language toolchain image a
+// tag that names no minor version (golang:1-alpine, golang:alpine).
+func floatingTag(name, tag string) bool {
+	version, _, _ := strings.Cut(tag, "-")
+	if floatingTags[version] {
+		return true
+	}
+	if !languageImages[path.Base(name)] {
+		return false
+	}
+	return !strings.Contains(version, ".")
+}
+
 // isToolchain reports whether an image is a Go toolchain image.
 func isToolchain(image string) bool {
 	name, _, _ := imageRef(strings.ToLower(image))
@@ -171,6 +193,10 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 		}
 		if w := d.watcher(); w != "" {
 			c.Notef("Dockerfile rules skip %s: it starts %s, a development image that rebuilds on change", rel, w)
+			continue
+		}
+		if p := packaging(rel, repo.Read(rel)); p != "" {
+			c.Notef("Dockerfile rules skip %s: it %s, so it packages the program rather than runs it", rel, p)
 			continue
 		}
 		out = append(out, d)
@@ -193,6 +219,8 @@ func checkDockerfile(c *tf.Collector, d *dockerfile) {
 				c.Addf("II4", d.Path, s.Line, "base image %s has no tag", name)
 			case tag == "latest" && digest == "":
 				c.Addf("II4", d.Path, s.Line, "base image %s uses the latest tag", s.Base)
+			case digest == "" && floatingTag(name, tag):
+				c.Addf("II4", d.Path, s.Line, "base image %s uses the floating tag %s, which moves to each new release", s.Base, tag)
 			}
 		}
 		if s.Name != "" {
@@ -310,6 +338,38 @@ func (d *dockerfile) buildsGo() bool {
 		}
 	}
 	return false
+}
+
+// packagingDirs are directories that hold the build of operating system
+// packages.
+var packagingDirs = map[string]bool{"packaging": true, "debian": true, "deb": true, "rpm": true, "pkgbuild": true, "snap": true, "flatpak": true}
+
+// packagers are the commands that build operating system packages.
+var packagers = regexp.MustCompile(`(?:^|[\s/;&|])(dpkg-buildpackage|debuild|dpkg-deb|fpm|rpmbuild|nfpm|makepkg|snapcraft|pbuilder|sbuild)(?:\s|$)`)
+
+// packaging says why a Dockerfile builds an operating system package (a
+// .deb or .rpm) rather than the image that runs the service, or "": its
+// directory or name says packaging, or it runs a package builder.
+func packaging(rel string, data []byte) string {
+	dirs := strings.Split(strings.ToLower(rel), "/")
+	for _, d := range dirs[:len(dirs)-1] {
+		if packagingDirs[d] {
+			return "is in " + d + "/"
+		}
+	}
+	for _, w := range strings.FieldsFunc(tf.Base(rel), func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+		if w == "deb" || w == "rpm" || w == "package" || w == "packaging" {
+			return "is named for " + w
+		}
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if t := strings.TrimSpace(l); !strings.HasPrefix(t, "#") {
+			if m := packagers.FindStringSubmatch(t); m != nil {
+				return "runs " + m[1]
+			}
+		}
+	}
+	return ""
 }
 
 // watchers are the file watchers that rebuild a Go program on change.

@@ -28,6 +28,7 @@ func Check(repo *tf.Repo, c *tf.Collector) *Scope {
 	checkPorts(repo, c, src, docker, kube, proc)
 	checkGoVersion(repo, c, mod, docker)
 	checkSecrets(repo, c)
+	checkLogConfig(repo, c, docker)
 	checkFiles(repo, c)
 	renders := renderKube(repo, c)
 	img := readImage(repo, mainNames(src))

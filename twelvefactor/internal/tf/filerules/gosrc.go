@@ -50,6 +50,13 @@ type goSource struct {
 	// Pkgs are the package directories with their imports and what they
 	// do, for the scope.
 	Pkgs map[string]*goPkg
+	// Named are the environment-like names (PORT, DATABASE_URL) that the
+	// code writes as a composite literal's key or element or a call's
+	// argument: a map from variable names to options, EnvVars:
+	// []string{"PORT"}. The code reads them through its option parser,
+	// which the rules cannot follow; they only excuse a variable that
+	// would otherwise be called unread.
+	Named map[string]bool
 }
 
 // goPkg is what one package directory's files show.
@@ -86,7 +93,7 @@ var listenCalls = map[string][]string{
 
 // parseGo parses the non-test, non-generated Go files of the repository.
 func parseGo(repo *tf.Repo) *goSource {
-	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool), Pkgs: make(map[string]*goPkg), DynamicEnv: make(map[string]bool)}
+	s := &goSource{MainDirs: make(map[string]bool), Embeds: make(map[string][]string), Derived: make(map[string]bool), Pkgs: make(map[string]*goPkg), DynamicEnv: make(map[string]bool), Named: make(map[string]bool)}
 	fset := token.NewFileSet()
 	for _, rel := range repo.Match(func(rel string) bool {
 		return strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
@@ -130,7 +137,18 @@ func parseGo(repo *tf.Repo) *goSource {
 				}
 			case *ast.StructType:
 				s.deriveNames(n)
+			case *ast.CompositeLit:
+				for _, el := range n.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						s.name(kv.Key)
+						el = kv.Value
+					}
+					s.name(el)
+				}
 			case *ast.CallExpr:
+				for _, a := range n.Args {
+					s.name(a)
+				}
 				sel, ok := n.Fun.(*ast.SelectorExpr)
 				if !ok {
 					return true
@@ -165,6 +183,21 @@ func parseGo(repo *tf.Repo) *goSource {
 		})
 	}
 	return s
+}
+
+// envLike matches the names of environment variables.
+var envLike = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`)
+
+// name records a string literal that looks like an environment variable's
+// name.
+func (s *goSource) name(e ast.Expr) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return
+	}
+	if v, err := strconv.Unquote(lit.Value); err == nil && envLike.MatchString(v) {
+		s.Named[v] = true
+	}
 }
 
 // addTag records the variable named by a struct tag.

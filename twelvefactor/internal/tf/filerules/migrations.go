@@ -21,7 +21,8 @@ func migrationDirs(repo *tf.Repo) []string {
 	var dirs []string
 	for _, f := range repo.Files {
 		d := path.Dir(f)
-		inMigrations := slices.Contains(strings.Split(d, "/"), "migrations")
+		elems := strings.Split(d, "/")
+		inMigrations := slices.Contains(elems, "migrations") || slices.Contains(elems, "migration")
 		if inMigrations && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
@@ -63,13 +64,14 @@ func checkMigrations(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*do
 }
 
 // usesGolangMigrate reports whether the repository runs its migrations
-// with golang-migrate, whose naming rules XII2 checks: go.mod requires it,
-// or a Dockerfile, compose file or Makefile uses its image or CLI. Other
-// tools (goose, pop, atlas) name their files differently.
+// with golang-migrate, whose naming rules XII2 checks: a go.mod (the root
+// one or a nested module's) requires it, or a Dockerfile, compose file or
+// Makefile uses its image or CLI. Other tools (goose, pop, atlas) name
+// their files differently.
 func usesGolangMigrate(repo *tf.Repo) bool {
 	for _, f := range repo.Files {
 		b := tf.Base(f)
-		if f != "go.mod" && !isDockerfile(f) && !isCompose(f) && b != "makefile" {
+		if b != "go.mod" && !isDockerfile(f) && !isCompose(f) && b != "makefile" {
 			continue
 		}
 		data := string(repo.Read(f))
@@ -86,7 +88,10 @@ func migrationTool(repo *tf.Repo, dirs []string) string {
 	if usesGolangMigrate(repo) {
 		return "golang-migrate"
 	}
-	gomod := string(repo.Read("go.mod"))
+	var gomod string
+	for _, f := range repo.Match(func(rel string) bool { return path.Base(rel) == "go.mod" }) {
+		gomod += string(repo.Read(f))
+	}
 	for _, t := range []struct{ tool, module string }{
 		{"goose", "pressly/goose"}, {"dbmate", "amacneil/dbmate"}, {"sql-migrate", "rubenv/sql-migrate"},
 		{"pop", "gobuffalo/pop"}, {"atlas", "ariga.io/atlas"},

@@ -24,6 +24,9 @@ func checkPorts(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerf
 		return
 	}
 	port, readsPort := src.env("PORT")
+	// A map from variable names to options, or an option library's
+	// EnvVars: the program's own option parser reads PORT.
+	readsPort = readsPort || src.Named["PORT"]
 	// pgweb --listen=$PORT: the Procfile hands PORT over as a flag.
 	readsPort = readsPort || (hasWeb && (strings.Contains(web.Command, "$PORT") || strings.Contains(web.Command, "${PORT")))
 	// Only platforms that assign the port (Heroku and its kind, seen

@@ -84,7 +84,7 @@ type image struct {
 
 // readImage reads the first Dockerfile of the service.
 func readImage(repo *tf.Repo, mains map[string]string) *image {
-	files := repo.Match(isDockerfile)
+	files := repo.Match(func(rel string) bool { return isDockerfile(rel) && packaging(rel, repo.Read(rel)) == "" })
 	if len(files) == 0 {
 		return nil
 	}

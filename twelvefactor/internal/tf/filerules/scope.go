@@ -39,6 +39,40 @@ type Scope struct {
 	// closures are the repository packages each main package imports,
 	// itself included.
 	closures map[string]map[string]bool
+	// unconfirmed are the service's main packages that no deploy file
+	// names, chosen only because they serve while the service could not
+	// be told apart from them.
+	unconfirmed map[string]bool
+}
+
+// Unconfirmed returns the main packages judged as the service that no
+// deploy file names, while several programs serve or the deploy files
+// name other programs: they may be tools that serve a local UI.
+func (s *Scope) Unconfirmed() []string {
+	if s.All {
+		return nil
+	}
+	var out []string
+	for _, d := range s.Mains {
+		if s.unconfirmed[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// OnlyUnconfirmed reports whether the package in dir belongs only to
+// unconfirmed programs, so that its findings are advice.
+func (s *Scope) OnlyUnconfirmed(dir string) bool {
+	if s.All || len(s.unconfirmed) == 0 || !s.Dirs[dir] {
+		return false
+	}
+	for _, d := range s.Mains {
+		if !s.unconfirmed[d] && s.closures[d][dir] {
+			return false
+		}
+	}
+	return true
 }
 
 // Choose makes the main packages in dirs the service, as a config file
@@ -48,7 +82,7 @@ func (s *Scope) Choose(dirs []string) {
 		s.All = true
 		return
 	}
-	s.Mains, s.Others, s.Dirs = nil, nil, make(map[string]bool)
+	s.Mains, s.Others, s.Dirs, s.unconfirmed = nil, nil, make(map[string]bool), nil
 	for d, cl := range s.closures {
 		if !slices.Contains(dirs, d) {
 			s.Others = append(s.Others, d)
@@ -151,29 +185,121 @@ var deployToken = regexp.MustCompile(`[^\s"'\[\],=;&|()]+`)
 // goBuildTags matches -tags a,b and -tags=a,b in a go build command.
 var goBuildTags = regexp.MustCompile(`-tags[= ]+["']?([A-Za-z0-9_.,]+)`)
 
+// deployText is a file or command that builds or runs programs, with the
+// directory its relative paths start from.
+type deployText struct {
+	Dir, Text string
+}
+
+// dockerBuildLine matches a command line that builds an image.
+var dockerBuildLine = regexp.MustCompile(`\b(docker|podman|nerdctl)\s+(buildx\s+)?(image\s+)?build\b|\bko\s+(build|apply|resolve)\b|\bgcloud\s+(run|app)\s+deploy\b`)
+
 // deployTexts returns the commands and files that build or run programs:
-// the service Dockerfiles, the Procfile, compose files, goreleaser configs
-// and the manifests' container commands. Makefiles are left out: they run
-// development tools as often as they build the service.
-func deployTexts(repo *tf.Repo, docker []*dockerfile, k *kube) []string {
-	var out []string
+// the service Dockerfiles, the Procfile, compose files, goreleaser and ko
+// configs, App Engine app.yaml, Cloud Build configs, Cloud Run (Knative)
+// services, fly.toml, Helm charts, systemd units, the manifests'
+// container commands and the image builds of Makefiles and scripts. The
+// rest of a Makefile is left out: it runs development tools as often as
+// it builds the service.
+func deployTexts(repo *tf.Repo, docker []*dockerfile, k *kube) []deployText {
+	var out []deployText
+	add := func(f, text string) { out = append(out, deployText{path.Dir(f), text}) }
 	for _, d := range docker {
-		out = append(out, string(repo.Read(d.Path)))
+		add(d.Path, string(repo.Read(d.Path)))
 	}
-	for _, f := range repo.Match(func(rel string) bool {
-		b := tf.Base(rel)
-		return (rel == "Procfile" || isCompose(rel) || strings.HasPrefix(b, ".goreleaser")) && !tf.OutsideService(rel)
-	}) {
-		out = append(out, string(repo.Read(f)))
+	charts := make(map[string]bool)
+	for _, f := range repo.Files {
+		if b := tf.Base(f); b == "chart.yaml" || b == "chart.yml" {
+			charts[path.Dir(f)] = true
+		}
+	}
+	inChart := func(rel string) bool {
+		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+			if charts[d] {
+				return true
+			}
+		}
+		return charts["."] && rel != "Chart.yaml"
+	}
+	for _, f := range repo.Files {
+		if tf.OutsideService(f) {
+			continue
+		}
+		b := tf.Base(f)
+		ext := path.Ext(b)
+		switch {
+		case f == "Procfile", isCompose(f), strings.HasPrefix(b, ".goreleaser"), b == ".ko.yaml", b == ".ko.yml",
+			b == "fly.toml", strings.HasPrefix(b, "cloudbuild") && (ext == ".yaml" || ext == ".yml" || ext == ".json"),
+			strings.HasSuffix(b, ".service") && !strings.Contains(f, "/"+"node_modules/"):
+			add(f, string(repo.Read(f)))
+		case (b == "app.yaml" || b == "app.yml") && strings.Contains(string(repo.Read(f)), "runtime: go"):
+			// App Engine builds the main package in the file's
+			// directory unless main: names another.
+			add(f, "main: . "+string(repo.Read(f)))
+		case (ext == ".yaml" || ext == ".yml") && (inChart(f) || strings.Contains(string(repo.Read(f)), "serving.knative.dev")):
+			add(f, string(repo.Read(f)))
+		case b == "makefile" || strings.HasSuffix(b, ".mk") || strings.HasSuffix(b, ".sh") ||
+			(strings.HasPrefix(f, ".github/") && (ext == ".yml" || ext == ".yaml")):
+			for _, l := range lines(repo.Read(f)) {
+				if dockerBuildLine.MatchString(l) {
+					add(f, l)
+				}
+			}
+		}
 	}
 	for _, o := range k.Objects {
 		if p := o.pod(); p != nil {
 			for _, ct := range slices.Concat(p.Spec.Containers, p.Spec.InitContainers) {
-				out = append(out, strings.Join(slices.Concat(ct.Command, ct.Args), " "))
+				out = append(out, deployText{".", strings.Join(slices.Concat(ct.Command, ct.Args), " ")})
 			}
 		}
 	}
 	return out
+}
+
+// buildLine matches a line that names the package to build: go build or
+// go install, ko's and App Engine's main:, a ko:// reference.
+var buildLine = regexp.MustCompile(`\bgo\s+(build|install)\b|\bmain:|ko://`)
+
+// goBuildFlagsWithValue are the go build flags followed by a value.
+var goBuildFlagsWithValue = map[string]bool{"-o": true, "-tags": true, "-ldflags": true, "-gcflags": true, "-asmflags": true, "-mod": true, "-modfile": true, "-p": true, "-pkgdir": true, "-toolexec": true, "-overlay": true, "-pgo": true, "-buildmode": true, "-compiler": true, "-installsuffix": true}
+
+// deployPaths returns the words of a deploy text (cmd/server,
+// ./cmd/api/..., a binary's name) and, on the lines that build, the
+// package paths they name resolved against the text's directory and its
+// module's root, relative to the repository root. A go build that names
+// no package builds the directory itself.
+func deployPaths(t deployText, modRoot string) (words, resolved []string) {
+	for _, l := range strings.Split(t.Text, "\n") {
+		ws := deployToken.FindAllString(l, -1)
+		words = append(words, ws...)
+		if !buildLine.MatchString(l) {
+			continue
+		}
+		bases := []string{t.Dir}
+		if modRoot != t.Dir {
+			bases = append(bases, modRoot) // the build context is the module
+		}
+		pkgs := 0
+		for i := 0; i < len(ws); i++ {
+			w := strings.TrimPrefix(ws[i], "ko://")
+			if goBuildFlagsWithValue[w] {
+				i++
+				continue
+			}
+			if w != "." && !strings.HasPrefix(w, "./") {
+				continue
+			}
+			pkgs++
+			for _, b := range bases {
+				resolved = append(resolved, path.Join(b, strings.TrimSuffix(w, "/...")))
+			}
+		}
+		if pkgs == 0 && strings.Contains(l, "go build") {
+			resolved = append(resolved, bases...)
+		}
+	}
+	return words, resolved
 }
 
 // genericBins are binary names too common to tie a command to one main
@@ -181,12 +307,16 @@ func deployTexts(repo *tf.Repo, docker []*dockerfile, k *kube) []string {
 var genericBins = map[string]bool{"main": true, "app": true, "cmd": true, "bin": true, "go": true, "run": true}
 
 // computeScope works out the service's packages from the parsed code and
-// the deploy files.
+// the deploy files. Each module decides on its own: its serving mains
+// that a deploy file names, else all its serving mains. When a module's
+// choice rests on no deploy file while several of its mains serve, or
+// while the repository's deploy files name other programs, those
+// programs are unconfirmed: their findings are advice.
 func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, pf *procfile) *Scope {
-	s := &Scope{Dirs: make(map[string]bool), Modules: modules(repo), closures: make(map[string]map[string]bool), Provided: providedTools(docker)}
+	s := &Scope{Dirs: make(map[string]bool), Modules: modules(repo), closures: make(map[string]map[string]bool), Provided: providedTools(docker), unconfirmed: make(map[string]bool)}
 	texts := deployTexts(repo, docker, k)
 	for _, t := range texts {
-		for _, m := range goBuildTags.FindAllStringSubmatch(t, -1) {
+		for _, m := range goBuildTags.FindAllStringSubmatch(t.Text, -1) {
 			for _, tag := range strings.Split(m[1], ",") {
 				if tag != "" && !slices.Contains(s.Tags, tag) {
 					s.Tags = append(s.Tags, tag)
@@ -220,19 +350,30 @@ func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, p
 		}
 		return seen
 	}
-	var tokens []string
+	var tokens, resolved []string
 	for _, t := range texts {
-		tokens = append(tokens, deployToken.FindAllString(t, -1)...)
+		root := "."
+		if m, ok := moduleOf(s.Modules, t.Dir); ok {
+			root = m.Dir
+		}
+		w, r := deployPaths(t, root)
+		tokens, resolved = append(tokens, w...), append(resolved, r...)
 	}
 	names := make(map[string]int) // binary names of the mains, to spot ambiguity
 	for d := range src.MainDirs {
 		names[binName(s.Modules, d)]++
 	}
 	deployed := func(d string) bool {
+		if slices.Contains(resolved, d) {
+			return true
+		}
 		bin := binName(s.Modules, d)
 		for _, t := range tokens {
 			t = strings.TrimSuffix(strings.TrimPrefix(t, "./"), "/...")
 			t = strings.TrimSuffix(t, "/")
+			if strings.Contains(t, "/") {
+				t, _, _ = imageRef(t) // ghcr.io/acme/api:1.0 names api
+			}
 			if d != "." && (t == d || strings.HasSuffix(t, "/"+d)) {
 				return true
 			}
@@ -242,12 +383,15 @@ func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, p
 		}
 		return false
 	}
-	var serving, deployedServing, procMains []string
 	mains := make([]string, 0, len(src.MainDirs))
 	for d := range src.MainDirs {
 		mains = append(mains, d)
 	}
 	slices.Sort(mains)
+	type choice struct{ serving, deployedServing []string }
+	byModule := make(map[string]*choice)
+	anyDeployed := false
+	var procMains []string
 	for _, d := range mains {
 		cl := closure(d)
 		s.closures[d] = cl
@@ -255,19 +399,41 @@ func computeScope(repo *tf.Repo, src *goSource, docker []*dockerfile, k *kube, p
 		for dep := range cl {
 			listens = listens || src.Pkgs[dep].Listens
 		}
+		mod, _ := moduleOf(s.Modules, d)
+		if mod.Tooling {
+			continue // the enclosing module's tooling: never the service
+		}
+		ch := byModule[mod.Dir]
+		if ch == nil {
+			ch = &choice{}
+			byModule[mod.Dir] = ch
+		}
 		if listens {
-			serving = append(serving, d)
+			ch.serving = append(ch.serving, d)
 			if deployed(d) {
-				deployedServing = append(deployedServing, d)
+				ch.deployedServing = append(ch.deployedServing, d)
+				anyDeployed = true
 			}
 		}
 		if pf != nil && procfileRuns(pf, s.Modules, d) {
 			procMains = append(procMains, d)
+			anyDeployed = true
 		}
 	}
-	chosen := serving
-	if len(deployedServing) > 0 {
-		chosen = deployedServing
+	var chosen []string
+	for _, ch := range byModule {
+		if len(ch.deployedServing) > 0 {
+			chosen = append(chosen, ch.deployedServing...)
+			continue
+		}
+		chosen = append(chosen, ch.serving...)
+		if len(ch.serving) > 1 || anyDeployed {
+			for _, d := range ch.serving {
+				if !slices.Contains(procMains, d) {
+					s.unconfirmed[d] = true
+				}
+			}
+		}
 	}
 	for _, d := range mains {
 		if slices.Contains(chosen, d) || slices.Contains(procMains, d) {

@@ -1,12 +1,15 @@
 package filerules
 
 import (
+	"encoding/base64"
+	"fmt"
 	"go/build/constraint"
 	"net"
 	"path"
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
@@ -131,7 +134,72 @@ func literalSecret(key, value string) bool {
 	if r := []rune(value); unicode.IsUpper(r[0]) && !strings.ContainsFunc(value, func(r rune) bool { return !unicode.IsLetter(r) }) {
 		return false // a label (Password, Contraseña), not a secret
 	}
+	if versionRange.MatchString(value) {
+		return false // a dependency's version (^4.0.0), not a secret
+	}
+	if decoded, ok := decodeBase64(value); ok && placeholder(key, decoded) {
+		return false // base64 of a stand-in ("c2VjcmV0" is "secret")
+	}
 	return !placeholder(key, value)
+}
+
+// versionRange matches a package version or version range.
+var versionRange = regexp.MustCompile(`^[~^<>=]*v?[0-9]+(\.[0-9x*]+)+([-+][0-9A-Za-z.-]*)?$`)
+
+// decodeBase64 decodes a value written in standard or URL base64, when
+// what it holds is printable text.
+func decodeBase64(value string) (string, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(value)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		if !utf8.Valid(b) || strings.ContainsFunc(string(b), func(r rune) bool { return !unicode.IsPrint(r) && !unicode.IsSpace(r) }) {
+			return "", false
+		}
+		return string(b), true
+	}
+	return "", false
+}
+
+// lockFiles are the lockfiles and checksum files of package managers:
+// they list package names and hashes (registry-auth-token, parse-passwd),
+// never settings.
+var lockFiles = map[string]bool{
+	"go.sum": true, "go.work.sum": true, "package-lock.json": true, "npm-shrinkwrap.json": true, "yarn.lock": true,
+	"pnpm-lock.yaml": true, "bun.lock": true, "cargo.lock": true, "gemfile.lock": true, "poetry.lock": true,
+	"pipfile.lock": true, "composer.lock": true, "mix.lock": true, "pubspec.lock": true, "packages.lock.json": true,
+	"gradle.lockfile": true, "flake.lock": true, "uv.lock": true, "podfile.lock": true, "package.resolved": true,
+	"checksums.txt": true, "sha256sums": true, "sha512sums": true, "md5sums": true,
+}
+
+// isLockFile reports whether a file is a lockfile or a checksum list.
+func isLockFile(rel string) bool {
+	b := tf.Base(rel)
+	return lockFiles[b] || strings.HasSuffix(b, ".lock") || strings.HasSuffix(b, ".sha256") || strings.HasSuffix(b, ".sha512") || strings.HasSuffix(b, ".md5")
+}
+
+// devConfig reports whether a config file is a developer's or an example:
+// named for development, local use or as an example (config.dev.yaml,
+// local.toml, settings.example.json), or in such a directory. Its
+// settings are the stand-ins of a local stack far more often than leaks.
+func devConfig(rel string) bool {
+	parts := strings.Split(strings.ToLower(rel), "/")
+	var words []string
+	for i, p := range parts {
+		if i < len(parts)-1 {
+			words = append(words, p)
+			continue
+		}
+		words = append(words, strings.FieldsFunc(p, func(r rune) bool { return r == '.' || r == '-' || r == '_' })...)
+	}
+	for _, w := range words {
+		switch w {
+		case "dev", "development", "local", "example", "examples", "sample", "samples", "demo", "template", "dist":
+			return true
+		}
+	}
+	return false
 }
 
 // checkSecrets runs III3 over every text file. Go test files and test
@@ -139,9 +207,10 @@ func literalSecret(key, value string) bool {
 // test far more often than leaks.
 func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 	for _, f := range repo.Files {
-		if path.Base(f) == "go.sum" || strings.HasSuffix(f, "_test.go") || tf.OutsideService(f) {
+		if isLockFile(f) || strings.HasSuffix(f, "_test.go") || tf.OutsideService(f) {
 			continue
 		}
+		dev := devConfig(f)
 		data := string(repo.Read(f))
 		var active []int // the patterns with a hint somewhere in the file
 		for i, p := range secretPatterns {
@@ -156,7 +225,14 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 		for i, l := range strings.Split(data, "\n") {
 			if settings {
 				if m := secretSetting.FindStringSubmatch(l); m != nil && literalSecret(m[1], m[2]) {
-					c.Addf("III3", f, i+1, "%s is set to a literal value in a committed config file", m[1])
+					if dev {
+						// Advice: a development config's value is most
+						// likely a local stand-in, but worth a look.
+						c.Add(tf.Finding{Rule: "III3", File: f, Line: i + 1, Hardening: true,
+							Message: fmt.Sprintf("%s is set to a literal value in a development or example config (info: such values are usually local stand-ins; make sure this one is not a real secret)", m[1])})
+					} else {
+						c.Addf("III3", f, i+1, "%s is set to a literal value in a committed config file", m[1])
+					}
 				}
 			}
 			for _, pi := range active {

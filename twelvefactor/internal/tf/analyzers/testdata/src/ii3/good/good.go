@@ -32,3 +32,6 @@ func Convert(in string) error {
 	}
 	return exec.Command("ffmpeg", "-i", in).Run()
 }
+
+// Generate runs the go command, as a developer tool does.
+func Generate() error { return exec.Command("go", "generate", "./...").Run() }
