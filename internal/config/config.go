@@ -52,7 +52,7 @@ type Links struct {
 	CacheTTL           time.Duration `envconfig:"LINK_CACHE_TTL" default:"5m" desc:"how long a link stays in the redirect cache"`
 	ClickFlushInterval time.Duration `envconfig:"CLICK_FLUSH_INTERVAL" default:"1s" desc:"how often counted redirects are written; a crash loses at most this much"`
 	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
-	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for"`
+	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for, at most 10000"`
 }
 
 // end of example
@@ -225,10 +225,11 @@ func (c Config) validate() []Problem {
 	check(c.Links.CacheTTL > 0, "LINK_CACHE_TTL", "must be positive")                         // example
 	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")         // example
 	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")    // example
-	check(c.Links.MaxPageSize >= 1, "MAX_PAGE_SIZE", "must be at least 1")                    // example
 	if reason := shortTokens(c.Links.APITokens); reason != "" {                               // example
 		check(false, "API_TOKENS", reason) // example
 	} // example
+	inRange := c.Links.MaxPageSize >= 1 && c.Links.MaxPageSize <= maxPageSize         // example
+	check(inRange, "MAX_PAGE_SIZE", fmt.Sprintf("must be from 1 to %d", maxPageSize)) // example
 	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
 	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
 	check(c.Worker.PollInterval >= 10*time.Millisecond, "JOB_POLL_INTERVAL", "must be at least 10ms")
@@ -252,7 +253,11 @@ func (c Config) validate() []Problem {
 	return problems
 }
 
-// example: the check of API_TOKENS.
+// example: the check of API_TOKENS and the bound on MAX_PAGE_SIZE.
+
+// maxPageSize is the largest MAX_PAGE_SIZE accepted: a list request
+// holds its page, and one row more, in memory.
+const maxPageSize = 10000
 
 // minTokenLength is the shortest bearer token accepted: shorter ones are
 // guessable.

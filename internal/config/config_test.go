@@ -369,3 +369,22 @@ func TestRedisKeyPrefix(t *testing.T) {
 		t.Errorf("Load(REDIS_KEY_PREFIX=shop:) = %q, %v; want shop:", c.Redis.KeyPrefix, err)
 	}
 }
+
+// Values at the edges of their type are refused at load, naming the
+// variable: a negative drain delay, and a page size whose page (and one
+// row more) could never be held.
+func TestLoadRefusesEdgeValues(t *testing.T) {
+	for name, value := range map[string]string{
+		"DRAIN_DELAY":   "-1s",
+		"MAX_PAGE_SIZE": "9223372036854775807",
+	} {
+		_, err := Load(env(map[string]string{name: value, "DATA_DIR": t.TempDir()}))
+		var cerr *Error
+		if !errors.As(err, &cerr) || len(cerr.Problems) != 1 || cerr.Problems[0].Var != name {
+			t.Errorf("Load(%s=%s) = %v, want one problem naming %s", name, value, err, name)
+		}
+		if err != nil && strings.Contains(err.Error(), value) {
+			t.Errorf("Load(%s=%s) error %q shows the value", name, value, err)
+		}
+	}
+}

@@ -3,6 +3,9 @@ package health
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/dozen-go/dozen/internal/kind"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // livezBody is the liveness probe's answer, encoded once.
@@ -20,14 +23,15 @@ func LiveHandler() http.Handler {
 }
 
 // ReadyHandler answers whether this process should receive traffic: 200
-// with the Report when every required backing service answers, 503 when
-// one does not or once shutdown has begun.
+// with the Report when every required backing service answers; when one
+// does not, or once shutdown has begun, the Report with the status the
+// error table gives kind.Unavailable (503).
 func (c *Checker) ReadyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report := c.Check(r.Context())
 		status := http.StatusOK
 		if !report.Ready {
-			status = http.StatusServiceUnavailable
+			status, _ = web.Status(kind.Unavailable)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

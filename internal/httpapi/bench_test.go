@@ -42,9 +42,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		name string
 		mw   func(http.Handler) http.Handler
 	}{
-		{"clientIP", clientIP(0)},
-		{"clientIP-xff", clientIP(1)},
-		{"requestID", requestID},
+		{"requestValues", requestValues(0)},
+		{"requestValues-xff", requestValues(1)},
 		{"observe", observe(d.Log, newMetrics(prometheus.NewRegistry(), false))},
 		// With tracing on (sampled, no exporter): what a span per request costs.
 		{"traced", traced(sdktrace.NewTracerProvider())},
@@ -75,7 +74,7 @@ func BenchmarkStack(b *testing.B) {
 			d := benchDeps(b, lvl)
 			r := newRouter(d)
 			r.With(shed(d.Config.MaxInFlight)).Get("/ok", okHandler)
-			serveLoop(b, withExchange(r), "GET", "/ok")
+			serveLoop(b, r, "GET", "/ok")
 		})
 	}
 }

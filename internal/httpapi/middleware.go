@@ -9,108 +9,57 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/web"
 )
 
-// exchange is the state that one request's middleware share, in the one
-// allocation the stack makes per request: the context handed down (a
-// logging.Scope, which puts the request id on every log line), the
-// client's address and the response recorder. The middleware fill it in,
-// outermost first, before the handler runs; after that only the recorder
-// changes.
-type exchange struct {
-	logging.Scope
-	// route is chi's routing context, when withExchange made the exchange;
-	// nil otherwise, and chi adds its own to the request's context.
-	route    *chi.Context
-	clientIP netip.Addr   // the zero Addr when unknown
-	idHeader [1]string    // the request id, as the header value
-	attrs    [1]slog.Attr // the request id, as the Scope's attribute
-	rec      recorder     // set by observe
+type clientIPKey struct{}
+
+// clientAddr returns the client's address the requestValues middleware
+// settled on, or the zero Addr.
+func clientAddr(ctx context.Context) netip.Addr {
+	ip, _ := ctx.Value(clientIPKey{}).(netip.Addr)
+	return ip
 }
 
-type exchangeKey struct{}
-
-// Value answers for the exchange itself and for its routing context;
-// other keys go to the Scope.
-func (e *exchange) Value(key any) any {
-	if key == (exchangeKey{}) {
-		return e
-	}
-	if key == chi.RouteCtxKey && e.route != nil {
-		return e.route
-	}
-	return e.Scope.Value(key)
-}
-
-// withExchange makes each request's exchange before mux sees the request,
-// with a routing context from a pool in it. Finding that context in the
-// request's context, chi makes none of its own: one context and one copy
-// of the request fewer per request than when the first middleware makes
-// the exchange. The result is still mux's routes for whoever walks them.
-func withExchange(mux *chi.Mux) *exchangeMux {
-	return &exchangeMux{Mux: mux, routeContexts: sync.Pool{New: func() any { return chi.NewRouteContext() }}}
-}
-
-type exchangeMux struct {
-	*chi.Mux
-	routeContexts sync.Pool
-}
-
-func (m *exchangeMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rctx := m.routeContexts.Get().(*chi.Context)
-	rctx.Reset()
-	rctx.Routes = m.Mux
-	e := &exchange{route: rctx}
-	e.Init(r.Context())
-	m.Mux.ServeHTTP(w, r.WithContext(e))
-	// As chi does with its own: a panic that gets this far leaves the
-	// context to the garbage collector, which is harmless.
-	m.routeContexts.Put(rctx)
-}
-
-// exchangeOf returns r's exchange, making it, and the request that carries
-// it, for the first middleware that asks.
-func exchangeOf(r *http.Request) (*exchange, *http.Request) {
-	if e, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
-		return e, r
-	}
-	e := &exchange{}
-	e.Init(r.Context())
-	return e, r.WithContext(e)
-}
-
-// clientIP records the client's address for logs and rate limits, trusting
-// X-Forwarded-For only as far as the configured number of proxies: with
-// none, the client is the peer; with n, it is the n-th entry from the
-// right (each trusted proxy appends the address it received from). When
-// that entry is missing or not an address, the client is the peer: a
-// request that bypassed the proxies, or a broken header, must not put
-// every such client in one shared "unknown" rate-limit bucket.
-func clientIP(trustedProxies int) func(http.Handler) http.Handler {
+// requestValues puts what every request's logs, limits and answers need
+// into its context, in one copy of the request: its id (see requestID)
+// and its client's address (see clientAddress).
+func requestValues(trustedProxies int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			e, r := exchangeOf(r)
-			if trustedProxies == 0 {
-				e.clientIP = peerAddr(r.RemoteAddr)
-			} else {
-				e.clientIP = forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies)
-			}
-			if !e.clientIP.IsValid() {
-				e.clientIP = peerAddr(r.RemoteAddr)
-			}
-			next.ServeHTTP(w, r)
+			id := requestID(r)
+			w.Header()["X-Request-Id"] = []string{id} // the key is canonical: no Set
+			ctx := web.WithRequestID(r.Context(), id)
+			ctx = context.WithValue(ctx, clientIPKey{}, clientAddress(r, trustedProxies))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// clientAddress returns the client's address for logs and rate limits,
+// trusting X-Forwarded-For only as far as the configured number of
+// proxies: with none, the client is the peer; with n, it is the n-th
+// entry from the right (each trusted proxy appends the address it
+// received from). When that entry is missing or not an address, the
+// client is the peer: a request that bypassed the proxies, or a broken
+// header, must not put every such client in one shared "unknown"
+// rate-limit bucket.
+func clientAddress(r *http.Request, trustedProxies int) netip.Addr {
+	if trustedProxies > 0 {
+		if ip := forwardedAddr(r.Header["X-Forwarded-For"], trustedProxies); ip.IsValid() {
+			return ip
+		}
+	}
+	return peerAddr(r.RemoteAddr)
 }
 
 // peerAddr parses the host of a RemoteAddr; an IPv4 client of a
@@ -153,27 +102,17 @@ func forwardedAddr(headers []string, n int) netip.Addr {
 	return netip.Addr{}
 }
 
-// requestID gives each request an id: the caller's X-Request-Id when it is
-// sane (a proxy or another service may have set it, and keeping it ties
-// their logs to ours), else a new random one. The id goes back in the
-// response header, into every log line written for the request, and into
-// every problem response.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e, r := exchangeOf(r)
-		var id string
-		if v := r.Header["X-Request-Id"]; len(v) > 0 { // the key is canonical: no Get
-			id = v[0]
-		}
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		e.idHeader[0] = id
-		w.Header()["X-Request-Id"] = e.idHeader[:]
-		e.attrs[0] = slog.String(web.RequestIDKey, id)
-		e.Add(e.attrs[:]...)
-		next.ServeHTTP(w, r)
-	})
+// requestID returns the request's id: the caller's X-Request-Id when it
+// is sane (a proxy or another service may have set it, and keeping it
+// ties their logs to ours), else a new random one. The id goes back in
+// the response header, and into the request's context
+// (web.WithRequestID), from which every log line written for the request
+// and every problem response take it.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+		return id
+	}
+	return newRequestID()
 }
 
 // newRequestID returns 26 characters of base32 holding 128 random bits.
@@ -210,50 +149,9 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// recorder captures the status and size of a response for the access log
-// and the metrics.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (rw *recorder) WriteHeader(status int) {
-	if rw.status == 0 {
-		rw.status = status
-	}
-	rw.ResponseWriter.WriteHeader(status)
-}
-
-func (rw *recorder) Write(b []byte) (int, error) {
-	if rw.status == 0 {
-		rw.status = http.StatusOK
-	}
-	n, err := rw.ResponseWriter.Write(b)
-	rw.bytes += n
-	return n, err
-}
-
-// Flush lets streaming handlers flush through the recorder.
-func (rw *recorder) Flush() {
-	if rw.status == 0 {
-		rw.status = http.StatusOK
-	}
-	http.NewResponseController(rw.ResponseWriter).Flush()
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
-
 // unmatched is the route label of requests that matched no route, so that
 // scanners probing random paths cannot create new metric series.
 const unmatched = "unmatched"
-
-// statusClientClosed is the status logged and counted for a request whose
-// context was cancelled before it was done: its client went away, or
-// shutdown gave up on it. No client sees it; 499 is the common convention
-// for "client closed request", and it keeps these out of the 5xx.
-const statusClientClosed = 499
 
 // quiet reports whether route's successful requests are logged at debug
 // level only: platform probes would otherwise drown the access log.
@@ -262,65 +160,66 @@ func quiet(route string) bool {
 }
 
 // observe writes one access-log line per request and records the RED
-// metrics, both labelled with the chi route pattern. Use it once per
-// request: it keeps its recorder in the request's exchange.
+// metrics, both labelled with the chi route pattern. A request whose
+// context was cancelled before it was done (its client went away, or
+// shutdown gave up on it) is recorded with the status the error table
+// gives kind.Canceled for the log: no client sees it.
 //
 // The bookkeeping runs deferred, so that a request that panics after its
 // response has begun (the recoverer can then only cut the response off)
 // is still logged, counted and timed, and leaves the in-flight gauge.
 func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
-	access := logging.NewAccessLog(log, m.traced)
+	access := logging.NewAccessLog(log)
+	_, clientClosed := web.Status(kind.Canceled)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			e, r := exchangeOf(r)
 			start := time.Now()
 			m.inFlight.Inc()
-			e.rec = recorder{ResponseWriter: w}
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			done := false
 			defer func() {
 				m.inFlight.Dec()
 				// One clock read, of the monotonic clock only; the line's
 				// wall time follows from the start's.
 				elapsed := time.Since(start)
-				end := start.Add(elapsed)
 				route := unmatched
-				if rctx := chi.RouteContext(r.Context()); rctx != nil {
-					// RoutePattern joins the pattern anew at each call: once.
-					if p := rctx.RoutePattern(); p != "" {
-						route = p
-					}
+				if p := chi.RouteContext(r.Context()).RoutePattern(); p != "" {
+					route = p
 				}
-				status := e.rec.status
+				status := ww.Status()
 				switch {
 				case !done: // a panic cut it off: what was sent, else a 500
 					if status == 0 {
-						status = http.StatusInternalServerError
+						status, _ = web.Status(kind.Internal)
 					}
 				case errors.Is(r.Context().Err(), context.Canceled):
-					status = statusClientClosed
+					status = clientClosed
 				case status == 0:
 					status = http.StatusOK
 				}
-				method := metricMethod(r.Method)
-				m.route(method, route, status).observe(r.Context(), elapsed)
+				m.observe(r.Context(), metricMethod(r.Method), route, status, elapsed)
 
 				level := slog.LevelInfo
 				if quiet(route) && status < 500 {
 					level = slog.LevelDebug
 				}
-				if !access.Enabled(r.Context(), level) {
+				if !access.Enabled(level) {
 					return
 				}
-				access.Write(r.Context(), &logging.Request{
-					Time: end, Level: level, Method: r.Method, Route: route, Path: r.URL.Path,
-					Status: status, Bytes: e.rec.bytes, Duration: elapsed, ClientIP: e.clientIP, Aborted: !done,
+				access.Write(r.Context(), logging.Request{
+					Time: start.Add(elapsed), Level: level, Method: r.Method, Route: route, Path: r.URL.Path,
+					Status: status, Bytes: ww.BytesWritten(), Duration: elapsed, ClientIP: clientAddr(r.Context()), Aborted: !done,
 				})
 			}()
-			next.ServeHTTP(&e.rec, r)
+			next.ServeHTTP(ww, r)
 			done = true
 		})
 	}
 }
+
+// errPanic is what a client is told of a handler that panicked: an
+// internal error, whose detail the table never shows.
+var errPanic = kind.New(kind.Internal, "panic")
 
 // recoverer turns a panic into a 500 problem response and an error log line
 // with the stack. http.ErrAbortHandler is re-panicked: it is how a handler
@@ -338,11 +237,11 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
 					slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-				if rw, ok := w.(*recorder); ok && rw.status != 0 {
+				if ww, ok := w.(middleware.WrapResponseWriter); ok && ww.Status() != 0 {
 					// The response has begun; the best left is to cut it off.
 					panic(http.ErrAbortHandler)
 				}
-				web.Problem(w, r, http.StatusInternalServerError, "internal error; quote the request id when reporting it")
+				web.Problem(w, r, errPanic)
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -363,10 +262,7 @@ var (
 // Framing is refused by the CSP's frame-ancestors, not by X-Frame-Options
 // as well: CSP Level 2 made frame-ancestors the successor of that header,
 // and a browser that enforces it ignores X-Frame-Options when both are
-// sent (every browser in support does). A ninth header would also cost
-// every response: net/http keeps headers in a Go map, which holds 8
-// entries in one group and needs a table past that, grown as the handler
-// fills it and copied again when the status is written.
+// sent (every browser in support does).
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -379,9 +275,13 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// errAtCapacity answers a request over the cap on requests served at once.
+var errAtCapacity = kind.New(kind.Unavailable, "the server is at capacity; retry after the Retry-After header's seconds")
+
 // shed caps the requests served at once. One over the cap gets 503 with
 // Retry-After at once: queueing it would only grow memory and latency
-// until every request timed out.
+// until every request timed out. A request holds its place no longer
+// than its route's deadline (see limits), body read included.
 func shed(limit int) func(http.Handler) http.Handler {
 	var inFlight atomic.Int64
 	maxInFlight := int64(limit)
@@ -390,8 +290,7 @@ func shed(limit int) func(http.Handler) http.Handler {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
 			if n > maxInFlight {
-				w.Header().Set("Retry-After", "1")
-				web.Problem(w, r, http.StatusServiceUnavailable, "the server is at capacity; retry after 1 second")
+				web.Problem(w, r, errAtCapacity)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -399,23 +298,30 @@ func shed(limit int) func(http.Handler) http.Handler {
 	}
 }
 
-// limits bounds a request's body size and gives its context a deadline.
-// It belongs on routes that read a body or wait on a backing service; a
-// route that does neither saves its cost (a timer per request). Routes that
-// need other bounds wrap their handler in limits of their own; the smaller
-// body limit and the earlier deadline win.
+// limits bounds a request's body size and gives the request a deadline:
+// its context's, and the connection's read deadline, so that a client
+// sending its body slowly holds its place (see shed) no longer than the
+// route's deadline either. It belongs on routes that read a body or wait
+// on a backing service; a route that does neither saves its cost (a timer
+// per request). Routes that need other bounds wrap their handler in
+// limits of their own; the smaller body limit and the earlier deadline
+// win.
 func limits(maxBody int64, timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > maxBody {
-				web.Problem(w, r, http.StatusRequestEntityTooLarge, "request body is larger than "+strconv.FormatInt(maxBody, 10)+" bytes")
+				web.Problem(w, r, web.BodyTooLarge(maxBody))
 				return
-			}
-			if r.Body != http.NoBody {
-				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 			}
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
+			if r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+				deadline, _ := ctx.Deadline()
+				// A writer that cannot set one (a test's recorder) leaves
+				// the body to the server's read timeout.
+				_ = http.NewResponseController(w).SetReadDeadline(deadline)
+			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

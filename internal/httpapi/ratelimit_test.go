@@ -24,7 +24,7 @@ func TestRateLimitPerClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-			h := clientIP(0)(NewRateLimit(quietLog, "test", 2, time.Minute, nil)(ok))
+			h := requestValues(0)(NewRateLimit(quietLog, "test", 2, time.Minute, nil)(ok))
 			send := func(peer string) *httptest.ResponseRecorder {
 				r := httptest.NewRequest(http.MethodPost, "/", nil)
 				r.RemoteAddr = peer
@@ -66,7 +66,7 @@ func (failingCounter) Get(string, time.Time, time.Time) (int, int, error) {
 // TestRateLimitCounterFails checks that a counter's failure is a 503 the
 // client may retry, not a request let through uncounted or a 500.
 func TestRateLimitCounterFails(t *testing.T) {
-	h := clientIP(0)(NewRateLimit(quietLog, "test", 2, time.Minute, failingCounter{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := requestValues(0)(NewRateLimit(quietLog, "test", 2, time.Minute, failingCounter{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("a request passed a limit whose counter failed")
 	})))
 	r := httptest.NewRequest(http.MethodPost, "/", nil)

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/web"
 )
 
@@ -26,7 +27,9 @@ func routes(r chi.Router, d Deps) {
 		// example: the redirect, the hot path, sets its own deadline on a
 		// cache miss only; a create request has a smaller body limit.
 		get(r, "/{code}", handleRedirect(d.Log, d.Links, d.Config.RequestTimeout))
-		r.With(d.Links.CreateLimit, requireToken(d.Log, d.Links.Config.APITokens), limits(maxLinkBody, d.Config.RequestTimeout)).
+		// Only authenticated creates spend their address's budget: a
+		// request refused with 401 costs the service no write.
+		r.With(requireToken(d.Log, d.Links.Config.APITokens), d.Links.CreateLimit, limits(maxLinkBody, d.Config.RequestTimeout)).
 			Method(http.MethodPost, "/v1/links", handleCreateLink(d.Log, d.Links, d.Config.RequestTimeout))
 		// end of example
 
@@ -69,8 +72,12 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 	}
-	web.Problem(w, r, http.StatusMethodNotAllowed, "method not allowed on this resource")
+	web.Problem(w, r, errMethodNotAllowed)
 }
+
+// errMethodNotAllowed answers a method the resource does not serve; the
+// table gives its detail.
+var errMethodNotAllowed = kind.New(kind.NotAllowed, "")
 
 // example: the link shortener's routes, down to "end of example".
 

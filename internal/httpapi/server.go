@@ -16,6 +16,7 @@ import (
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
 )
@@ -44,7 +45,7 @@ type Deps struct {
 func NewServer(d Deps) http.Handler {
 	r := newRouter(d)
 	routes(r, d)
-	return withExchange(r)
+	return r
 }
 
 // newRouter returns a router with the middleware stack every request goes
@@ -52,8 +53,7 @@ func NewServer(d Deps) http.Handler {
 // the metrics so that a panic's 500 is logged and counted like any other.
 func newRouter(d Deps) *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(clientIP(d.Config.TrustedProxies))
-	r.Use(requestID)
+	r.Use(requestValues(d.Config.TrustedProxies))
 	if d.Tracer != nil {
 		// Outside the access log and the metrics, which take the trace
 		// id from the span it starts.
@@ -62,14 +62,15 @@ func newRouter(d Deps) *chi.Mux {
 	r.Use(observe(d.Log, newMetrics(d.Metrics, d.Tracer != nil)))
 	r.Use(recoverer(d.Log))
 	r.Use(securityHeaders)
-	r.NotFound(problemHandler(http.StatusNotFound, "no such resource"))
+	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	return r
 }
 
-// problemHandler answers every request with the same problem.
-func problemHandler(status int, detail string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		web.Problem(w, r, status, detail)
-	}
+// errNoSuchResource answers a path that matches no route.
+var errNoSuchResource = kind.New(kind.NotFound, "no such resource")
+
+// notFound answers a path that matches no route.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	web.Problem(w, r, errNoSuchResource)
 }

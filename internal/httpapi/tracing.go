@@ -4,89 +4,73 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/dozen-go/dozen/internal/web"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dozen-go/dozen/internal/web"
 )
 
-// traced starts a server span for each request. A request that carries a
-// W3C traceparent header continues the caller's trace. The span is named
-// after the route pattern ("GET /{code}"), known once the router has
-// matched, so that one name stands for one route whatever the path.
+// traced starts a server span for each request, with otelhttp. A request
+// that carries a W3C traceparent header continues the caller's trace
+// (the propagators are the process's, see package tracing).
+//
+// Span names come from a bounded set, so that a client cannot choose
+// them: the method, one of the standard methods or "HTTP" for any other,
+// and the chi route pattern ("GET /{code}"), set once the router has
+// matched; a request that matched no route is named by its method alone.
 //
 // It is installed only when tracing is on: with tracing off, requests do
 // not pass through it at all.
 func traced(tp trace.TracerProvider) func(http.Handler) http.Handler {
-	tracer := tp.Tracer("httpapi")
-	prop := propagation.TraceContext{}
+	// otelhttp names the span when it starts, before routing, and again
+	// at the end if the request it handed down has a Pattern, which chi
+	// sets only on the request it routes (a copy, when a middleware in
+	// between made one): the handler below names it after routing.
+	mw := otelhttp.NewMiddleware("", otelhttp.WithTracerProvider(tp),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return spanName(r.Method, routePattern(r)) }))
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-			ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-				trace.WithAttributes(
-					semconv.HTTPRequestMethodKey.String(metricMethod(r.Method)),
-					semconv.URLPath(r.URL.Path),
-					attribute.String(web.RequestIDKey, web.RequestID(ctx)),
-				))
-			defer span.End()
-			sw := &statusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r.WithContext(ctx))
-
-			if rctx := chi.RouteContext(ctx); rctx != nil {
-				if p := rctx.RoutePattern(); p != "" {
-					span.SetName(r.Method + " " + p)
-					span.SetAttributes(semconv.HTTPRoute(p))
-				}
+		return mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			span := trace.SpanFromContext(r.Context())
+			route := routePattern(r)
+			span.SetName(spanName(r.Method, route))
+			attrs := []attribute.KeyValue{attribute.String(web.RequestIDKey, web.RequestID(r.Context()))}
+			if route != "" {
+				attrs = append(attrs, semconv.HTTPRoute(route))
 			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
-			// A server span is an error for 5xx only: a 4xx is the
-			// client's mistake, answered as designed.
-			if status >= 500 {
-				span.SetStatus(codes.Error, http.StatusText(status))
-			}
-		})
+			span.SetAttributes(attrs...)
+		}))
 	}
 }
 
-// statusWriter captures the status of a response for the span.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
+// routePattern returns the chi route pattern r matched, or "" before
+// routing or when it matched none.
+func routePattern(r *http.Request) string {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		return rctx.RoutePattern()
 	}
-	w.ResponseWriter.WriteHeader(status)
+	return ""
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+// spanName returns the name of a request's span from its method and its
+// route pattern ("" when it matched none), as the HTTP semantic
+// conventions have it: a method outside the standard ones is "HTTP".
+func spanName(method, route string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+	default:
+		method = "HTTP"
 	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets streaming handlers flush through the writer.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if route == "" {
+		return method
 	}
-	http.NewResponseController(w.ResponseWriter).Flush()
+	return method + " " + route
 }
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // exemplar returns the labels of an exemplar pointing at the trace that
 // ctx carries, or nil when the trace is not sampled (an exemplar would

@@ -1,14 +1,25 @@
 package httpapi
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/ratelimit"
+	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 func TestTracing(t *testing.T) {
@@ -17,6 +28,7 @@ func TestTracing(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
 	d.Tracer = tp
+	useTraceContext(t)
 	h := NewServer(d)
 
 	const (
@@ -137,6 +149,14 @@ func TestTracingOffAddsNothing(t *testing.T) {
 	}
 }
 
+// useTraceContext installs, for the test, the W3C trace context
+// propagator that package tracing installs when tracing is on.
+func useTraceContext(t *testing.T) {
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+}
+
 func hasLabel(labels []*dto.LabelPair, name, value string) bool {
 	for _, l := range labels {
 		if l.GetName() == name && l.GetValue() == value {
@@ -144,4 +164,111 @@ func hasLabel(labels []*dto.LabelPair, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// TestSpanNamesBounded: whatever methods and paths clients send, span
+// names come from the standard methods (or "HTTP") and the route
+// patterns: a client cannot choose them, nor make them long.
+func TestSpanNamesBounded(t *testing.T) {
+	d, _, _ := testDeps(t)
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	d.Tracer = tp
+	h := NewServer(d)
+
+	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "HTTP"}
+	// A route pattern: chi's syntax, short.
+	shape := regexp.MustCompile(`^(` + strings.Join(methods, "|") + `)( /[A-Za-z0-9_./{}*-]{0,60})?$`)
+
+	rnd := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[rnd.IntN(62)]
+		}
+		return string(b)
+	}
+	const requests = 200
+	sent := map[string]bool{}
+	for i := range requests {
+		method := word(1 + rnd.IntN(4000))
+		if i%3 == 0 {
+			method = methods[rnd.IntN(len(methods)-1)]
+		}
+		path := "/" + word(1+rnd.IntN(2000))
+		if i%4 == 0 {
+			path = "/version"
+		} else {
+			sent[path] = true
+		}
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
+	}
+
+	names := map[string]bool{}
+	for _, s := range spans.GetSpans() {
+		names[s.Name] = true
+		_, route, _ := strings.Cut(s.Name, " ")
+		if !shape.MatchString(s.Name) || sent[route] {
+			t.Errorf("span name %.80q is not a standard method and a route pattern", s.Name)
+		}
+	}
+	if len(names) > 2*len(methods) {
+		t.Errorf("%d span names from two routes, want at most %d", len(names), 2*len(methods))
+	}
+	if len(spans.GetSpans()) != requests {
+		t.Errorf("%d spans, want %d", len(spans.GetSpans()), requests)
+	}
+	t.Logf("%d requests, %d span names", requests, len(names))
+}
+
+// TestRateLimitSpansInRequestTrace: with the rate limit counted in real
+// Redis, a create's Redis calls are children of the request's span, not
+// traces of their own.
+func TestRateLimitSpansInRequestTrace(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	rdb, err := redis.Open(redistest.URL(t), false, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	rdb = rdb.WithKeyPrefix(redistest.NewPrefix(t))
+
+	d, _, _ := testDeps(t)
+	d.Tracer = tp
+	d.Links.Config.APITokens = []config.Secret{tokenA}
+	d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(rdb, quietLog))
+	h := NewServer(d)
+	r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(`{"url":"https://example.com/traced"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+tokenA)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create = %d, want 201", rec.Code)
+	}
+
+	var server trace.SpanContext
+	for _, s := range spans.GetSpans() {
+		if s.SpanKind == trace.SpanKindServer {
+			server = s.SpanContext
+		}
+	}
+	if !server.IsValid() {
+		t.Fatal("no server span")
+	}
+	redisSpans := 0
+	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID() != server.TraceID() {
+			t.Errorf("span %q is a trace of its own, not part of the request's", s.Name)
+		}
+		if s.Name == "evalsha" || s.Name == "eval" || s.Name == "get" {
+			redisSpans++
+		}
+	}
+	if redisSpans == 0 {
+		t.Errorf("no Redis span among %d spans", len(spans.GetSpans()))
+	}
 }

@@ -32,6 +32,9 @@ const (
 	Conflict
 	// Gone means what the request names existed and no longer does.
 	Gone
+	// NotAllowed means what the request names exists but does not take
+	// the operation asked of it, such as a method a resource lacks.
+	NotAllowed
 	// TooLarge means the request body is over the size allowed.
 	TooLarge
 	// Unsupported means the request body is in a media type or encoding
@@ -48,12 +51,16 @@ const (
 	Canceled
 	// Timeout means the request ran out of time.
 	Timeout
+	// RateLimited means the client sent more requests than its budget
+	// allows: the same request may succeed once the budget refills.
+	RateLimited
 )
 
 var names = [...]string{
 	Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", NotFound: "not_found",
-	Conflict: "conflict", Gone: "gone", TooLarge: "too_large", Unsupported: "unsupported",
+	Conflict: "conflict", Gone: "gone", NotAllowed: "not_allowed", TooLarge: "too_large", Unsupported: "unsupported",
 	Unprocessable: "unprocessable", Unavailable: "unavailable", Canceled: "canceled", Timeout: "timeout",
+	RateLimited: "rate_limited",
 }
 
 // String names the kind in logs.
@@ -99,9 +106,9 @@ func Wrap(k Kind, msg string, err error) error { return &Error{Kind: k, Detail: 
 // Of returns the kind of err: that of the first *Error in its chain;
 // Canceled or Timeout for a context's errors; Internal for any other.
 func Of(err error) Kind {
-	var e *Error
+	e, ok := asError(err)
 	switch {
-	case errors.As(err, &e):
+	case ok:
 		return e.Kind
 	case errors.Is(err, context.Canceled):
 		return Canceled
@@ -114,9 +121,15 @@ func Of(err error) Kind {
 // Detail returns the client's detail of err: that of the first *Error in
 // its chain, or "" when it has none.
 func Detail(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := asError(err); ok {
 		return e.Detail
 	}
 	return ""
+}
+
+// asError returns the first *Error in err's chain.
+func asError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
 }

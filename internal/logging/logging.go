@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 // bufferSize is how many bytes of log lines are held before a write, when
@@ -59,11 +60,7 @@ func New(w io.Writer, cfg config.Log) (*slog.Logger, func() error) {
 
 	core := zapcore.NewCore(encoder, ws, zapLevel(cfg.Level))
 	h := zapslog.NewHandler(core, zapslog.AddStacktraceAt(slog.LevelError+4))
-	ch := contextHandler{Handler: h, core: core}
-	if cfg.Format != config.LogConsole {
-		ch.jsonOut = ws
-	}
-	return slog.New(ch), stop
+	return slog.New(contextHandler{Handler: h, core: core}), stop
 }
 
 // zapLevel maps a slog level onto the zap level that enables it.
@@ -79,95 +76,48 @@ func zapLevel(l slog.Level) zapcore.Level {
 	return zap.ErrorLevel
 }
 
-type ctxKey struct{}
-
-// Scope is a context that carries attributes for every line logged with
-// it or with a context derived from it: that is how each line written
-// while serving a request carries the request's id. WithAttrs makes one;
-// the type is exported so that a request's middleware can embed it in the
-// one struct it allocates per request instead of allocating a context.
-type Scope struct {
-	context.Context
-	attrs []slog.Attr
-}
-
-// Init makes s a context derived from parent that carries parent's
-// attributes followed by attrs. attrs is kept, not copied. Init is meant
-// for a Scope not yet handed to anyone else.
-func (s *Scope) Init(parent context.Context, attrs ...slog.Attr) {
-	if prev := scopeAttrs(parent); len(prev) > 0 {
-		attrs = append(prev[:len(prev):len(prev)], attrs...)
-	}
-	s.Context, s.attrs = parent, attrs
-}
-
-// Add adds attrs to those s carries; attrs is kept, not copied. Like
-// Init, it is meant for a Scope not yet handed to anyone else: it spares
-// looking up the parent's attributes again, which walks the context chain.
-func (s *Scope) Add(attrs ...slog.Attr) {
-	if len(s.attrs) == 0 {
-		s.attrs = attrs
-		return
-	}
-	s.attrs = append(s.attrs[:len(s.attrs):len(s.attrs)], attrs...)
-}
-
-// Value answers for the scope itself; other keys go to the parent.
-func (s *Scope) Value(key any) any {
-	if key == (ctxKey{}) {
-		return s
-	}
-	return s.Context.Value(key)
-}
-
-// scopeAttrs returns the attributes of the innermost Scope in ctx.
-func scopeAttrs(ctx context.Context) []slog.Attr {
-	if s, ok := ctx.Value(ctxKey{}).(*Scope); ok {
-		return s.attrs
-	}
-	return nil
-}
+type attrsKey struct{}
 
 // WithAttrs returns a context whose log lines carry attrs, in addition to
 // those the context already carries. Every line logged with one of slog's
-// Context methods (InfoContext, LogAttrs, ...) and this context gets them.
-// A building block: the template's middleware fills a Scope in place, and a
-// handler calls WithAttrs to add what its own lines should carry, such as
-// the user or tenant a request acts for.
+// Context methods (InfoContext, LogAttrs, ...) and this context gets them,
+// the access line included. A building block: a handler calls it to add
+// what its own lines should carry, such as the tenant a request acts for.
+// The attributes are for the log only: a value the code needs travels as
+// a typed context value of its own, as the request id does.
 func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
-	s := &Scope{}
-	s.Init(ctx, attrs...)
-	return s
-}
-
-// Attr returns the value of the attribute named key that a Scope in ctx
-// carries, or "" when there is none.
-func Attr(ctx context.Context, key string) string {
-	attrs := scopeAttrs(ctx)
-	for i := len(attrs) - 1; i >= 0; i-- {
-		if attrs[i].Key == key {
-			return attrs[i].Value.String()
-		}
+	if prev := contextAttrs(ctx); len(prev) > 0 {
+		attrs = append(prev[:len(prev):len(prev)], attrs...)
 	}
-	return ""
+	return context.WithValue(ctx, attrsKey{}, attrs)
 }
 
-// contextHandler adds the attributes of the context's Scope, and the ids
-// of the trace it is in, to each record.
+// contextAttrs returns the attributes WithAttrs put in ctx.
+func contextAttrs(ctx context.Context) []slog.Attr {
+	attrs, _ := ctx.Value(attrsKey{}).([]slog.Attr)
+	return attrs
+}
+
+// contextHandler decorates each record with what its context carries:
+// the request's id and caller, the attributes of WithAttrs, and the ids
+// of the trace the line was written in.
 type contextHandler struct {
 	slog.Handler
-	// core is the zap core under Handler, for the access log; nil for a
-	// handler New did not make.
+	// core is the zap core under Handler, for the access log, with the
+	// attributes and groups of the logger's With and WithGroup.
 	core zapcore.Core
-	// jsonOut is where core writes, when it writes JSON lines: the access
-	// log writes its lines there itself.
-	jsonOut zapcore.WriteSyncer
 }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
-	r.AddAttrs(scopeAttrs(ctx)...)
-	if traceID, spanID, ok := TraceIDs(ctx); ok {
-		r.AddAttrs(slog.String(TraceIDKey, traceID), slog.String(SpanIDKey, spanID))
+	if id := web.RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String(web.RequestIDKey, id))
+	}
+	if c := web.Caller(ctx); c != "" {
+		r.AddAttrs(slog.String(web.CallerKey, c))
+	}
+	r.AddAttrs(contextAttrs(ctx)...)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String(TraceIDKey, sc.TraceID().String()), slog.String(SpanIDKey, sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -179,26 +129,19 @@ const (
 	SpanIDKey  = "span_id"
 )
 
-// TraceIDs returns, in hex, the ids of the trace and the span that ctx
-// carries, and whether it carries one. Lines written with the logger New
-// returns get them by themselves; code that writes lines another way,
-// such as the access log, adds them with this.
-func TraceIDs(ctx context.Context) (traceID, spanID string, ok bool) {
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return "", "", false
-	}
-	return sc.TraceID().String(), sc.SpanID().String(), true
-}
-
-// WithAttrs and WithGroup drop the core: an access log made from the
-// derived logger goes through slog, which keeps the attributes and group.
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	h.Handler, h.core, h.jsonOut = h.Handler.WithAttrs(attrs), nil, nil
+	fields := make([]zapcore.Field, len(attrs))
+	for i, a := range attrs {
+		fields[i] = zap.Any(a.Key, a.Value.Resolve().Any())
+	}
+	h.Handler, h.core = h.Handler.WithAttrs(attrs), h.core.With(fields)
 	return h
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	h.Handler, h.core, h.jsonOut = h.Handler.WithGroup(name), nil, nil
+	if name == "" {
+		return h
+	}
+	h.Handler, h.core = h.Handler.WithGroup(name), h.core.With([]zapcore.Field{zap.Namespace(name)})
 	return h
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/web"
 )
 
 type syncBuffer struct {
@@ -35,33 +36,45 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// Add appends to a Scope's attributes, its parent's included, and changes
-// no one else's: not the parent's, not a sibling's made from the same
-// slice (Init keeps the slice it is given).
-func TestScopeAdd(t *testing.T) {
+// WithAttrs adds to the attributes a context carries, its parent's
+// included, and changes no one else's: not the parent's, not a
+// sibling's.
+func TestWithAttrs(t *testing.T) {
 	parent := WithAttrs(context.Background(), slog.String("a", "1"))
-	var child Scope
-	child.Init(parent)
-	child.Add(slog.String("c", "x"))
-
-	shared := make([]slog.Attr, 1, 2) // room for one more
-	shared[0] = slog.String("a", "2")
-	var siblings [2]Scope
+	var siblings [2]context.Context
 	for i, v := range []string{"y", "z"} {
-		siblings[i].Init(context.Background(), shared...)
-		siblings[i].Add(slog.String("c", v))
+		siblings[i] = WithAttrs(parent, slog.String("c", v))
 	}
 	for _, tt := range []struct {
-		ctx     context.Context
-		a, c    string
-		context string
+		ctx  context.Context
+		want string
+		name string
 	}{
-		{&child, "1", "x", "child"}, {parent, "1", "", "parent"},
-		{&siblings[0], "2", "y", "first sibling"}, {&siblings[1], "2", "z", "second sibling"},
+		{parent, "a=1", "parent"}, {siblings[0], "a=1 c=y", "first sibling"}, {siblings[1], "a=1 c=z", "second sibling"},
 	} {
-		if a, c := Attr(tt.ctx, "a"), Attr(tt.ctx, "c"); a != tt.a || c != tt.c {
-			t.Errorf("%s: a, c = %q, %q, want %q, %q", tt.context, a, c, tt.a, tt.c)
+		var got []string
+		for _, a := range contextAttrs(tt.ctx) {
+			got = append(got, a.String())
 		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: attributes %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every line logged with a request's context carries the request's id
+// and caller, read from their typed context values.
+func TestRequestValuesOnLines(t *testing.T) {
+	var out syncBuffer
+	log := newJSON(&out)
+	ctx := web.WithCaller(web.WithRequestID(context.Background(), "R1"), "token:abc")
+	log.InfoContext(ctx, "handled")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("line %q is not JSON: %v", out.String(), err)
+	}
+	if got[web.RequestIDKey] != "R1" || got[web.CallerKey] != "token:abc" {
+		t.Errorf("line = %s, want request_id R1 and caller token:abc", out.String())
 	}
 }
 
@@ -170,9 +183,6 @@ func TestTraceIDs(t *testing.T) {
 	if _, ok := outside[TraceIDKey]; ok {
 		t.Errorf("line outside a span has a trace_id: %v", outside)
 	}
-	if _, _, ok := TraceIDs(context.Background()); ok {
-		t.Error("TraceIDs(no span) reported ok")
-	}
 }
 
 // spanContext is a sampled span's context, as tracing puts it in ctx.
@@ -198,35 +208,36 @@ func TestAccessLog(t *testing.T) {
 	aborted := maps.Clone(want)
 	aborted["aborted"] = true
 
-	ctx := WithAttrs(context.Background(), slog.String("request_id", "r1"))
+	withCaller := maps.Clone(want)
+	withCaller["caller"], withCaller["tenant"] = "token:abc", "t1"
+
+	ctx := web.WithRequestID(context.Background(), "r1")
 	for _, tt := range []struct {
-		name     string
-		logger   func(*syncBuffer) *slog.Logger
-		ctx      context.Context
-		untraced bool
-		request  func(*Request)
-		want     map[string]any
+		name    string
+		logger  func(*syncBuffer) *slog.Logger
+		ctx     context.Context
+		request func(*Request)
+		want    map[string]any
 	}{
-		{"zap core", newJSON, ctx, false, nil, want},
-		{"aborted", newJSON, ctx, false, func(r *Request) { r.Aborted = true }, aborted},
-		{"in a span", newJSON, trace.ContextWithSpanContext(ctx, spanContext), false, nil, traced},
-		// With tracing off, the line does not look for a trace.
-		{"untraced", newJSON, trace.ContextWithSpanContext(ctx, spanContext), true, nil, want},
-		// A derived logger goes through slog, which keeps what it added.
-		{"through slog", func(b *syncBuffer) *slog.Logger { return newJSON(b).With("component", "api") }, ctx, false, nil,
+		{"zap core", newJSON, ctx, nil, want},
+		{"aborted", newJSON, ctx, func(r *Request) { r.Aborted = true }, aborted},
+		{"in a span", newJSON, trace.ContextWithSpanContext(ctx, spanContext), nil, traced},
+		{"caller and attributes", newJSON, WithAttrs(web.WithCaller(ctx, "token:abc"), slog.String("tenant", "t1")), nil, withCaller},
+		// A derived logger's attributes are on its access lines too.
+		{"derived logger", func(b *syncBuffer) *slog.Logger { return newJSON(b).With("component", "api") }, ctx, nil,
 			func() map[string]any { m := maps.Clone(want); m["component"] = "api"; return m }()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out syncBuffer
-			a := NewAccessLog(tt.logger(&out), !tt.untraced)
+			a := NewAccessLog(tt.logger(&out))
 			r := request
 			if tt.request != nil {
 				tt.request(&r)
 			}
-			if !a.Enabled(tt.ctx, r.Level) || a.Enabled(tt.ctx, slog.LevelDebug) {
-				t.Errorf("Enabled(info, debug) = %v, %v, want true, false", a.Enabled(tt.ctx, r.Level), a.Enabled(tt.ctx, slog.LevelDebug))
+			if !a.Enabled(r.Level) || a.Enabled(slog.LevelDebug) {
+				t.Errorf("Enabled(info, debug) = %v, %v, want true, false", a.Enabled(r.Level), a.Enabled(slog.LevelDebug))
 			}
-			a.Write(tt.ctx, &r)
+			a.Write(tt.ctx, r)
 			var got map[string]any
 			if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 				t.Fatalf("line %q is not JSON: %v", out.String(), err)

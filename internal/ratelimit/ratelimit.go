@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -27,12 +29,55 @@ type Counter struct {
 	window   time.Duration
 	log      *slog.Logger
 	brk      kv.Breaker
+
+	// mu is held by Handler around each check, which sets ctx to the
+	// request's context for the calls the check makes.
+	mu  sync.Mutex
+	ctx context.Context
 }
 
 // NewCounter returns a counter over store; log receives the start and end
 // of an outage.
 func NewCounter(store kv.KV, log *slog.Logger) *Counter {
 	return &Counter{kv: store, fallback: httprate.NewLocalLimitCounter(time.Minute), log: log}
+}
+
+// Handler returns rl's middleware, as rl.Handler does, with the calls
+// this counter makes for a request in the request's context: the KV's
+// calls are part of the request's trace, not traces of their own. The
+// request's cancellation is left out, so that a client that goes away
+// does not count as an outage of the KV. rl must count with c, and key
+// is rl's key function.
+//
+// The counter's lock is held around each check, as rl holds its own
+// around the count's read and increment: one check at a time.
+func (c *Counter) Handler(rl *httprate.RateLimiter, key func(*http.Request) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !c.check(rl, w, r, key(r)) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// check runs rl's check of r with r's context set; it reports whether rl
+// answered the request (limited, or failed).
+func (c *Counter) check(rl *httprate.RateLimiter, w http.ResponseWriter, r *http.Request, key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ctx = context.WithoutCancel(r.Context())
+	defer func() { c.ctx = nil }()
+	return rl.RespondOnLimit(w, r, key)
+}
+
+// context returns the context of the request being checked, or the
+// background context outside Handler.
+func (c *Counter) context() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return context.Background()
 }
 
 // Config implements httprate.LimitCounter.
@@ -51,7 +96,7 @@ func (c *Counter) IncrementBy(key string, window time.Time, amount int) error {
 	if c.brk.Open() {
 		return c.fallback.IncrementBy(key, window, amount)
 	}
-	ctx := context.Background()
+	ctx := c.context()
 	for range amount {
 		// Two windows' worth of TTL: the sliding window reads the previous
 		// window's count until the current one ends.
@@ -69,7 +114,7 @@ func (c *Counter) Get(key string, current, previous time.Time) (int, int, error)
 	if c.brk.Open() {
 		return c.fallback.Get(key, current, previous)
 	}
-	ctx := context.Background()
+	ctx := c.context()
 	var counts [2]int
 	for i, window := range [2]time.Time{current, previous} {
 		b, err := c.kv.Get(ctx, keyPrefix+key+":"+strconv.FormatInt(window.Unix(), 10))

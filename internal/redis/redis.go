@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/tracing"
 )
 
 // ErrMiss means the key holds no value, or its value expired.
@@ -36,8 +37,11 @@ type Client struct {
 // Timeouts are short on purpose: Redis is optional, so waiting long for it
 // would only make requests slow when the fallback could answer.
 //
-// With a tracer, every command is traced: a span named after the command,
-// without its arguments, which hold keys and cached values.
+// With a tracer, every command made inside a request's or a job's span
+// is traced: a child span named after the command, without its
+// arguments, which hold keys and cached values. Commands outside any
+// span, such as readiness pings, start no trace (see
+// tracing.ChildrenOnly).
 func Open(u config.URL, skipVerify bool, tracer trace.TracerProvider) (*Client, error) {
 	opt, err := goredis.ParseURL(u.Value())
 	if err != nil {
@@ -54,7 +58,7 @@ func Open(u config.URL, skipVerify bool, tracer trace.TracerProvider) (*Client, 
 	opt.MaxRetries = 1
 	rdb := goredis.NewClient(opt)
 	if tracer != nil {
-		err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tracer),
+		err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tracing.ChildrenOnly(tracer)),
 			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false))
 		if err != nil {
 			rdb.Close()

@@ -246,6 +246,14 @@ func TestTracedCommands(t *testing.T) {
 	key := "test_" + rand.Text()[:10] + ":traced"
 	defer c.Delete(context.Background(), key)
 
+	// Outside any span, as a readiness probe pings: no trace at all.
+	if err := c.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range spans.GetSpans() {
+		t.Errorf("span %q started outside any request's or job's span", s.Name)
+	}
+
 	ctx, parent := tp.Tracer("test").Start(t.Context(), "request")
 	if err := c.Set(ctx, key, []byte("secret-value"), time.Minute); err != nil {
 		t.Fatal(err)
@@ -253,6 +261,9 @@ func TestTracedCommands(t *testing.T) {
 	parent.End()
 	var found bool
 	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID() != parent.SpanContext().TraceID() {
+			t.Errorf("span %q is outside the request's trace", s.Name)
+		}
 		for _, kv := range s.Attributes {
 			if strings.Contains(kv.Value.String(), "secret-value") || strings.Contains(kv.Value.String(), key) {
 				t.Errorf("span %s records the command's arguments: %s=%s", s.Name, kv.Key, kv.Value.String())

@@ -14,17 +14,21 @@ import (
 	"time"
 )
 
-// start runs Start with the process environment, which the SDK reads
-// too; the tests set it with t.Setenv.
-func start(t *testing.T, log *slog.Logger) (bool, func(context.Context) error, error) {
-	t.Helper()
-	for _, k := range []string{"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
-		if _, ok := os.LookupEnv(k); !ok {
-			t.Setenv(k, "") // restored after the test
+// TestMain unsets every OTEL_* variable: one in the environment running
+// the tests must not change what they see. The SDK reads the process
+// environment, so the tests set it, with t.Setenv.
+func TestMain(m *testing.M) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OTEL_") {
 			os.Unsetenv(k)
 		}
 	}
+	os.Exit(m.Run())
+}
+
+// start runs Start with the process environment.
+func start(t *testing.T, log *slog.Logger) (bool, func(context.Context) error, error) {
+	t.Helper()
 	tp, shutdown, err := Start(t.Context(), os.LookupEnv, log, "test")
 	return tp != nil, shutdown, err
 }
@@ -48,7 +52,7 @@ func TestOffAndErrors(t *testing.T) {
 		{name: "other exporter", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_TRACES_EXPORTER": "zipkin"},
 			wantErr: "OTEL_TRACES_EXPORTER"},
 		{name: "endpoint not a URL", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"},
-			wantErr: "OTEL_EXPORTER_OTLP_ENDPOINT is not a URL"},
+			wantErr: "OTEL_EXPORTER_OTLP_ENDPOINT must be a URL"},
 		{name: "bad resource attributes", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_RESOURCE_ATTRIBUTES": "novalue"},
 			wantErr: "OTEL_RESOURCE_ATTRIBUTES"},
 	}

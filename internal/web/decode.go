@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 
@@ -39,7 +40,10 @@ func Decode[T any](r *http.Request) (T, []byte, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return v, nil, kind.Errorf(kind.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+		return v, nil, BodyTooLarge(tooLarge.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection's read deadline, which the route's deadline sets.
+		return v, nil, kind.Wrap(kind.Timeout, "", err)
 	case err != nil:
 		return v, nil, kind.Wrap(kind.Invalid, "request body could not be read in full", err)
 	}

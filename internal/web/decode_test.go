@@ -62,7 +62,8 @@ func TestDecode(t *testing.T) {
 				}
 				return
 			}
-			status, detail := statusOf[kind.Of(err)], kind.Detail(err)
+			status, _ := Status(kind.Of(err))
+			detail := kind.Detail(err)
 			if status != tt.wantStatus || detail == "" || !strings.Contains(detail, tt.wantDetail) {
 				t.Errorf("Decode(%q) = %d %q, want %d containing %q", tt.body, status, detail, tt.wantStatus, tt.wantDetail)
 			}
@@ -82,7 +83,7 @@ func FuzzDecode(f *testing.F) {
 		if err == nil {
 			return
 		}
-		if status := statusOf[kind.Of(err)]; status < 400 || status > 499 || kind.Detail(err) == "" {
+		if status, _ := Status(kind.Of(err)); status < 400 || status > 499 || kind.Detail(err) == "" {
 			t.Fatalf("Decode(%q) error = %v, want a 4xx naming the problem", body, err)
 		}
 	})

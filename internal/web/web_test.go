@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/dozen-go/dozen/internal/kind"
-	"github.com/dozen-go/dozen/internal/logging"
 )
 
 func TestErrorStatus(t *testing.T) {
@@ -62,66 +61,56 @@ func TestCancelledRequestIsNoServerError(t *testing.T) {
 
 var quietLog = slog.New(slog.DiscardHandler)
 
-// Problem renders by hand; what it writes must be what
-// encoding/json writes for the same problem, escapes included.
-func TestProblemRendering(t *testing.T) {
+// Every kind is answered with the status and title of the table, the
+// detail the table allows and the request id from the context.
+func TestProblem(t *testing.T) {
 	for _, tt := range []struct {
-		status       int
-		detail, path string
-		id           string
+		err        error
+		status     int
+		detail     string
+		retryAfter bool
 	}{
-		{404, "no such resource", "/x", "ID1"},
-		{400, `field "url": <must> & be "quoted" \ ok`, "/v1/links", ""},
-		{503, "", "/", "abc"},
-		{418, "controls \x00\x01\b\f\n\r\t\x1f\x7f end", "/caf\u00e9/\u2028/\u2029/\U0001F600", "a"},
-		{413, "invalid \xff\xfe utf-8 \xe2\x82", "/%ZZ", ""},
+		{kind.New(kind.NotFound, ""), 404, "no such resource", false},
+		{kind.New(kind.NotAllowed, ""), 405, "method not allowed on this resource", false},
+		{BodyTooLarge(10), 413, "request body is larger than 10 bytes", false},
+		{kind.New(kind.RateLimited, ""), 429, "rate limit reached; retry after the Retry-After header's seconds", true},
+		{kind.New(kind.Internal, "10.0.0.5 said no"), 500, "internal error; quote the request id when reporting it", false},
+		{kind.New(kind.Unavailable, "the server is at capacity"), 503, "the server is at capacity", true},
+		{kind.New(kind.Invalid, `field "url": <must> & be "quoted"`), 400, `field "url": <must> & be "quoted"`, false},
 	} {
 		w := httptest.NewRecorder()
-		r := httptest.NewRequest("GET", "/", nil)
-		r.URL.Path = tt.path
-		if tt.id != "" {
-			r = r.WithContext(logging.WithAttrs(r.Context(), slog.String(RequestIDKey, tt.id)))
+		r := httptest.NewRequest("GET", "/v1/x", nil)
+		r = r.WithContext(WithRequestID(r.Context(), "ID1"))
+		Problem(w, r, tt.err)
+		var got map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+			t.Fatalf("Problem(%v) body %q: %v", tt.err, w.Body, err)
 		}
-		Problem(w, r, tt.status, tt.detail)
-		// The members in RFC 9457's order, each value as encoding/json
-		// writes it; the last three only when not empty.
-		want := []byte(`{"type":"about:blank"`)
-		for _, m := range []struct {
-			name  string
-			value any
-		}{{"title", http.StatusText(tt.status)}, {"status", tt.status}, {"detail", tt.detail}, {"instance", tt.path}, {"request_id", tt.id}} {
-			if m.value == "" {
-				continue
-			}
-			v, err := json.Marshal(m.value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want = append(append(want, `,"`+m.name+`":`...), v...)
+		want := map[string]any{"type": "about:blank", "title": Title(kind.Of(tt.err)), "status": float64(tt.status),
+			"detail": tt.detail, "instance": "/v1/x", "request_id": "ID1"}
+		if fmt.Sprint(got) != fmt.Sprint(want) || w.Code != tt.status {
+			t.Errorf("Problem(%v) = %d %v, want %d %v", tt.err, w.Code, got, tt.status, want)
 		}
-		want = append(want, '}')
-		if got := w.Body.String(); got != string(want)+"\n" {
-			t.Errorf("Problem(%d, %q, path %q) =\n%s\nwant (encoding/json)\n%s", tt.status, tt.detail, tt.path, got, want)
+		if w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("Problem(%v): headers %v", tt.err, w.Header())
 		}
-		if w.Code != tt.status || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("Cache-Control") != "no-store" {
-			t.Errorf("Problem(%d): status %d, headers %v", tt.status, w.Code, w.Header())
+		if got := w.Header().Get("Retry-After") != ""; got != tt.retryAfter {
+			t.Errorf("Problem(%v): Retry-After set %v, want %v", tt.err, got, tt.retryAfter)
 		}
 	}
 }
 
-func FuzzProblemString(f *testing.F) {
-	for _, s := range []string{"", "plain", `"\<>&`, "\x00\u2028\xff", "\U0001F600"} {
-		f.Add(s)
+// Every kind has an entry of its own in the table: a kind added without
+// one would be answered as an internal error.
+func TestEveryKindInTable(t *testing.T) {
+	for k := kind.Internal; k <= kind.RateLimited; k++ {
+		if sent, _ := Status(k); sent == 0 || (k != kind.Internal && sent == 500) || Title(k) == "" {
+			t.Errorf("kind %v: status %d, title %q", k, sent, Title(k))
+		}
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-	})
+	if _, logged := Status(kind.Canceled); logged != 499 {
+		t.Errorf("Status(Canceled) logged = %d, want 499", logged)
+	}
 }
 
 func TestStaticJSON(t *testing.T) {

@@ -349,6 +349,10 @@ func checkRendering(t *testing.T, r *rendering) {
 		}
 	}
 
+	for _, d := range r.deployments {
+		checkRollout(t, d)
+	}
+
 	for _, hpa := range r.hpas {
 		ref := hpa.Spec.ScaleTargetRef
 		i := slices.IndexFunc(r.deployments, func(d appsv1.Deployment) bool { return ref.Kind == "Deployment" && d.Name == ref.Name })
@@ -690,4 +694,29 @@ func yamlToJSON(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// checkRollout checks that a rollout never lowers capacity, as the fleet
+// test (tools/fleet) rolls replicas: a RollingUpdate that starts a new pod
+// and waits for its readiness before it stops an old one (maxUnavailable
+// 0, maxSurge above 0), which needs a readiness probe to wait on.
+func checkRollout(t *testing.T, d appsv1.Deployment) {
+	t.Helper()
+	s := d.Spec.Strategy
+	if s.Type != "" && s.Type != appsv1.RollingUpdateDeploymentStrategyType {
+		t.Errorf("Deployment %s: strategy %s, want RollingUpdate", d.Name, s.Type)
+		return
+	}
+	ru := s.RollingUpdate
+	if ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.String() != "0" {
+		t.Errorf("Deployment %s: want rollingUpdate.maxUnavailable: 0, so a rollout stops an old pod only once a new one is ready (the default, 25%%, stops one first)", d.Name)
+	}
+	if ru != nil && ru.MaxSurge != nil && (ru.MaxSurge.String() == "0" || ru.MaxSurge.String() == "0%") {
+		t.Errorf("Deployment %s: maxSurge 0 with maxUnavailable 0 cannot roll out", d.Name)
+	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.ReadinessProbe == nil {
+			t.Errorf("Deployment %s container %s: no readinessProbe for the rollout to wait on", d.Name, c.Name)
+		}
+	}
 }
