@@ -61,8 +61,9 @@ const newModule = "example.com/acme/orders"
 // README's example path, the README's rename step, git init, a commit;
 // then build, vet, the short tests, golangci-lint and the linter (by
 // module path at its pinned version, as the Makefile's lint target runs
-// them) must pass, before and after the README's "Removing the example"
-// steps, and nothing may say "dozen" but the pinned linter path.
+// them) must pass, before and after make remove-example, which must
+// leave nothing dead and nothing naming the example, and nothing may say
+// "dozen" but the pinned linter path.
 func TestGonewContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a new project and runs its linters: minutes")
