@@ -34,6 +34,10 @@ func checkFiles(t *testing.T, files map[string]string) *tf.Report {
 	return tf.BuildReport(c, nil, nil, nil)
 }
 
+// fakeKeyBody stands for a private key's body: base64 of a real key's
+// length, not a key.
+var fakeKeyBody = strings.Repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", 4)
+
 // TestFileCases checks the file rules on the false alarms and misses that
 // real repositories showed: each case names the findings it expects, as
 // "RULE file:line" (line 0 for a whole file), and no others of those
@@ -209,10 +213,32 @@ spec:
 			name: "a test package's fake keystore",
 			files: map[string]string{
 				"app/sdk/apitest/keystore.go": "package apitest\n\nconst key = `-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----`\n",
-				"deploy/keys/signing.pem":     "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+				"deploy/keys/signing.pem":     "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
 			},
 			rules: []string{"III3"},
 			want:  []string{"III3 deploy/keys/signing.pem:1"},
+		},
+		{
+			name: "PEM markers around stand-ins, in docs and in bundles",
+			files: map[string]string{
+				"auth/doc.go":              "// Package auth signs tokens with a key such as\n// -----BEGIN PRIVATE KEY----- X -----END PRIVATE KEY-----\npackage auth\n",
+				"ui/src/settings.ts":       "const hint = \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA...\\n-----END RSA PRIVATE KEY-----\";\n",
+				"ui/src/short.ts":          "const hint = `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO\n-----END EC PRIVATE KEY-----`;\n",
+				"docs/setup.md":            "```\n-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n```\n",
+				"ui/dist/assets/index.js":  "var a=\"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\";\n",
+				"web/static/editor.min.js": "var a=\"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\";\n",
+				"internal/certs/inline.go": "package certs\n\nconst key = \"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\"\n",
+			},
+			rules: []string{"III3"},
+			want:  []string{"III3 internal/certs/inline.go:3"},
+		},
+		{
+			name: "a placeholder password default and an emoji named secret",
+			files: map[string]string{
+				"packaging/defaults.yml": "AdminPassword: \"insecure\"\nDatabasePassword: insecure\n",
+				"web/emoji.json":         "{\n  \"secret\": \"㊙️\",\n  \"smile\": \"😄\"\n}\n",
+			},
+			rules: []string{"III3"},
 		},
 		{
 			name: "translations of the word password",
