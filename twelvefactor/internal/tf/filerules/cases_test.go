@@ -307,6 +307,22 @@ spec:
 			rules: []string{"V2", "IX1", "II4", "V5"},
 		},
 		{
+			name: "images that need the toolchain and test dummies are not the runtime image",
+			files: map[string]string{
+				"go.mod":                             gomod,
+				"main.go":                            serve,
+				"tools/codegen/Dockerfile":           "FROM golang:1.26 AS build\nRUN go build -o /gen ./cmd/gen\nFROM golang:1.26\nCOPY --from=build /gen /usr/bin/gen\nUSER 1000\nCMD [\"gen\"]\n",
+				"docker/goproxy/Dockerfile":          "FROM golang:1.26\nUSER 1000\nCMD [\"go\", \"env\"]\n",
+				"docker/develop/bookworm/Dockerfile": "FROM golang:1-bookworm\nUSER 1000\nCMD [\"bash\"]\n",
+				"cli/Dockerfile":                     "FROM golang:1.26-alpine AS builder\nRUN go build -o /cli .\nFROM golang:1.26-alpine\nCOPY --from=builder /cli /usr/bin/cli\nUSER 1000\nENTRYPOINT [\"cli\"]\n",
+				"docker/dummy/oidc/Dockerfile":       "FROM golang:alpine\nCMD [\"/oidc\"]\n",
+				"internal/testdata/Dockerfile":       "FROM golang\nCMD [\"/fake\"]\n",
+				"Dockerfile":                         "FROM golang:1.26\nCOPY . /src\nRUN go build -o /app /src\nUSER 1000\nCMD [\"/app\"]\n",
+			},
+			rules: []string{"V2", "II4"},
+			want:  []string{"V2 Dockerfile:1", "II4 docker/develop/bookworm/Dockerfile:1"},
+		},
+		{
 			name: "PORT read through a map from variable names to options",
 			files: map[string]string{
 				"go.mod":   gomod,
