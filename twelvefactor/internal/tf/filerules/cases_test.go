@@ -119,6 +119,18 @@ func TestFileCases(t *testing.T) {
 			rules: []string{"XI1", "V4", "IX1", "VIII2"},
 		},
 		{
+			name: "a start script that supervises a backgrounded child",
+			files: map[string]string{
+				"go.mod":        gomod,
+				"main.go":       serve,
+				"Procfile":      "web: bin/start.sh\nworker: bin/daemon.sh\n",
+				"bin/start.sh":  "#!/bin/sh\n(\n  ./server \"$@\"\n) &\nPID=$!\ntrap 'kill -TERM $PID' INT TERM\nwait $PID\n",
+				"bin/daemon.sh": "#!/bin/sh\ntrap 'echo bye' TERM\n./server &\n",
+			},
+			rules: []string{"VIII2", "IX1"},
+			want:  []string{"VIII2 bin/daemon.sh:3"},
+		},
+		{
 			name: "test and development Dockerfiles are not the artifact",
 			files: map[string]string{
 				"go.mod":                 gomod,
