@@ -50,7 +50,7 @@ remove-example: ## delete the example (a link shortener): its files, marked line
 	rm -rf internal/links
 	rm -f internal/httpapi/links*.go internal/store/links*.go internal/store/clicks*.go \
 		internal/jobs/links*.go cmd/server/links_test.go cmd/worker/links_test.go \
-		internal/e2e/links_test.go migrations/*/000001_* migrations/*/000002_*
+		internal/e2e/links_test.go migrations/*/000001_* migrations/*/000002_* migrations/*/000014_*
 	find cmd internal migrations .ci -type f \( -name '*.go' -o -name '*.yaml' -o -name '*.sql' -o -name run \) -print0 | \
 		xargs -0 perl -0pi -e 's{^[ \t]*(//|\#|--) example:.*?^[ \t]*(//|\#|--) end of example[^\n]*\n}{}gms; s{^[^\n]*(//|\#|--) example[ \t]*\n}{}gm'
 	perl -0pi -e 's{^<!-- example -->\n.*?^<!-- end of example -->\n\n?}{}gms; s{^[^\n]+<!-- example -->[^\n]*\n}{}gm' README.md
