@@ -7,6 +7,11 @@
 // version has both files, under the same title, either in shared/ or in
 // every dialect directory. golang-migrate skips a file whose name does not
 // match silently; List refuses it, and a test lists the embedded files.
+//
+// River's tables are not here: River's own migrator applies them (package
+// schema). Versions 4 to 11 are reserved: earlier releases applied River's
+// versions 1 to 8 as golang-migrate files under those numbers, and their
+// databases still record them.
 package migrations
 
 import (
@@ -100,6 +105,13 @@ func (o overlay) ReadDir(name string) ([]fs.DirEntry, error) {
 	return all, nil
 }
 
+// The reserved versions, which earlier releases used for River's tables
+// (see the package documentation). No file may have one.
+const (
+	RetiredFirst = 4
+	RetiredLast  = 11
+)
+
 // namePattern is the file name golang-migrate understands, narrowed to
 // six-digit versions and lowercase snake_case titles.
 var namePattern = regexp.MustCompile(`^([0-9]{6})_([a-z0-9]+(?:_[a-z0-9]+)*)\.(up|down)\.sql$`)
@@ -136,6 +148,10 @@ func List(dir fs.FS) ([]Migration, error) {
 		v, _ := strconv.ParseUint(m[1], 10, 32)
 		if v == 0 {
 			errs = append(errs, fmt.Errorf("%s: version 0 is reserved for an empty database", e.Name()))
+			continue
+		}
+		if v >= RetiredFirst && v <= RetiredLast {
+			errs = append(errs, fmt.Errorf("%s: versions %d to %d are reserved: earlier releases recorded River's tables under them", e.Name(), RetiredFirst, RetiredLast))
 			continue
 		}
 		h := seen[uint(v)]

@@ -41,6 +41,7 @@ func TestListRejects(t *testing.T) {
 		{"up without down", []string{"000001_a.up.sql"}, "up without down"},
 		{"down without up", []string{"000001_a.down.sql"}, "down without up"},
 		{"version zero", []string{"000000_a.up.sql", "000000_a.down.sql"}, "version 0 is reserved"},
+		{"a version River's tables had", []string{"000004_a.up.sql", "000004_a.down.sql"}, "versions 4 to 11 are reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

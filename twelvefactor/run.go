@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
@@ -15,6 +16,10 @@ import (
 
 // errThreshold is returned when a finding reaches the -fail-on severity.
 var errThreshold = errors.New("findings reach the failure threshold")
+
+// errSkipped is returned when a rule family could not run and was not
+// left out with -skip: a run without it would pass for the wrong reason.
+var errSkipped = errors.New("incomplete run")
 
 // errFlags wraps flag parse errors, which the flag package has already
 // printed with the usage.
@@ -30,6 +35,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "also say why each failing rule matters")
 	list := fs.Bool("rules", false, "list the rules and exit")
 	loadTimeout := fs.Duration("load-timeout", checklist.DefaultLoadTimeout, "give up loading a module's Go packages after this `duration`")
+	skip := fs.String("skip", "", "leave out these rule `families` on purpose (code: the Go code rules); without it a family that cannot run fails the run")
+	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: twelvefactor [flags] [dir]\n\nChecks the Go service repository in dir (default .) against the twelve factors.\n\n")
 		fs.PrintDefaults()
@@ -67,12 +74,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("the directory argument is empty; name a directory or leave the argument out")
 		}
 	}
-	rep, err := checklist.Run(ctx, dir, checklist.Options{LoadTimeout: *loadTimeout})
+	opts := checklist.Options{LoadTimeout: *loadTimeout}
+	for f := range strings.SplitSeq(*skip, ",") {
+		switch strings.TrimSpace(f) {
+		case "":
+		case "code":
+			opts.SkipCode = true
+		default:
+			return fmt.Errorf("-skip: want code, not %q", f)
+		}
+	}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+	rep, err := checklist.Run(ctx, dir, opts)
 	if err != nil {
 		return err
 	}
 	if err := write(rep); err != nil {
 		return err
+	}
+	if len(rep.Skipped) > 0 {
+		return fmt.Errorf("%w: Go code rules did not run for %s; warm the module cache (go mod download), raise -load-timeout, or pass -skip code to accept a run without them",
+			errSkipped, strings.Join(rep.Skipped, "; "))
 	}
 	if rep.Reaches(threshold) {
 		return errThreshold

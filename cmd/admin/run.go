@@ -29,10 +29,12 @@ One-off processes, run with the same configuration and code as the web
 process. Results go to stdout, progress logs to stderr.
 
 commands:
-  migrate up           apply every pending migration (the release step)
-  migrate down N       roll back the last N migrations
-  migrate status       show the schema version, pending migrations, dirty state
+  migrate up           apply every pending migration, the service's and River's
+                       (the release step)
+  migrate down N       roll back the last N of the service's migrations
+  migrate status       show the schema versions, pending migrations, dirty state
   migrate force V      record version V as applied and clear the dirty flag
+                       (V a version number, or none)
   migrate create NAME  add the next-numbered migration for every dialect
   config               print the effective configuration, secrets masked
   check                ping each configured backing service
@@ -107,6 +109,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return usagef("unknown command %q", name)
 	}
 
+	// A command without flags takes a negative number as its argument,
+	// not as an unknown flag.
+	if cmd.flags == nil && len(args) == 1 && integer.MatchString(args[0]) {
+		args = []string{"--", args[0]}
+	}
 	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -125,6 +132,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return cmd.run(e, fs)
 }
 
+// integer matches a whole number, negative included.
+var integer = regexp.MustCompile(`^-?[0-9]+$`)
+
 // commands lists every command by name.
 func commands() map[string]command {
 	var (
@@ -133,21 +143,21 @@ func commands() map[string]command {
 	)
 	return map[string]command{
 		"migrate up": {
-			help: "Applies every pending migration. Two at once are safe: one applies, the other\nwaits up to MIGRATION_LOCK_TIMEOUT for it, then finds nothing to do.",
+			help: "Applies every pending migration: the service's, from the migrations directory,\nthen River's, from River's own migrator. Any number at once are safe, the\nprocesses of the embedded mode included: one applies, the others wait up to\nMIGRATION_LOCK_TIMEOUT for it, then find nothing to do.",
 			run:  noArgs(migrateUp),
 		},
 		"migrate down": {
 			args: "N",
-			help: "Rolls back the last N migrations (N at least 1). An N larger than the number\napplied is refused before anything is rolled back. Data in dropped tables is lost.",
+			help: "Rolls back the last N of the service's migrations (N at least 1). An N larger\nthan the number applied is refused before anything is rolled back. Data in\ndropped tables is lost. River's tables stay: River's own CLI rolls them back.",
 			run:  migrateDown,
 		},
 		"migrate status": {
-			help: "Shows the schema version, the migrations not yet applied, and whether a failed\nmigration left the database dirty, with the steps to recover. Exits 1 when dirty.",
+			help: "Shows the schema version, the migrations not yet applied, and whether a failed\nmigration left the database dirty, with the steps to recover; then River's\nversion and its versions not yet applied. Exits 1 when dirty.",
 			run:  noArgs(migrateStatus),
 		},
 		"migrate force": {
 			args: "V",
-			help: "Records version V as applied and clears the dirty flag, running nothing. Only for\nrecovering from a failed migration, as \"migrate status\" explains; -1 means none.",
+			help: "Records version V of the service's migrations as applied and clears the dirty\nflag, running nothing. Only for recovering from a failed migration, as\n\"migrate status\" explains. V is a version a migration has, or none (also\nwritten -1) to record that no migration is applied; any other V is refused\nbefore anything changes.",
 			run:  migrateForce,
 		},
 		"migrate create": {
@@ -225,11 +235,21 @@ func migrateUp(e env) error {
 	if err != nil {
 		return err
 	}
+	took := time.Since(start).Round(time.Millisecond)
 	if res.Applied == 0 {
 		fmt.Fprintf(e.stdout, "no change: the schema is at version %d\n", res.To)
-		return nil
+	} else {
+		fmt.Fprintf(e.stdout, "migrated from version %d to %d (%d applied in %s)\n", res.From, res.To, res.Applied, took)
 	}
-	fmt.Fprintf(e.stdout, "migrated from version %d to %d (%d applied in %s)\n", res.From, res.To, res.Applied, time.Since(start).Round(time.Millisecond))
+	r := res.River
+	if r.Recorded > 0 {
+		fmt.Fprintf(e.stdout, "river: recorded versions 1 to %d, which an earlier release's migration files applied\n", r.Recorded)
+	}
+	if r.Applied == 0 {
+		fmt.Fprintf(e.stdout, "river: no change: River's schema is at version %d\n", r.To)
+	} else {
+		fmt.Fprintf(e.stdout, "river: migrated from version %d to %d (%d applied)\n", r.From, r.To, r.Applied)
+	}
 	return nil
 }
 
@@ -283,21 +303,41 @@ func migrateStatus(e env) error {
 	case s.Dirty && s.Running:
 		fmt.Fprintf(e.stdout, "dirty:    yes, while migration %d is being applied by another migrator\n", s.Version)
 	case s.Dirty:
-		fmt.Fprintf(e.stdout, "dirty:    yes\n\n%v\n", s.DirtyError())
-		return fmt.Errorf("%w at version %d", schema.ErrDirty, s.Version)
+		fmt.Fprintln(e.stdout, "dirty:    yes")
 	default:
 		fmt.Fprintln(e.stdout, "dirty:    no")
+	}
+	printRiverStatus(e.stdout, s.River)
+	if s.Dirty && !s.Running {
+		fmt.Fprintf(e.stdout, "\n%v\n", s.DirtyError())
+		return fmt.Errorf("%w at version %d", schema.ErrDirty, s.Version)
 	}
 	return nil
 }
 
+// printRiverStatus prints River's part of migrate status.
+func printRiverStatus(w io.Writer, r schema.RiverStatus) {
+	pending := "none"
+	if len(r.Pending) > 0 {
+		pending = strings.Trim(fmt.Sprint(r.Pending), "[]")
+	}
+	fmt.Fprintf(w, "river:    version %d, latest %d, pending %s\n", r.Version, r.Latest, pending)
+	if r.Unrecorded > 0 {
+		fmt.Fprintf(w, "          versions 1 to %d were applied by an earlier release's migration files;\n          admin migrate up records them\n", r.Unrecorded)
+	}
+}
+
 func migrateForce(e env, fs *flag.FlagSet) error {
 	if fs.NArg() != 1 {
-		return usagef("migrate force needs V, the version to record")
+		return usagef("migrate force needs V, the version to record, or none")
 	}
-	v, err := strconv.Atoi(fs.Arg(0))
-	if err != nil || v < -1 {
-		return usagef("migrate force: V must be a version number, or -1 for none")
+	v := schema.None
+	if arg := fs.Arg(0); arg != "none" {
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return usagef("migrate force: V must be a version number, or none")
+		}
+		v = n
 	}
 	m, _, done, err := e.migrator()
 	if err != nil {
@@ -306,6 +346,10 @@ func migrateForce(e env, fs *flag.FlagSet) error {
 	defer done()
 	if err := m.Force(e.ctx, v); err != nil {
 		return err
+	}
+	if v == schema.None {
+		fmt.Fprintln(e.stdout, "recorded that no migration is applied; the dirty flag is clear")
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "recorded version %d as applied; the dirty flag is clear\n", v)
 	return nil
@@ -333,6 +377,9 @@ func migrateCreate(e env, fs *flag.FlagSet, dir string, shared bool) error {
 			return fmt.Errorf("migrate create: %s: %w", filepath.Join(dir, d), err)
 		}
 		next = max(next, latest+1)
+	}
+	if next >= migrations.RetiredFirst && next <= migrations.RetiredLast {
+		next = migrations.RetiredLast + 1
 	}
 	dirs, advice := migrations.Dialects(), "Write both dialects"
 	if shared {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/sqlite"
 	"github.com/dozen-go/dozen/migrations"
 )
 
@@ -71,10 +73,14 @@ func TestCommandsEmbedded(t *testing.T) {
 		{[]string{"migrate", "down", "0"}, 2, "at least 1"},
 		{[]string{"migrate", "down", "999"}, 1, fmt.Sprintf("asked to roll back 999 migrations, but only %d are applied", n)},
 		{[]string{"migrate", "status"}, 0, "pending:  none"},
+		{[]string{"migrate", "status"}, 0, ", pending none\n"},
 		{[]string{"migrate", "down", "1"}, 0, fmt.Sprintf("the schema is at version %d", prev.Version)},
 		{[]string{"migrate", "status"}, 0, fmt.Sprintf("pending:  %06d_%s", last.Version, last.Title)},
-		{[]string{"migrate", "force", "x"}, 2, "V must be a version number"},
+		{[]string{"migrate", "force", "x"}, 2, "V must be a version number, or none"},
 		{[]string{"migrate", "force", "42"}, 1, "no migration has version 42"},
+		{[]string{"migrate", "force", "0"}, 1, "no migration has version 0"},
+		{[]string{"migrate", "force", "-2"}, 1, "no migration has version -2"},
+		{[]string{"migrate", "down", "-1"}, 2, "at least 1"},
 		{[]string{"migrate", "force", fmt.Sprint(last.Version)}, 0, fmt.Sprintf("recorded version %d", last.Version)},
 		{[]string{"check"}, 0, "sqlite (embedded mode"},
 		{[]string{"version"}, 0, "go:"},
@@ -136,8 +142,8 @@ func TestMigrateCreate(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{"postgres", "sqlite"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
-		os.WriteFile(filepath.Join(dir, d, "000007_old.up.sql"), nil, 0o644)
-		os.WriteFile(filepath.Join(dir, d, "000007_old.down.sql"), nil, 0o644)
+		os.WriteFile(filepath.Join(dir, d, "000003_old.up.sql"), nil, 0o644)
+		os.WriteFile(filepath.Join(dir, d, "000003_old.down.sql"), nil, 0o644)
 	}
 	tests := []struct {
 		name     string
@@ -156,9 +162,11 @@ func TestMigrateCreate(t *testing.T) {
 	if code, _, stderr := admin(t, nil, "migrate", "create", "-dir", dir, "-shared", "add_notes"); code != 0 {
 		t.Errorf("admin migrate create -shared add_notes = exit %d (%s), want 0", code, stderr)
 	}
-	for _, f := range []string{"postgres/000008_add_owner.up.sql", "postgres/000008_add_owner.down.sql",
-		"sqlite/000008_add_owner.up.sql", "sqlite/000008_add_owner.down.sql",
-		"shared/000009_add_notes.up.sql", "shared/000009_add_notes.down.sql"} {
+	// Versions 4 to 11 are skipped: earlier releases recorded River's
+	// tables under them.
+	for _, f := range []string{"postgres/000012_add_owner.up.sql", "postgres/000012_add_owner.down.sql",
+		"sqlite/000012_add_owner.up.sql", "sqlite/000012_add_owner.down.sql",
+		"shared/000013_add_notes.up.sql", "shared/000013_add_notes.down.sql"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("migrate create did not write %s: %v", f, err)
 		}
@@ -186,7 +194,8 @@ func TestMigratePostgres(t *testing.T) {
 	both := strings.Join(outs, "")
 	ms := versions(t, migrations.Postgres)
 	last, prev := ms[len(ms)-1], ms[len(ms)-2]
-	if strings.Count(both, fmt.Sprintf("migrated from version 0 to %d", last.Version)) != 1 || strings.Count(both, "no change") != 1 {
+	if strings.Count(both, fmt.Sprintf("migrated from version 0 to %d", last.Version)) != 1 || strings.Count(both, "no change: the schema") != 1 ||
+		strings.Count(both, "river: migrated from version 0") != 1 || strings.Count(both, "river: no change") != 1 {
 		t.Errorf("two concurrent admin migrate up printed %q, want one migration and one no change", outs)
 	}
 
@@ -214,5 +223,64 @@ func TestMigratePostgres(t *testing.T) {
 	}
 	if code, stdout, _ := admin(t, env, "check"); code != 0 || !strings.Contains(stdout, "postgres: ok") {
 		t.Errorf("admin check = exit %d\n%s", code, stdout)
+	}
+}
+
+// TestDirtyFirstMigrationRecovery follows, command by command as printed,
+// the steps "admin migrate status" gives when the first migration failed
+// and changed nothing; a version no migration has is refused and changes
+// nothing.
+func TestDirtyFirstMigrationRecovery(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
+	ms := versions(t, migrations.SQLite)
+	last := ms[len(ms)-1]
+	if code, _, stderr := admin(t, env, "migrate", "up"); code != 0 {
+		t.Fatalf("admin migrate up = exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := admin(t, env, "migrate", "down", fmt.Sprint(len(ms))); code != 0 {
+		t.Fatalf("admin migrate down %d = exit %d: %s", len(ms), code, stderr)
+	}
+	// The first migration failed: nothing of it is there, and the flag is set.
+	db, err := sqlite.Open(t.Context(), env["DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DELETE FROM schema_migrations; INSERT INTO schema_migrations (version, dirty) VALUES (1, true)"); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, v := range []string{"0", "12345"} {
+		if code, _, stderr := admin(t, env, "migrate", "force", v); code != 1 || !strings.Contains(stderr, "no migration has version "+v) {
+			t.Errorf("admin migrate force %s = exit %d, %s; want a refusal", v, code, stderr)
+		}
+	}
+	code, stdout, _ := admin(t, env, "migrate", "status")
+	if code != 1 || !strings.Contains(stdout, "dirty:    yes") {
+		t.Fatalf("admin migrate status = exit %d\n%s\nwant exit 1, dirty (the refused forces changed nothing)", code, stdout)
+	}
+	// The first of the two cases: the migration changed nothing.
+	steps := regexp.MustCompile(`(?m)^ +admin (migrate force .+)\n +admin (migrate up)$`).FindStringSubmatch(stdout)
+	if steps == nil {
+		t.Fatalf("admin migrate status printed no steps to force and migrate up:\n%s", stdout)
+	}
+	if steps[1] != "migrate force none" {
+		t.Errorf("the steps for the first migration say %q, want migrate force none", steps[1])
+	}
+	for _, step := range steps[1:] {
+		if code, stdout, stderr := admin(t, env, strings.Fields(step)...); code != 0 {
+			t.Fatalf("admin %s (as printed) = exit %d\n%s%s", step, code, stdout, stderr)
+		}
+	}
+	if code, stdout, _ := admin(t, env, "migrate", "status"); code != 0 || !strings.Contains(stdout, fmt.Sprintf("version:  %d", last.Version)) || !strings.Contains(stdout, "dirty:    no") {
+		t.Errorf("admin migrate status after the steps = exit %d\n%s\nwant clean at %d", code, stdout, last.Version)
+	}
+
+	// -1, as earlier steps wrote it, is none too.
+	if _, err := db.Exec("UPDATE schema_migrations SET dirty = true"); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := admin(t, env, "migrate", "force", "-1"); code != 0 || !strings.Contains(stdout, "no migration is applied") {
+		t.Errorf("admin migrate force -1 = exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -46,7 +46,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := web.AppendClicks(t.Context(), map[int64]int64{l.ID: 12}, time.Now()); err != nil {
+	if err := web.AppendClicks(t.Context(), links.NewClickBatch(map[int64]int64{l.ID: 12}, time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

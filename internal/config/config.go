@@ -47,12 +47,12 @@ type Worker struct {
 type Links struct {
 	// APITokens may create and delete links. Unset, writes are refused.
 	APITokens          []Secret      `envconfig:"API_TOKENS" desc:"comma-separated bearer tokens allowed to create and delete links; unset refuses every write"`
-	CreateRateLimit    int           `envconfig:"CREATE_RATE_LIMIT" default:"60" desc:"link creations allowed per client per RATE_LIMIT_WINDOW"`
+	CreateRateLimit    int           `envconfig:"CREATE_RATE_LIMIT" default:"60" desc:"authenticated link creations allowed per client per RATE_LIMIT_WINDOW"`
 	RateLimitWindow    time.Duration `envconfig:"RATE_LIMIT_WINDOW" default:"1m" desc:"window of the sliding-window rate limit"`
 	CacheTTL           time.Duration `envconfig:"LINK_CACHE_TTL" default:"5m" desc:"how long a link stays in the redirect cache"`
 	ClickFlushInterval time.Duration `envconfig:"CLICK_FLUSH_INTERVAL" default:"1s" desc:"how often counted redirects are written; a crash loses at most this much"`
 	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
-	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for"`
+	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for, at most 10000"`
 }
 
 // end of example
@@ -142,7 +142,7 @@ type HTTP struct {
 	IdleTimeout       time.Duration `envconfig:"HTTP_IDLE_TIMEOUT" default:"120s" desc:"how long an idle keep-alive connection stays open"`
 	MaxHeaderBytes    int           `envconfig:"HTTP_MAX_HEADER_BYTES" default:"16384" desc:"largest request header block accepted; larger gets 431"`
 	MaxBodyBytes      int64         `envconfig:"HTTP_MAX_BODY_BYTES" default:"1048576" desc:"largest request body a route accepts unless it sets its own limit; larger gets 413"`
-	RequestTimeout    time.Duration `envconfig:"HTTP_REQUEST_TIMEOUT" default:"10s" desc:"deadline of a request's context unless its route sets its own"`
+	RequestTimeout    time.Duration `envconfig:"HTTP_REQUEST_TIMEOUT" default:"10s" desc:"deadline of a request's context and of its body's read, unless its route sets its own"`
 	MaxInFlight       int           `envconfig:"HTTP_MAX_IN_FLIGHT" default:"512" desc:"requests served at once; more get 503 with Retry-After at once"`
 	// TrustedProxies is how many reverse proxies append to X-Forwarded-For
 	// in front of the service. Zero trusts none and uses the peer address.

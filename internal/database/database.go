@@ -159,11 +159,13 @@ func OpenMigratorFS(ctx context.Context, cfg config.Database, src fs.FS, log *sl
 	return m, nil
 }
 
-// OpenChecked opens the configured database and makes sure its schema is
-// one this build can serve; every long-running process starts with it. Only the embedded database is migrated here;
-// Postgres is migrated by the release step (admin migrate up), and a
-// schema older than this build needs stops the start with that advice.
-// The tracer is Open's.
+// OpenChecked opens the configured database and makes sure its schema,
+// the service's and River's, is one this build can serve; every
+// long-running process starts with it. Only the embedded database is
+// migrated here, under the migration lock, so that processes started
+// together on a fresh file wait for one another; Postgres is migrated by
+// the release step (admin migrate up), and a schema older than this build
+// needs stops the start with that advice. The tracer is Open's.
 func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger, tracer trace.TracerProvider) (*DB, error) {
 	if cfg.Embedded() {
 		log.Warn("embedded mode: no DATABASE_URL, so data goes to an SQLite file on this machine; "+
@@ -180,8 +182,9 @@ func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger, tra
 		if err != nil {
 			return nil, err
 		}
-		if res.Applied > 0 {
-			log.Info("embedded database migrated", "from", res.From, "to", res.To)
+		if res.Changed() {
+			log.Info("embedded database migrated", "from", res.From, "to", res.To,
+				"river_from", res.River.From, "river_to", res.River.To)
 		}
 	} else {
 		log.Info("connecting to postgres", "url", cfg.URL)
@@ -201,6 +204,7 @@ func OpenChecked(ctx context.Context, cfg config.Database, log *slog.Logger, tra
 		db.Close()
 		return nil, fmt.Errorf("check schema: %w", err)
 	}
-	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest)
+	log.Info("database ready", "dialect", dialect, "schema_version", st.Version, "build_needs", st.Latest,
+		"river_version", st.River.Version, "river_build_needs", st.River.Latest)
 	return db, nil
 }

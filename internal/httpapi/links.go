@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -40,9 +41,10 @@ type LinkStore interface {
 	// request, idempotency.ErrKeyReused when with another, and
 	// idempotency.ErrKeyInFlight while another request holds the claim.
 	ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error)
-	// ReleaseIdempotencyKey drops an unfinished claim, so that the request
-	// can be retried after an error that wrote nothing.
-	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
+	// ReleaseIdempotencyKey drops the unfinished claim the request claimID
+	// made, so that the request can be retried after an error that wrote
+	// nothing.
+	ReleaseIdempotencyKey(ctx context.Context, scope, key, claimID string) error
 }
 
 // LinkCache holds links for the redirect path, by code: a cache.Shared or
@@ -120,30 +122,34 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 		if key != "" {
 			scope := tokenScope(r.Context())
 			lapses = time.Now().Add(timeout)
+			done = &idempotency.Completion{Scope: scope, Key: key, ClaimID: rand.Text()}
 			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), idempotency.Claim{
-				Scope: scope, Key: key, Hash: idempotency.RequestHash(r.Method, r.URL.Path, raw),
+				Scope: scope, Key: key, ID: done.ClaimID, Hash: idempotency.RequestHash(r.Method, r.URL.Path, raw),
 				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: timeout,
 			})
-			if errors.Is(err, idempotency.ErrKeyInFlight) {
+			switch {
+			case errors.Is(err, idempotency.ErrKeyInFlight):
 				w.Header().Set("Retry-After", "1")
-			}
-			if err != nil {
 				return err
-			}
-			if stored != nil {
+			case errors.Is(err, idempotency.ErrKeyReused):
+				return err
+			case err != nil:
+				// The claim may have been stored with only its commit's
+				// reply lost: free it, so the retry the answer invites
+				// does not find this request's claim in progress.
+				return idempotency.Release(w, r, log, releaser(d.Store, done), lapses, err)
+			case stored != nil:
 				w.Header().Set("Idempotent-Replayed", "true")
 				idempotency.Write(w, stored)
 				return nil
 			}
-			done = &idempotency.Completion{Scope: scope, Key: key}
 		}
 
 		resp, err := createLink(r.Context(), d, req, now, done)
 		if err != nil && done != nil {
 			// Nothing was written: the key is freed for a retry before the
 			// answer, so that the answer can say when to retry.
-			release := func(ctx context.Context) error { return d.Store.ReleaseIdempotencyKey(ctx, done.Scope, done.Key) }
-			return idempotency.Release(w, r, log, release, lapses, err)
+			return idempotency.Release(w, r, log, releaser(d.Store, done), lapses, err)
 		}
 		if err != nil {
 			return err
@@ -151,6 +157,13 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 		idempotency.Write(w, &resp)
 		return nil
 	})
+}
+
+// releaser returns the function that releases done's claim.
+func releaser(st LinkStore, done *idempotency.Completion) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return st.ReleaseIdempotencyKey(ctx, done.Scope, done.Key, done.ClaimID)
+	}
 }
 
 // createLink inserts the link, generating a code when none was asked for

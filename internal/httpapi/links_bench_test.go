@@ -40,7 +40,7 @@ func BenchmarkRedirect(b *testing.B) {
 
 type discardClicks struct{}
 
-func (discardClicks) AppendClicks(context.Context, map[int64]int64, time.Time) error { return nil }
+func (discardClicks) AppendClicks(context.Context, links.ClickBatch) error { return nil }
 
 // BenchmarkDecodeCreate measures the strict decoding of a create request.
 func BenchmarkDecodeCreate(b *testing.B) {

@@ -31,8 +31,9 @@ type memStore struct {
 }
 
 type memKey struct {
-	hash []byte
-	resp *idempotency.Response
+	hash    []byte
+	claimID string
+	resp    *idempotency.Response
 }
 
 func newMemStore() *memStore { return &memStore{keys: map[string]*memKey{}} }
@@ -97,7 +98,7 @@ func (s *memStore) ClaimIdempotencyKey(_ context.Context, c idempotency.Claim) (
 	k, ok := s.keys[c.Scope+"\x00"+c.Key]
 	switch {
 	case !ok:
-		s.keys[c.Scope+"\x00"+c.Key] = &memKey{hash: c.Hash}
+		s.keys[c.Scope+"\x00"+c.Key] = &memKey{hash: c.Hash, claimID: c.ID}
 		return nil, nil
 	case !bytes.Equal(k.hash, c.Hash):
 		return nil, idempotency.ErrKeyReused
@@ -107,10 +108,10 @@ func (s *memStore) ClaimIdempotencyKey(_ context.Context, c idempotency.Claim) (
 	return k.resp, nil
 }
 
-func (s *memStore) ReleaseIdempotencyKey(_ context.Context, scope, key string) error {
+func (s *memStore) ReleaseIdempotencyKey(_ context.Context, scope, key, claimID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := s.keys[scope+"\x00"+key]; k != nil && k.resp == nil {
+	if k := s.keys[scope+"\x00"+key]; k != nil && k.resp == nil && k.claimID == claimID {
 		delete(s.keys, scope+"\x00"+key)
 	}
 	return nil

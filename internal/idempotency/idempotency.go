@@ -37,6 +37,11 @@ var (
 type Claim struct {
 	Scope string
 	Key   string
+	// ID identifies the request that makes the claim, a random value of
+	// its own: only it completes or releases the claim, so a request that
+	// cannot tell whether its claim was stored (the reply to its commit
+	// was lost) can free it without freeing another request's.
+	ID string
 	// Hash identifies the request: the same key with another hash is a
 	// client error, not a replay.
 	Hash []byte
@@ -66,6 +71,7 @@ type Response struct {
 // neither does.
 type Completion struct {
 	Scope, Key string
+	ClaimID    string // the Claim's ID
 	Response
 }
 
@@ -115,7 +121,9 @@ func Write(w http.ResponseWriter, resp *Response) {
 
 // Release frees the key of a request that failed with failure before it
 // wrote anything, with release, and returns failure, so that a retry can
-// claim the key at once. When release fails too (the database is down),
+// claim the key at once. A claim that failed is released the same way:
+// it may have been stored with only the reply lost. When release fails
+// too (the database is down),
 // it returns an Unavailable error instead and sets Retry-After on w to
 // when the claim lapses by itself: a retry before then would find the key
 // still in progress.

@@ -2,7 +2,8 @@
 // kept in the service's own SQL database: Postgres, or the embedded
 // SQLite file. Jobs are enqueued in the same transaction as the write they
 // belong to, so a job exists if and only if its data does. River's tables
-// come in through the golang-migrate migrations, like every other table.
+// come from River's own migrator, which admin migrate up runs after the
+// service's migrations (package schema).
 package jobs
 
 import (

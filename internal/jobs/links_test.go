@@ -201,7 +201,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := web.AppendClicks(t.Context(), map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+			if err := web.AppendClicks(t.Context(), links.NewClickBatch(map[int64]int64{l.ID: 7}, time.Now())); err != nil {
 				t.Fatal(err)
 			}
 
@@ -285,7 +285,7 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := web.AppendClicks(ctx, map[int64]int64{l.ID: 3}, time.Now()); err != nil {
+			if err := web.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{l.ID: 3}, time.Now())); err != nil {
 				t.Fatal(err)
 			}
 			// The worker that took the fold was killed a second after it

@@ -10,24 +10,54 @@ import (
 	"time"
 )
 
-// memSink is a ClickSink that keeps the batches it gets, failing while
-// down is set.
+// memSink is a ClickSink that keeps the batches it gets and skips one
+// whose ID it has seen, as the store does. While down is set it fails;
+// while lose is set it stores and then fails, as a write whose commit went
+// through and whose reply was lost.
 type memSink struct {
 	mu     sync.Mutex
 	down   bool
+	lose   bool
 	totals map[int64]int64
+	seen   map[string]bool
+	writes int
 }
 
-func (s *memSink) AppendClicks(_ context.Context, counts map[int64]int64, _ time.Time) error {
+func (s *memSink) AppendClicks(_ context.Context, b ClickBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
 	if s.down {
 		return errors.New("database down")
 	}
-	for id, n := range counts {
-		s.totals[id] += n
+	if !s.seen[b.ID] {
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		s.seen[b.ID] = true
+		for id, n := range b.Counts {
+			s.totals[id] += n
+		}
+	}
+	if s.lose {
+		return errors.New("connection reset after COMMIT")
 	}
 	return nil
+}
+
+// flushAll flushes c, with sink up, and checks that sink holds want and
+// nothing is left pending.
+func flushAll(t *testing.T, c *Clicks, sink *memSink, want map[int64]int64) {
+	t.Helper()
+	if err := c.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(sink.totals, want) {
+		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() after flush = %d, want 0", got)
+	}
 }
 
 func TestClicksFlushKeepsOnFailure(t *testing.T) {
@@ -45,15 +75,28 @@ func TestClicksFlushKeepsOnFailure(t *testing.T) {
 	}
 	c.Record(t.Context(), 1)
 	sink.down = false
-	if err := c.Flush(t.Context()); err != nil {
-		t.Fatal(err)
+	flushAll(t, c, sink, map[int64]int64{1: 4, 2: 1})
+}
+
+// TestClicksLostReplyCountsOnce flushes while every write is stored but
+// reported failed: the batch is written again under its ID, not merged
+// with newer clicks, so a sink that skips a seen ID counts each click once.
+func TestClicksLostReplyCountsOnce(t *testing.T) {
+	sink := &memSink{totals: map[int64]int64{}, lose: true}
+	c := NewClicks(sink, slog.New(slog.DiscardHandler), time.Hour, nil)
+	for range 3 {
+		c.Record(t.Context(), 1)
 	}
-	if want := map[int64]int64{1: 4, 2: 1}; !maps.Equal(sink.totals, want) {
-		t.Errorf("stored clicks = %v, want %v", sink.totals, want)
+	if err := c.Flush(t.Context()); err == nil {
+		t.Fatal("Flush() with the reply lost = nil, want the error")
 	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() after flush = %d, want 0", got)
+	c.Record(t.Context(), 1)
+	c.Record(t.Context(), 2)
+	if err := c.Flush(t.Context()); err == nil {
+		t.Fatal("second Flush() with the reply lost = nil, want the error")
 	}
+	sink.lose = false
+	flushAll(t, c, sink, map[int64]int64{1: 4, 2: 1})
 }
 
 func TestClicksRunFlushesOnStop(t *testing.T) {
@@ -87,13 +130,13 @@ type committingSink struct {
 	release chan struct{}
 }
 
-func (s *committingSink) AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error {
+func (s *committingSink) AppendClicks(ctx context.Context, b ClickBatch) error {
 	s.calls <- struct{}{}
 	select {
 	case <-s.release:
 	case <-ctx.Done():
 	}
-	s.memSink.AppendClicks(ctx, counts, at)
+	_ = s.memSink.AppendClicks(ctx, b)
 	return ctx.Err()
 }
 

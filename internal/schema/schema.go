@@ -1,21 +1,31 @@
-// Package schema applies the migrations in the migrations directory to a
-// database with golang-migrate, and tells the web process whether the
-// database's schema is one it can serve.
+// Package schema applies the service's schema to a database and tells the
+// long-running processes whether the database's schema is one they can
+// serve. The schema has two parts, each applied by its own migrator:
 //
-// golang-migrate records one row in schema_migrations: the version last
-// applied and a dirty flag, set while a migration runs and left set when
-// one fails. Nothing here clears that flag by itself: an operator reads
-// the failure and runs admin migrate force, as RecoverySteps says.
+//   - the service's tables: the SQL files in the migrations directory,
+//     applied by golang-migrate, which records the version last applied
+//     and a dirty flag in schema_migrations;
+//   - River's tables (the job queue): applied by River's own migrator,
+//     rivermigrate, from the River module in go.mod, which records each
+//     version in river_migration. A River upgrade brings its new versions
+//     with it; nothing of River's is copied into the migrations directory.
+//
+// A Migrator runs both, the service's first, under one lock that holds
+// across processes (see lock.go). golang-migrate's dirty flag is set while
+// a migration runs and left set when one fails. Nothing here clears it by
+// itself: an operator reads the failure and runs admin migrate force, as
+// RecoverySteps says. Each River version runs in one transaction with its
+// record, so River's part has no dirty state.
 package schema
 
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -23,6 +33,7 @@ import (
 	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	sqlitemigrate "github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/migrations"
@@ -31,7 +42,8 @@ import (
 // Errors a caller tells apart with errors.Is.
 var (
 	// ErrLocked means another migrator held the migration lock for the
-	// whole wait and the schema is still not up to date.
+	// whole wait and the schema is still not up to date, or, from
+	// DirtyError, that the dirty flag belongs to a migration still running.
 	ErrLocked = errors.New("another migration is running")
 	// ErrDirty means a migration did not finish: it failed, or its
 	// migrator died after its commit; see RecoverySteps.
@@ -43,24 +55,26 @@ var (
 // table is where golang-migrate records the version.
 const table = "schema_migrations"
 
-// Migrator applies one dialect's migrations to one database. It owns the
-// *sql.DB it was given and closes it in Close.
+// Migrator applies one dialect's migrations and River's to one database.
+// It owns the *sql.DB it was given and closes it in Close.
 type Migrator struct {
 	db       *sql.DB
 	dialect  string
 	src      fs.FS
 	list     []migrations.Migration
+	river    *rivermigrate.Migrator[*sql.Tx]
 	lockWait time.Duration
 	log      *slog.Logger
 
-	m *migrate.Migrate // opened on first use; see instance
+	m       *migrate.Migrate // opened on first use; see instance
+	holding bool             // the run lock is held; see lock
 }
 
 // New returns a Migrator of db, a database of the given dialect
-// (migrations.Postgres or migrations.SQLite), applying the files in src.
-// lockWait is how long an operation waits for another migrator; on
-// Postgres the connection must enforce it too, as
-// postgres.OpenMigrationDB's does. log receives golang-migrate's progress.
+// (migrations.Postgres or migrations.SQLite), applying the files in src
+// and River's migrations. lockWait is how long an operation waits for
+// another migrator; on Postgres the connection must enforce it too, as
+// postgres.OpenMigrationDB's does. log receives both migrators' progress.
 func New(db *sql.DB, dialect string, src fs.FS, lockWait time.Duration, log *slog.Logger) (*Migrator, error) {
 	list, err := migrations.List(src)
 	if err != nil {
@@ -69,15 +83,17 @@ func New(db *sql.DB, dialect string, src fs.FS, lockWait time.Duration, log *slo
 	if dialect != migrations.Postgres && dialect != migrations.SQLite {
 		return nil, fmt.Errorf("no migration driver for dialect %q", dialect)
 	}
-	return &Migrator{db: db, dialect: dialect, src: src, list: list, lockWait: lockWait, log: log}, nil
+	rm, err := newRiver(db, dialect, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{db: db, dialect: dialect, src: src, list: list, river: rm, lockWait: lockWait, log: log}, nil
 }
 
-// instance opens golang-migrate on first use. Opening takes the migration
-// lock to create schema_migrations, so it can fail with a lock timeout;
-// that failure is not kept, and the next call tries again. (The Postgres
-// driver then keeps the session it took from db until db is closed: a
-// cost paid only by a migrator that lost the race, which is a one-off
-// process about to exit.)
+// instance opens golang-migrate on first use. Opening takes golang-migrate's
+// own lock to create schema_migrations; the run lock is held by then, so
+// nothing else waits for it. (The Postgres driver then keeps the session
+// it took from db until db is closed.)
 func (m *Migrator) instance() (*migrate.Migrate, error) {
 	if m.m != nil {
 		return m.m, nil
@@ -108,26 +124,65 @@ func (m *Migrator) instance() (*migrate.Migrate, error) {
 	return mm, nil
 }
 
-// Result is what Up did.
-type Result struct {
-	From, To uint // versions before and after
-	// Applied counts the migrations from From to To when this call ran
-	// any. It is 0 when there was nothing to do, including when a
-	// concurrent migrator did the work.
-	Applied int
+// withLock runs fn holding the run lock. A wait for it that runs out is
+// errLockWait.
+func (m *Migrator) withLock(ctx context.Context, fn func() error) error {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return err
+	}
+	m.holding = true
+	defer func() {
+		m.holding = false
+		unlock()
+	}()
+	return fn()
 }
 
-// Up applies every pending migration. When another migrator holds the
-// lock for longer than the wait, Up looks at the version again: if that
-// migrator brought the schema up to date, there is nothing to do and Up
-// reports no change; otherwise it fails with ErrLocked.
+// Result is what Up did.
+type Result struct {
+	From, To uint // the service's versions before and after
+	// Applied counts the service's migrations from From to To when this
+	// call ran any. It is 0 when there was nothing to do, including when
+	// a concurrent migrator did the work.
+	Applied int
+	// River is what Up did to River's part.
+	River RiverResult
+}
+
+// Changed reports whether Up changed anything.
+func (r Result) Changed() bool {
+	return r.Applied > 0 || r.River.Applied > 0 || r.River.Recorded > 0
+}
+
+// Up applies every pending migration, the service's then River's, holding
+// the run lock. When another migrator holds it for longer than the wait,
+// Up looks at the versions again: if that migrator brought the schema up
+// to date, there is nothing to do and Up reports no change; otherwise it
+// fails with ErrLocked.
 func (m *Migrator) Up(ctx context.Context) (Result, error) {
-	// Not refused here when dirty: while another migrator runs, the flag
-	// is set too. golang-migrate checks it once it holds the lock.
+	var res Result
+	err := m.withLock(ctx, func() error {
+		var err error
+		res, err = m.up(ctx)
+		return err
+	})
+	if errors.Is(err, errLockWait) {
+		return m.afterLockTimeout(ctx)
+	}
+	return res, err
+}
+
+func (m *Migrator) up(ctx context.Context) (Result, error) {
+	recorded, err := m.adopt(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("migrate up: %w", err)
+	}
 	before, err := m.Status(ctx)
 	if err != nil {
 		return Result{}, err
 	}
+	res := Result{From: before.Version, River: RiverResult{From: before.River.Version, Recorded: recorded}}
 	mm, err := m.instance()
 	if err == nil {
 		err = mm.Up()
@@ -137,10 +192,10 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 		err = nil
 	}
 	if isLockTimeout(err) {
-		return m.afterLockTimeout(ctx, before.Version)
+		return res, fmt.Errorf("migrate up: %w: gave up after waiting %s for golang-migrate's lock (MIGRATION_LOCK_TIMEOUT); try again when it ends", ErrLocked, m.lockWait)
 	}
 	after, serr := m.Status(ctx)
-	res := Result{From: before.Version, To: after.Version}
+	res.To = after.Version
 	if ran {
 		res.Applied = m.between(before.Version, after.Version)
 	}
@@ -151,24 +206,36 @@ func (m *Migrator) Up(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("migrate up: %w", err)
 	}
 	if serr != nil {
-		return Result{}, serr
+		return res, serr
+	}
+
+	rr, err := m.river.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return res, fmt.Errorf("migrate up: River's migrations: %w", err)
+	}
+	res.River.Applied = len(rr.Versions)
+	res.River.To = res.River.From
+	for _, v := range rr.Versions {
+		res.River.To = max(res.River.To, v.Version)
 	}
 	return res, nil
 }
 
-func (m *Migrator) afterLockTimeout(ctx context.Context, from uint) (Result, error) {
+// afterLockTimeout is Up's answer when the wait for the run lock ran out.
+func (m *Migrator) afterLockTimeout(ctx context.Context) (Result, error) {
 	s, err := m.Status(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	if !s.Dirty && s.Version >= s.Latest {
-		return Result{From: from, To: s.Version}, nil
+	res := Result{From: s.Version, To: s.Version, River: RiverResult{From: s.River.Version, To: s.River.Version}}
+	if !s.Dirty && s.Version >= s.Latest && s.River.Current() {
+		return res, nil
 	}
-	return Result{From: from, To: s.Version}, fmt.Errorf("migrate up: %w: gave up after waiting %s for its lock (MIGRATION_LOCK_TIMEOUT); try again when it ends", ErrLocked, m.lockWait)
+	return res, fmt.Errorf("migrate up: %w: gave up after waiting %s for its lock (MIGRATION_LOCK_TIMEOUT); try again when it ends", ErrLocked, m.lockWait)
 }
 
-// isLockTimeout reports whether err is a wait for the migration lock that
-// ran out, on the server (lock_timeout) or in golang-migrate.
+// isLockTimeout reports whether err is a wait for golang-migrate's lock
+// that ran out, on the server (lock_timeout) or in golang-migrate.
 func isLockTimeout(err error) bool {
 	if err == nil {
 		return false
@@ -185,18 +252,38 @@ func isLockTimeout(err error) bool {
 	return postgres.IsLockTimeout(err) || errors.Is(err, migrate.ErrLockTimeout) || errors.Is(err, database.ErrLocked)
 }
 
-// Down rolls back the last n applied migrations. It refuses, changing
-// nothing, an n larger than the number applied: golang-migrate would roll
-// back every migration before finding it short.
+// lockedError is the error of an operation other than Up that gave up
+// waiting for the run lock.
+func (m *Migrator) lockedError(op string) error {
+	return fmt.Errorf("%s: %w: gave up after waiting %s for its lock (MIGRATION_LOCK_TIMEOUT)", op, ErrLocked, m.lockWait)
+}
+
+// Down rolls back the last n applied migrations of the service's own;
+// River's part stays as it is (River's migrator and CLI own it). It
+// refuses, changing nothing, an n larger than the number applied:
+// golang-migrate would roll back every migration before finding it short.
 func (m *Migrator) Down(ctx context.Context, n int) error {
 	if n < 1 {
 		return fmt.Errorf("migrate down: the number of migrations must be at least 1")
+	}
+	err := m.withLock(ctx, func() error { return m.down(ctx, n) })
+	if errors.Is(err, errLockWait) {
+		return m.lockedError("migrate down")
+	}
+	return err
+}
+
+func (m *Migrator) down(ctx context.Context, n int) error {
+	// Recorded first: once the service's version moves below River's old
+	// files, nothing would tell how far they went.
+	if _, err := m.adopt(ctx); err != nil {
+		return fmt.Errorf("migrate down: %w", err)
 	}
 	s, err := m.Status(ctx)
 	if err != nil {
 		return err
 	}
-	if s.Dirty && !s.Running {
+	if s.Dirty {
 		return s.DirtyError()
 	}
 	if applied := len(m.list) - len(s.Pending); n > applied {
@@ -215,19 +302,38 @@ func (m *Migrator) Down(ctx context.Context, n int) error {
 	return nil
 }
 
-// Force records version v as applied and clears the dirty flag, without
-// running any migration. It is the manual recovery step after a failed
-// migration; v = -1 records that nothing is applied.
+// None is the version Force takes to record that no migration is applied.
+const None = -1
+
+// Force records version v of the service's migrations as applied and
+// clears the dirty flag, without running any migration. It is the manual
+// recovery step after a failed migration; v = None records that nothing
+// is applied. A version that no migration has is refused, changing
+// nothing, except on a database an earlier release left dirty at one of
+// the versions that held River's tables: there, those versions are the
+// ones the recovery steps name.
 func (m *Migrator) Force(ctx context.Context, v int) error {
-	if v < -1 {
-		return fmt.Errorf("migrate force: version must be -1 or more")
+	if v == 0 || v < None {
+		return fmt.Errorf("migrate force: no migration has version %d; to record that none is applied, force none", v)
 	}
-	if v > 0 && !m.known(uint(v)) {
-		return fmt.Errorf("migrate force: no migration has version %d", v)
-	}
-	mm, err := m.instance()
-	if err == nil {
-		err = mm.Force(v)
+	err := m.withLock(ctx, func() error {
+		if v > 0 && !m.known(uint(v)) {
+			cur, _, err := Version(ctx, m.db, m.dialect)
+			if err != nil {
+				return err
+			}
+			if !retired(uint(v)) || !retired(cur) {
+				return fmt.Errorf("no migration has version %d", v)
+			}
+		}
+		mm, err := m.instance()
+		if err == nil {
+			err = mm.Force(v)
+		}
+		return err
+	})
+	if errors.Is(err, errLockWait) {
+		return m.lockedError("migrate force")
 	}
 	if err != nil {
 		return fmt.Errorf("migrate force: %w", err)
@@ -256,21 +362,22 @@ func (m *Migrator) known(v uint) bool {
 	return false
 }
 
-// Status reads the database's schema version without taking the lock.
+// Status reads the database's schema versions without taking the lock.
 func (m *Migrator) Status(ctx context.Context) (Status, error) {
-	return readStatus(ctx, m.db, m.dialect, m.list)
+	return readStatus(ctx, m.db, m.dialect, m.list, m.river, !m.holding)
 }
 
-// readStatus compares db's schema version with list, the migrations of
-// its dialect, without taking the lock.
-func readStatus(ctx context.Context, db *sql.DB, dialect string, list []migrations.Migration) (Status, error) {
+// readStatus compares db's schema versions with list, the migrations of
+// its dialect, and with River's, without taking the lock. With running, a
+// dirty flag is told apart from a migration still running.
+func readStatus(ctx context.Context, db *sql.DB, dialect string, list []migrations.Migration, rm *rivermigrate.Migrator[*sql.Tx], running bool) (Status, error) {
 	v, dirty, err := Version(ctx, db, dialect)
 	if err != nil {
 		return Status{}, err
 	}
 	s := Status{Version: v, Dirty: dirty, list: list}
-	if dirty {
-		if s.Running, err = migrationRunning(ctx, db, dialect); err != nil {
+	if dirty && running {
+		if s.Running, err = locked(ctx, db, dialect); err != nil {
 			return Status{}, err
 		}
 	}
@@ -281,6 +388,9 @@ func readStatus(ctx context.Context, db *sql.DB, dialect string, list []migratio
 		if mi.Version > v {
 			s.Pending = append(s.Pending, mi)
 		}
+	}
+	if s.River, err = riverStatus(ctx, db, dialect, rm, v); err != nil {
+		return Status{}, err
 	}
 	return s, nil
 }
@@ -294,16 +404,17 @@ func (m *Migrator) Close() error {
 	return errors.Join(srcErr, dbErr)
 }
 
-// Status is a database's schema version compared with the migrations.
+// Status is a database's schema versions compared with the migrations.
 type Status struct {
-	Version uint // 0 when no migration has been applied
+	Version uint // the service's; 0 when none of its migrations is applied
 	// Dirty is set while a migration runs, and stays set if it fails.
 	Dirty bool
-	// Running tells the two apart: another session holds the migration
-	// lock. Only known on Postgres; SQLite's lock is per process.
+	// Running tells the two apart: another migrator holds the run lock.
 	Running bool
-	Latest  uint // the highest version among the migrations
+	Latest  uint // the highest version among the service's migrations
 	Pending []migrations.Migration
+	// River is River's part.
+	River RiverStatus
 
 	list []migrations.Migration
 }
@@ -317,9 +428,12 @@ func (s Status) DirtyError() error {
 	return fmt.Errorf("%w at version %d\n%s", ErrDirty, s.Version, RecoverySteps(s.Version, s.previous()))
 }
 
-// previous is the version applied before s.Version, or -1 for none.
+// previous is the version applied before s.Version, or None.
 func (s Status) previous() int {
-	prev := -1
+	if retired(s.Version) {
+		return int(s.Version) - 1
+	}
+	prev := None
 	for _, mi := range s.list {
 		if mi.Version < s.Version {
 			prev = int(mi.Version)
@@ -330,7 +444,7 @@ func (s Status) previous() int {
 
 // RecoverySteps tells an operator how to recover from a migration to
 // version v that left the database dirty, prev being the version before
-// it. Each migration runs in one transaction, so it either changed nothing
+// it (None for none). Each migration runs in one transaction, so it either changed nothing
 // (it failed) or applied fully (the migrator died after its commit, before
 // clearing the flag); the steps say how to tell, and what to force in each
 // case.
@@ -343,25 +457,31 @@ transaction, so migration %06d either changed nothing or applied fully:
     index); present means it applied fully.
 If it changed nothing: fix it if it failed, record the version before it,
 and apply it again:
-  admin migrate force %d
+  admin migrate force %s
   admin migrate up
 If it applied fully: record it as applied, then apply any later ones:
   admin migrate force %d
   admin migrate up
 A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY)
 can leave part of a migration behind: undo that part by hand, then take
-the first path. Nothing forces a version automatically.`, v, prev, v)
+the first path. Nothing forces a version automatically.`, v, ForceArg(prev), v)
 }
 
-// Version reads the version recorded in db, and whether it is dirty,
-// without taking the migration lock. A database never migrated is at 0.
-func Version(ctx context.Context, db *sql.DB, dialect string) (version uint, dirty bool, err error) {
-	exists := "SELECT to_regclass('" + table + "') IS NOT NULL"
-	if dialect == migrations.SQLite {
-		exists = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + table + "'"
+// ForceArg is how admin migrate force is told version v: its number, or
+// "none" for None.
+func ForceArg(v int) string {
+	if v == None {
+		return "none"
 	}
-	var ok bool
-	if err := db.QueryRowContext(ctx, exists).Scan(&ok); err != nil {
+	return strconv.Itoa(v)
+}
+
+// Version reads the version of the service's migrations recorded in db,
+// and whether it is dirty, without taking the lock. A database never
+// migrated is at 0.
+func Version(ctx context.Context, db *sql.DB, dialect string) (version uint, dirty bool, err error) {
+	ok, err := tableExists(ctx, db, dialect, table)
+	if err != nil {
 		return 0, false, fmt.Errorf("read schema version: %w", err)
 	}
 	if !ok {
@@ -378,16 +498,33 @@ func Version(ctx context.Context, db *sql.DB, dialect string) (version uint, dir
 	return uint(max(v, 0)), dirty, nil
 }
 
-// Check tells the web process whether it can serve db's schema: an older
-// one than the migrations in src, or a dirty one, is an error saying what
-// the operator must do; a newer one is accepted, so that during a rolling
+// tableExists reports whether db has the table name, in the current
+// schema on Postgres.
+func tableExists(ctx context.Context, db *sql.DB, dialect, name string) (bool, error) {
+	q := "SELECT to_regclass($1) IS NOT NULL"
+	if dialect == migrations.SQLite {
+		q = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1"
+	}
+	var ok bool
+	err := db.QueryRowContext(ctx, q, name).Scan(&ok)
+	return ok, err
+}
+
+// Check tells a long-running process whether it can serve db's schema,
+// the service's and River's: an older one than the migrations in src and
+// River's in this build, or a dirty one, is an error saying what the
+// operator must do; a newer one is accepted, so that during a rolling
 // deploy the previous release keeps serving after the release step ran.
 func Check(ctx context.Context, db *sql.DB, dialect string, src fs.FS) (Status, error) {
 	list, err := migrations.List(src)
 	if err != nil {
 		return Status{}, fmt.Errorf("migrations: %w", err)
 	}
-	s, err := readStatus(ctx, db, dialect, list)
+	rm, err := newRiver(db, dialect, nil)
+	if err != nil {
+		return Status{}, err
+	}
+	s, err := readStatus(ctx, db, dialect, list, rm, true)
 	switch {
 	case err != nil:
 		return Status{}, err
@@ -395,43 +532,10 @@ func Check(ctx context.Context, db *sql.DB, dialect string, src fs.FS) (Status, 
 		return s, s.DirtyError()
 	case s.Version < s.Latest:
 		return s, fmt.Errorf("%w: it is at version %d, this build needs %d; run \"admin migrate up\" (the release step) first", ErrBehind, s.Version, s.Latest)
+	case !s.River.Current():
+		return s, fmt.Errorf("%w: River's part is at version %d, this build needs %d; run \"admin migrate up\" (the release step) first", ErrBehind, s.River.Version, s.River.Latest)
 	}
 	return s, nil
-}
-
-// migrationRunning reports whether a session holds golang-migrate's
-// advisory lock on db, by trying to take it without waiting.
-func migrationRunning(ctx context.Context, db *sql.DB, dialect string) (bool, error) {
-	if dialect != migrations.Postgres {
-		return false, nil
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return false, fmt.Errorf("check migration lock: %w", err)
-	}
-	// Closing returns the connection to the pool; the lock, if taken, is
-	// released first below.
-	defer conn.Close()
-	var name, schemaName string
-	if err := conn.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&name, &schemaName); err != nil {
-		return false, fmt.Errorf("check migration lock: %w", err)
-	}
-	id, err := database.GenerateAdvisoryLockId(name, schemaName, table)
-	if err != nil {
-		return false, err
-	}
-	var got bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&got); err != nil {
-		return false, fmt.Errorf("check migration lock: %w", err)
-	}
-	if got {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", id); err != nil {
-			// Never hand back a pooled session that holds the lock.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			return false, fmt.Errorf("check migration lock: %w", err)
-		}
-	}
-	return !got, nil
 }
 
 // logger passes golang-migrate's progress lines to slog.

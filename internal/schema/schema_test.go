@@ -14,8 +14,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4/database"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/rivermigrate"
 	"go.uber.org/goleak"
 
 	"github.com/dozen-go/dozen/internal/config"
@@ -74,15 +74,7 @@ func (tg *target) tableExists(t *testing.T, name string) bool {
 // eachDialect runs fn on a fresh SQLite database and, when
 // TEST_DATABASE_URL is set, a fresh Postgres database.
 func eachDialect(t *testing.T, fn func(t *testing.T, tg *target)) {
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		db, err := sqlite.Open(t.Context(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		fn(t, &target{dialect: migrations.SQLite, dir: dir, inspect: db})
-	})
+	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteTarget(t)) })
 	t.Run("postgres", func(t *testing.T) {
 		u := pgtest.NewDatabase(t)
 		db, err := postgres.Open(t.Context(), u, postgres.Options{Attempts: 1, ConnectTimeout: 5 * time.Second})
@@ -94,12 +86,35 @@ func eachDialect(t *testing.T, fn func(t *testing.T, tg *target)) {
 	})
 }
 
+// sqliteTarget returns a fresh SQLite database.
+func sqliteTarget(t *testing.T) *target {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &target{dialect: migrations.SQLite, dir: dir, inspect: db}
+}
+
 func realMigrations(t *testing.T, dialect string) fs.FS {
 	src, err := migrations.FS(dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return src
+}
+
+// riverLatest is the highest of River's versions in this build.
+func riverLatest(t *testing.T) int {
+	t.Helper()
+	rm, err := newRiver(nil, migrations.SQLite, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := rm.AllVersions()
+	return all[len(all)-1].Version
 }
 
 func TestUpDownCheck(t *testing.T) {
@@ -111,6 +126,7 @@ func TestUpDownCheck(t *testing.T) {
 			t.Fatalf("migrations.List() = %v, %v; want at least two", list, err)
 		}
 		latest, prev, n := list[len(list)-1].Version, list[len(list)-2].Version, len(list)
+		river := riverLatest(t)
 		m := tg.migrator(t, src, 5*time.Second)
 
 		if _, err := Check(ctx, tg.inspect, tg.dialect, src); !errors.Is(err, ErrBehind) || !strings.Contains(err.Error(), "admin migrate up") {
@@ -118,19 +134,32 @@ func TestUpDownCheck(t *testing.T) {
 		}
 		start := time.Now()
 		res, err := m.Up(ctx)
-		t.Logf("migrate up from 0 to %d took %v", latest, time.Since(start))
-		if err != nil || res != (Result{0, latest, n}) {
-			t.Fatalf("Up() = %+v, %v; want {0 %d %d}, nil", res, err, latest, n)
+		t.Logf("migrate up from 0 to %d, River's from 0 to %d, took %v", latest, river, time.Since(start))
+		want := Result{From: 0, To: latest, Applied: n, River: RiverResult{From: 0, To: river, Applied: river}}
+		if err != nil || res != want {
+			t.Fatalf("Up() = %+v, %v; want %+v", res, err, want)
 		}
-		// The job queue's table, created by the migrations River's come in.
+		// The job queue's table, from River's migrator.
 		if !tg.tableExists(t, "river_job") {
 			t.Errorf("after Up, table river_job missing")
 		}
-		if res, err := m.Up(ctx); err != nil || res != (Result{latest, latest, 0}) {
+		want = Result{From: latest, To: latest, River: RiverResult{From: river, To: river}}
+		if res, err := m.Up(ctx); err != nil || res != want || res.Changed() {
 			t.Errorf("second Up() = %+v, %v; want no change", res, err)
 		}
-		if _, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil {
-			t.Errorf("Check(migrated) = %v, want nil", err)
+		if s, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil || s.River.Version != river || !s.River.Current() {
+			t.Errorf("Check(migrated) = %+v, %v; want nil, River at %d", s, err, river)
+		}
+
+		// River's part one version behind: refused, and Up applies it.
+		if _, err := m.river.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{MaxSteps: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); !errors.Is(err, ErrBehind) || !strings.Contains(err.Error(), "River") {
+			t.Errorf("Check(River one behind) = %v, want ErrBehind naming River's part", err)
+		}
+		if res, err := m.Up(ctx); err != nil || res.Applied != 0 || res.River.Applied != 1 || res.River.To != river {
+			t.Errorf("Up(River one behind) = %+v, %v; want River's last version applied", res, err)
 		}
 
 		// More than is applied: refused before anything is rolled back.
@@ -152,11 +181,15 @@ func TestUpDownCheck(t *testing.T) {
 		if err := m.Down(ctx, n-1); err != nil {
 			t.Fatalf("Down(rest) = %v", err)
 		}
-		if tg.tableExists(t, "river_job") {
-			t.Errorf("after Down of every migration, table river_job remains")
+		if tg.tableExists(t, "links") {
+			t.Errorf("after Down of every migration, table links remains")
 		}
-		if _, err := m.Up(ctx); err != nil {
-			t.Fatalf("Up() after Down = %v", err)
+		// River's part is River's: Down leaves it.
+		if s, err := m.Status(ctx); err != nil || s.Version != 0 || s.River.Version != river || !tg.tableExists(t, "river_job") {
+			t.Errorf("Status() after Down of every migration = %+v, %v; want version 0, River's part untouched", s, err)
+		}
+		if res, err := m.Up(ctx); err != nil || res.To != latest || res.River.Applied != 0 {
+			t.Fatalf("Up() after Down = %+v, %v; want version %d, River's part untouched", res, err, latest)
 		}
 	})
 }
@@ -238,13 +271,24 @@ func TestFailedMigrationLeavesNoPartialSchemaAndDirtyFlag(t *testing.T) {
 // applied fully.
 func forceSteps(t *testing.T, err error) (changedNothing, appliedFully int) {
 	t.Helper()
-	found := regexp.MustCompile(`admin migrate force (-?\d+)`).FindAllStringSubmatch(fmt.Sprint(err), -1)
+	found := regexp.MustCompile(`admin migrate force (\S+)\n`).FindAllStringSubmatch(fmt.Sprint(err), -1)
 	if len(found) != 2 {
 		t.Fatalf("recovery steps name %d versions to force, want one per case:\n%v", len(found), err)
 	}
-	changedNothing, _ = strconv.Atoi(found[0][1])
-	appliedFully, _ = strconv.Atoi(found[1][1])
-	return changedNothing, appliedFully
+	return forceArg(t, found[0][1]), forceArg(t, found[1][1])
+}
+
+// forceArg reads a version as admin migrate force takes it.
+func forceArg(t *testing.T, arg string) int {
+	t.Helper()
+	if arg == "none" {
+		return None
+	}
+	v, err := strconv.Atoi(arg)
+	if err != nil || v < 1 {
+		t.Fatalf("recovery steps say to force %q, which is neither none nor a version", arg)
+	}
+	return v
 }
 
 // TestDirtyRecoveryBothCases follows the printed recovery steps in both
@@ -346,8 +390,8 @@ func TestConcurrentMigratorsApplyOnce(t *testing.T) {
 	}
 }
 
-// holdLock takes the migration lock of database u on a session of its own,
-// as a running migrator would, and returns that session.
+// holdLock takes the run lock of database u on a session of its own, as
+// a running migrator would, and returns that session.
 func holdLock(t *testing.T, u config.URL) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), u.Value())
@@ -355,7 +399,7 @@ func holdLock(t *testing.T, u config.URL) *pgx.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	id, err := database.GenerateAdvisoryLockId(pgtest.Name(u), "public", table)
+	id, err := runLockID(pgtest.Name(u), "public")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +434,7 @@ func TestLockWaitIsBounded(t *testing.T) {
 	t.Run("up to date: nothing to do", func(t *testing.T) {
 		start := time.Now()
 		res, err := tg.migrator(t, v1, 300*time.Millisecond).Up(t.Context())
-		if err != nil || res != (Result{1, 1, 0}) {
+		if err != nil || res.Changed() || res.To != 1 || res.River.To != riverLatest(t) {
 			t.Errorf("Up() while locked, schema current = %+v, %v; want no change", res, err)
 		}
 		if elapsed := time.Since(start); elapsed > 3*time.Second {
@@ -423,8 +467,8 @@ func TestLockWaitIsBounded(t *testing.T) {
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_unlock_all()"); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := m.Up(t.Context()); err != nil || res != (Result{1, 2, 1}) {
-		t.Errorf("Up() once the lock is free = %+v, %v; want {1 2}", res, err)
+	if res, err := m.Up(t.Context()); err != nil || res.From != 1 || res.To != 2 || res.Applied != 1 || res.River.Applied != 0 {
+		t.Errorf("Up() once the lock is free = %+v, %v; want from 1 to 2", res, err)
 	}
 }
 
@@ -518,4 +562,211 @@ func (tg *target) inspectDB(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db.SQL
+}
+
+// TestDirtyFirstMigration follows the printed steps after the first
+// migration failed: they name "none", which Force takes; a version no
+// migration has, 0 included, is refused and changes nothing.
+func TestDirtyFirstMigration(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		broken := fstest.MapFS{
+			"000001_first.up.sql":   {Data: []byte("CREATE TABLE first (id integer);\nINSERT INTO no_such_table VALUES (1);")},
+			"000001_first.down.sql": {Data: []byte("DROP TABLE first;")},
+		}
+		m := tg.migrator(t, broken, 5*time.Second)
+		_, err := m.Up(ctx)
+		if !errors.Is(err, ErrDirty) {
+			t.Fatalf("Up(broken first migration) = %v, want ErrDirty", err)
+		}
+		if !strings.Contains(err.Error(), "admin migrate force none\n") {
+			t.Errorf("recovery steps for the first migration = %v, want them to say admin migrate force none", err)
+		}
+		nothing, _ := forceSteps(t, err)
+		if nothing != None {
+			t.Fatalf("steps for a first migration that changed nothing force %d, want None", nothing)
+		}
+		for _, v := range []int{0, -2, 2, 42, 7} {
+			if err := m.Force(ctx, v); err == nil || !strings.Contains(err.Error(), "no migration has version") {
+				t.Errorf("Force(%d) = %v, want a refusal: no migration has it", v, err)
+			}
+		}
+		if s, err := m.Status(ctx); err != nil || !s.Dirty || s.Version != 1 {
+			t.Errorf("Status() after refused Forces = %+v, %v; want dirty at 1, unchanged", s, err)
+		}
+		if err := m.Force(ctx, nothing); err != nil {
+			t.Fatalf("Force(None) = %v", err)
+		}
+		fixed := fstest.MapFS{
+			"000001_first.up.sql":   {Data: []byte("CREATE TABLE first (id integer);")},
+			"000001_first.down.sql": broken["000001_first.down.sql"],
+		}
+		if res, err := tg.migrator(t, fixed, 5*time.Second).Up(ctx); err != nil || res.To != 1 || res.Applied != 1 {
+			t.Errorf("Up(fixed) after Force(None) = %+v, %v; want migration 1 applied", res, err)
+		}
+	})
+}
+
+// TestManyMigratorsAtOnce starts several migrators at the same moment on
+// one fresh database, each with its own connections as separate processes
+// have: all succeed, exactly one applies the migrations, River's
+// included, and the schema is clean and current. SQLite's round is cheap
+// and a race shows only in some rounds, so it runs a few.
+func TestManyMigratorsAtOnce(t *testing.T) {
+	eachDialect(t, manyAtOnce)
+	for i := range 4 {
+		t.Run(fmt.Sprintf("sqlite again %d", i+1), func(t *testing.T) { manyAtOnce(t, sqliteTarget(t)) })
+	}
+}
+
+func manyAtOnce(t *testing.T, tg *target) {
+	src := realMigrations(t, tg.dialect)
+	const n = 6
+	ms := make([]*Migrator, n)
+	for i := range ms {
+		ms[i] = tg.migrator(t, src, 15*time.Second)
+	}
+	results := make([]Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, m := range ms {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = m.Up(t.Context())
+		})
+	}
+	close(start)
+	wg.Wait()
+	changed, river := 0, 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("migrator %d: Up() = %v, want nil", i, errs[i])
+		}
+		if results[i].Changed() {
+			changed++
+		}
+		river += results[i].River.Applied
+	}
+	if changed != 1 || river != riverLatest(t) {
+		t.Errorf("results %+v: %d migrators changed the schema and %d River versions were applied, want 1 and %d", results, changed, river, riverLatest(t))
+	}
+	if s, err := Check(t.Context(), tg.inspect, tg.dialect, src); err != nil || s.Dirty || s.Version != s.Latest {
+		t.Errorf("Check() = %+v, %v; want clean and current", s, err)
+	}
+}
+
+// earlierRelease turns a fresh database into one that an earlier
+// release's migration files left: River's versions 1 to riverVersion
+// applied (the files held River's SQL as it is) but none recorded in
+// river_migration, and the service at version service. It returns the
+// Migrator.
+func earlierRelease(t *testing.T, tg *target, riverVersion int, service uint, dirty bool) *Migrator {
+	t.Helper()
+	ctx := t.Context()
+	m := tg.migrator(t, realMigrations(t, tg.dialect), 5*time.Second)
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if riverVersion < riverLatest(t) {
+		if _, err := m.river.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: riverVersion}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if service < 12 {
+		if err := m.Down(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		"DELETE FROM river_migration",
+		fmt.Sprintf("UPDATE schema_migrations SET version = %d, dirty = %v", service, dirty),
+	} {
+		if _, err := tg.inspect.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return m
+}
+
+// TestAdoptsRiverTablesOfEarlierReleases: a database whose River tables
+// an earlier release's migration files created (versions 4 to 11, River's
+// 1 to 8, recorded nowhere in river_migration) is served only after
+// admin migrate up, which records River's versions instead of creating
+// the tables again, and applies what is missing.
+func TestAdoptsRiverTablesOfEarlierReleases(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		src := realMigrations(t, tg.dialect)
+		river := riverLatest(t)
+		latest, _ := migrations.Latest(src)
+
+		// The release before River's migrator: the service at 12, River's
+		// versions 1 to 8 from its files.
+		m := earlierRelease(t, tg, river, 12, false)
+		if _, err := tg.inspect.ExecContext(ctx, "INSERT INTO links (code, url, created_at) VALUES ('keep', 'https://example.com/', CURRENT_TIMESTAMP)"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Check(ctx, tg.inspect, tg.dialect, src)
+		if !errors.Is(err, ErrBehind) || s.River.Unrecorded != river {
+			t.Errorf("Check(earlier release) = %+v, %v; want ErrBehind with River's %d versions unrecorded", s, err, river)
+		}
+		res, err := m.Up(ctx)
+		if err != nil || res.River.Recorded != river || res.River.Applied != 0 || res.To != latest {
+			t.Fatalf("Up(earlier release) = %+v, %v; want River's %d versions recorded, none applied, the service at %d", res, err, river, latest)
+		}
+		if s, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil || s.River.Version != river {
+			t.Errorf("Check() after Up = %+v, %v; want nil", s, err)
+		}
+		var n int
+		if err := tg.inspect.QueryRowContext(ctx, "SELECT count(*) FROM links").Scan(&n); err != nil || n != 1 {
+			t.Errorf("links after Up = %d, %v; want the one row kept", n, err)
+		}
+	})
+}
+
+// TestAdoptsPartlyMigratedEarlierRelease: a database that an earlier
+// release's files left part way through River's versions (the service at
+// 7: River's 1 to 4, before River's migration table had its line column),
+// clean or dirty, ends current after the printed steps.
+func TestAdoptsPartlyMigratedEarlierRelease(t *testing.T) {
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		src := realMigrations(t, tg.dialect)
+		river := riverLatest(t)
+		latest, _ := migrations.Latest(src)
+
+		m := earlierRelease(t, tg, 4, 7, false)
+		res, err := m.Up(ctx)
+		want := Result{From: 3, To: latest, Applied: 1, River: RiverResult{From: 4, To: river, Applied: river - 4, Recorded: 4}}
+		if err != nil || res != want {
+			t.Fatalf("Up(partly migrated) = %+v, %v; want %+v", res, err, want)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil {
+			t.Errorf("Check() after Up = %v, want nil", err)
+		}
+	})
+	eachDialect(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		src := realMigrations(t, tg.dialect)
+		// Dirty at 8 (River's version 5), which applied fully.
+		m := earlierRelease(t, tg, 5, 8, true)
+		_, err := m.Up(ctx)
+		if !errors.Is(err, ErrDirty) {
+			t.Fatalf("Up(dirty earlier release) = %v, want ErrDirty", err)
+		}
+		nothing, fully := forceSteps(t, err)
+		if nothing != 7 || fully != 8 {
+			t.Errorf("recovery steps force %d or %d, want 7 or 8", nothing, fully)
+		}
+		if err := m.Force(ctx, fully); err != nil {
+			t.Fatalf("Force(%d) = %v", fully, err)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatalf("Up() after Force(%d) = %v", fully, err)
+		}
+		if _, err := Check(ctx, tg.inspect, tg.dialect, src); err != nil {
+			t.Errorf("Check() after recovery = %v, want nil", err)
+		}
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/XSAM/otelsql"
 	"modernc.org/sqlite"
@@ -32,7 +34,7 @@ func Open(ctx context.Context, dir string, tracing ...otelsql.Option) (*sql.DB, 
 	path := filepath.Join(dir, FileName)
 	// _txlock=immediate takes the write lock when a transaction begins, so
 	// two writers queue on busy_timeout instead of one failing on upgrade.
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	dsn := uri(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	var db *sql.DB
 	var err error
@@ -50,6 +52,15 @@ func Open(ctx context.Context, dir string, tracing ...otelsql.Option) (*sql.DB, 
 	}
 	return db, nil
 }
+
+// uri returns the file: URI of the file at path. The characters that a
+// URI gives a meaning to are escaped: a "#" or "?" in a directory's name
+// would otherwise cut the path short there.
+func uri(path string) string {
+	return "file:" + uriEscaper.Replace(path)
+}
+
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
 // IsUniqueViolation reports whether err is a unique or primary key
 // constraint violation.
@@ -75,4 +86,45 @@ func IsUnavailable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// ErrLockWait means Lock gave up: another connection held the lock for
+// the whole wait.
+var ErrLockWait = errors.New("sqlite: the lock is held by another process")
+
+// File returns the path of db's main database file.
+func File(ctx context.Context, db *sql.DB) (string, error) {
+	var path string
+	if err := db.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path); err != nil {
+		return "", fmt.Errorf("sqlite: find the database file: %w", err)
+	}
+	if path == "" {
+		return "", errors.New("sqlite: the database has no file")
+	}
+	return path, nil
+}
+
+// Lock takes the lock of the file at path, an SQLite file used for
+// nothing but this lock, waiting up to wait while another connection,
+// of this process or another, holds it; a process that ends, however it
+// ends, lets go of its lock. It is the write lock of an open
+// transaction (BEGIN IMMEDIATE), so it works wherever SQLite does. The
+// returned function lets go of it.
+func Lock(ctx context.Context, path string, wait time.Duration) (unlock func() error, err error) {
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_txlock=immediate", uri(path), wait.Milliseconds())
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: lock: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		db.Close()
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+			return nil, ErrLockWait
+		}
+		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
+	}
+	return func() error { return errors.Join(tx.Rollback(), db.Close()) }, nil
 }

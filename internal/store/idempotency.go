@@ -24,9 +24,9 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*
 	var stored *idempotency.Response
 	err := s.InTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
-			 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
-			c.Scope, c.Key, c.Hash, now, now.Add(c.TTL))
+			`INSERT INTO idempotency_keys (scope, key, request_hash, claim_id, created_at, expires_at)
+			 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING`,
+			c.Scope, c.Key, c.Hash, c.ID, now, now.Add(c.TTL))
 		if err != nil {
 			return err
 		}
@@ -57,10 +57,10 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*
 			// row must still be as read: a completion that committed since
 			// (the old request's write landing at its deadline) wins.
 			res, err := tx.ExecContext(ctx,
-				`UPDATE idempotency_keys SET request_hash = $1, response_status = NULL, response_content_type = NULL,
-				 response_location = NULL, response_body = NULL, created_at = $2, expires_at = $3
-				 WHERE scope = $4 AND key = $5 AND created_at = $6 AND response_status IS NOT DISTINCT FROM $7`,
-				c.Hash, now, now.Add(c.TTL), c.Scope, c.Key, createdAt, status)
+				`UPDATE idempotency_keys SET request_hash = $1, claim_id = $2, response_status = NULL, response_content_type = NULL,
+				 response_location = NULL, response_body = NULL, created_at = $3, expires_at = $4
+				 WHERE scope = $5 AND key = $6 AND created_at = $7 AND response_status IS NOT DISTINCT FROM $8`,
+				c.Hash, c.ID, now, now.Add(c.TTL), c.Scope, c.Key, createdAt, status)
 			if err != nil {
 				return err
 			}
@@ -82,11 +82,13 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c idempotency.Claim) (*
 	return stored, nil
 }
 
-// ReleaseIdempotencyKey drops an unfinished claim, so that a request that
-// wrote nothing can be retried at once.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
+// ReleaseIdempotencyKey drops the unfinished claim that the request
+// claimID made, so that a request that wrote nothing can be retried at
+// once. A claim that another request holds, or one completed, stays.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key, claimID string) error {
 	_, err := s.db.ExecContext(ctx,
-		`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response_status IS NULL`, scope, key)
+		`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND claim_id = $3 AND response_status IS NULL`,
+		scope, key, claimID)
 	if err != nil {
 		return Classify("release idempotency key", err)
 	}
@@ -96,13 +98,14 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, key string) er
 // CompleteIdempotencyKey records done's response under its claimed key in
 // tx, the transaction of the write the response describes, so that either
 // both happen or neither does. It fails with idempotency.ErrKeyInFlight
-// when the claim was lost (taken over after going stale): another request
-// owns the key now, so this one must not write.
+// when the claim was lost (taken over after going stale, or released):
+// another request owns the key now, or none does, so this one must not
+// write.
 func CompleteIdempotencyKey(ctx context.Context, tx *sql.Tx, done *idempotency.Completion) error {
 	res, err := tx.ExecContext(ctx,
 		`UPDATE idempotency_keys SET response_status = $1, response_content_type = $2, response_location = $3, response_body = $4
-		 WHERE scope = $5 AND key = $6 AND response_status IS NULL`,
-		done.Status, done.ContentType, done.Location, done.Body, done.Scope, done.Key)
+		 WHERE scope = $5 AND key = $6 AND claim_id = $7 AND response_status IS NULL`,
+		done.Status, done.ContentType, done.Location, done.Body, done.Scope, done.Key, done.ClaimID)
 	if err != nil {
 		return err
 	}

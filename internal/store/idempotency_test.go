@@ -22,7 +22,7 @@ func idempotencyKeys(t *testing.T, s *Store) {
 	ctx := t.Context()
 	now := time.Now()
 	claim := func(key, body string, at time.Time) idempotency.Claim {
-		return idempotency.Claim{Scope: "token:a", Key: key, Hash: idempotency.RequestHash("POST", "/v1/things", []byte(body)),
+		return idempotency.Claim{Scope: "token:a", Key: key, ID: "claim-" + key, Hash: idempotency.RequestHash("POST", "/v1/things", []byte(body)),
 			Now: at, TTL: time.Hour, StaleAfter: time.Minute}
 	}
 	check := func(name string, c idempotency.Claim, wantResp *idempotency.Response, wantErr error) {
@@ -47,9 +47,13 @@ func idempotencyKeys(t *testing.T, s *Store) {
 	check("same key, other scope", idempotency.Claim{Scope: "token:b", Key: "k1", Hash: []byte("x"), Now: now, TTL: time.Hour, StaleAfter: time.Minute}, nil, nil)
 
 	resp := idempotency.Response{Status: 201, ContentType: "application/json", Location: "/v1/things/1", Body: []byte(`{"id":1}`)}
+	var writeAs func(key, claimID string, fail error) error
 	write := func(key string, fail error) error {
+		return writeAs(key, "claim-"+key, fail)
+	}
+	writeAs = func(key, claimID string, fail error) error {
 		return s.InTx(ctx, "write", func(tx *sql.Tx) error {
-			if err := CompleteIdempotencyKey(ctx, tx, &idempotency.Completion{Scope: "token:a", Key: key, Response: resp}); err != nil {
+			if err := CompleteIdempotencyKey(ctx, tx, &idempotency.Completion{Scope: "token:a", Key: key, ClaimID: claimID, Response: resp}); err != nil {
 				return err
 			}
 			return fail // a write that fails after the completion rolls both back
@@ -59,7 +63,7 @@ func idempotencyKeys(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	check("replay", claim("k1", "a", now), &resp, nil)
-	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k1"); err != nil {
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k1", "claim-k1"); err != nil {
 		t.Fatal(err)
 	}
 	check("a finished key is not released", claim("k1", "a", now), &resp, nil)
@@ -71,7 +75,15 @@ func idempotencyKeys(t *testing.T, s *Store) {
 		t.Fatalf("failing write = %v, want its error", err)
 	}
 	check("k2 still in flight", claim("k2", "a", now), nil, idempotency.ErrKeyInFlight)
-	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2"); err != nil {
+	// Only the request that holds a claim completes or releases it.
+	if err := writeAs("k2", "another-request", nil); !errors.Is(err, idempotency.ErrKeyInFlight) {
+		t.Errorf("completing another request's claim = %v, want ErrKeyInFlight", err)
+	}
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2", "another-request"); err != nil {
+		t.Fatal(err)
+	}
+	check("k2 kept after another request's release", claim("k2", "a", now), nil, idempotency.ErrKeyInFlight)
+	if err := s.ReleaseIdempotencyKey(ctx, "token:a", "k2", "claim-k2"); err != nil {
 		t.Fatal(err)
 	}
 	check("k2 claimable after release", claim("k2", "a", now), nil, nil)

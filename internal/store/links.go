@@ -120,12 +120,22 @@ func (s *Store) DeleteLink(ctx context.Context, code string) error {
 	})
 }
 
-// AppendClicks appends a batch of click counts to the click log and
-// enqueues the job that folds them, in one transaction.
-func (s *Store) AppendClicks(ctx context.Context, counts map[int64]int64, at time.Time) error {
-	at = at.UTC().Truncate(time.Microsecond)
+// AppendClicks records b's ID, appends its clicks to the click log and
+// enqueues the job that folds them, in one transaction. A batch whose ID
+// is recorded already was written by an earlier call whose reply was lost:
+// it is skipped, and that is a success, so each click counts once.
+func (s *Store) AppendClicks(ctx context.Context, b links.ClickBatch) error {
+	at := b.At.UTC().Truncate(time.Microsecond)
 	return s.InTx(ctx, "append clicks", func(tx *sql.Tx) error {
-		for id, n := range counts {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO click_batches (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, b.ID, at)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // nil when written before
+		}
+		for id, n := range b.Counts {
 			// A link deleted since the click was counted has no row to
 			// refer to; its clicks are dropped with it.
 			if _, err := tx.ExecContext(ctx,
@@ -227,7 +237,8 @@ func (s *Store) foldBatch(ctx context.Context, last int64) (clicks int64, rows i
 }
 
 // PurgeExpired deletes the links and idempotency keys that expired before
-// now, with the expired links' unfolded clicks.
+// now, with the expired links' unfolded clicks, and the IDs of click
+// batches written more than links.ClickBatchLife before now.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, purgedKeys int64, err error) {
 	now = now.UTC()
 	err = s.InTx(ctx, "purge expired", func(tx *sql.Tx) error {
@@ -240,6 +251,10 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, p
 			return err
 		}
 		purgedLinks, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM click_batches WHERE created_at <= $1`, now.Add(-links.ClickBatchLife)); err != nil {
+			return err
+		}
 		purgedKeys, err = PurgeIdempotencyKeys(ctx, tx, now)
 		return err
 	})

@@ -21,6 +21,7 @@ func linkContract(t *testing.T, s *Store, dialect string) {
 	t.Run("list and delete", func(t *testing.T) { listAndDelete(t, s) })
 	t.Run("idempotency completed with a link", func(t *testing.T) { linkCompletion(t, s) })
 	t.Run("clicks", func(t *testing.T) { clicks(t, s) })
+	t.Run("click batches", func(t *testing.T) { clickBatches(t, s) })
 	t.Run("concurrent folds", func(t *testing.T) { concurrentFolds(t, s, dialect) })
 	t.Run("purge", func(t *testing.T) { purge(t, s) })
 }
@@ -87,7 +88,7 @@ func clicks(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	for _, batch := range []map[int64]int64{{a.ID: 3, b.ID: 2}, {a.ID: 1}} {
-		if err := s2.AppendClicks(ctx, batch, time.Now()); err != nil {
+		if err := s2.AppendClicks(ctx, links.NewClickBatch(batch, time.Now())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +97,7 @@ func clicks(t *testing.T, s *Store) {
 	}
 	// A batch whose job cannot be enqueued is not written either.
 	failing := New(s.db).WithClickJobs(func(context.Context, *sql.Tx) error { return errors.New("queue full") })
-	if err := failing.AppendClicks(ctx, map[int64]int64{a.ID: 100}, time.Now()); err == nil {
+	if err := failing.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{a.ID: 100}, time.Now())); err == nil {
 		t.Fatal("AppendClicks() with a failing enqueue = nil, want the error")
 	}
 
@@ -134,7 +135,7 @@ func concurrentFolds(t *testing.T, s *Store, dialect string) {
 	if _, err := s.FoldClicks(ctx); err != nil { // start from an empty log
 		t.Fatal(err)
 	}
-	if err := s.AppendClicks(ctx, map[int64]int64{l.ID: 7}, time.Now()); err != nil {
+	if err := s.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{l.ID: 7}, time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	hold, err := s.db.BeginTx(ctx, nil)
@@ -174,13 +175,48 @@ func concurrentFolds(t *testing.T, s *Store, dialect string) {
 	}
 }
 
+// clickBatches: a batch written twice counts once, and the purge forgets
+// the batches written more than links.ClickBatchLife ago, not later ones.
+func clickBatches(t *testing.T, s *Store) {
+	ctx, now := t.Context(), time.Now()
+	l := mustCreate(t, s, "batched", nil)
+	if _, err := s.FoldClicks(ctx); err != nil { // start from an empty log
+		t.Fatal(err)
+	}
+	recent := links.NewClickBatch(map[int64]int64{l.ID: 4}, now)
+	old := links.NewClickBatch(map[int64]int64{l.ID: 1}, now.Add(-links.ClickBatchLife-time.Minute))
+	for _, b := range []links.ClickBatch{recent, recent, old} {
+		if err := s.AppendClicks(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.FoldClicks(ctx); err != nil || n != 5 {
+		t.Fatalf("FoldClicks() after a batch written twice = %d, %v; want 5", n, err)
+	}
+	if _, _, err := s.PurgeExpired(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		b    links.ClickBatch
+		want int
+	}{{recent, 1}, {old, 0}} {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM click_batches WHERE id = $1`, c.b.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("batch of %s kept after the purge: %d rows, want %d", c.b.At.Format(time.RFC3339), n, c.want)
+		}
+	}
+}
+
 func purge(t *testing.T, s *Store) {
 	ctx := t.Context()
 	now := time.Now()
 	past, future := now.Add(-time.Minute), now.Add(time.Hour)
 	gone := mustCreate(t, s, "purgeme", &past)
 	mustCreate(t, s, "keepme", &future)
-	if err := s.AppendClicks(ctx, map[int64]int64{gone.ID: 5}, now); err != nil {
+	if err := s.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{gone.ID: 5}, now)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ClaimIdempotencyKey(ctx, idempotency.Claim{Scope: "p", Key: "old", Hash: []byte("h"), Now: now.Add(-2 * time.Hour), TTL: time.Hour}); err != nil {

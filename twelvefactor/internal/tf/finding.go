@@ -126,6 +126,10 @@ type Report struct {
 	// Notes say what the run could not do, e.g. packages that did not
 	// compile.
 	Notes []string
+	// Skipped names the rule families that could not run and were not
+	// left out on request, with why ("module .: loading the Go packages
+	// took longer than …"). A run with any is incomplete.
+	Skipped []string
 	// Outcomes has one entry per rule, in checklist order.
 	Outcomes []Outcome
 }

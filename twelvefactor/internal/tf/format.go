@@ -136,6 +136,7 @@ type jsonReport struct {
 	Version int          `json:"version"`
 	Summary Summary      `json:"summary"`
 	Notes   []string     `json:"notes"`
+	Skipped []string     `json:"skipped,omitempty"`
 	Rules   []jsonOutput `json:"rules"`
 }
 
@@ -153,7 +154,7 @@ type jsonOutput struct {
 
 // WriteJSON writes the report as one JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
-	out := jsonReport{Version: 1, Summary: r.Summary(), Notes: r.Notes}
+	out := jsonReport{Version: 1, Summary: r.Summary(), Notes: r.Notes, Skipped: r.Skipped}
 	if out.Notes == nil {
 		out.Notes = []string{}
 	}

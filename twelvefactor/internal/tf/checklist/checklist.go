@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,14 @@ type Options struct {
 	// or a hung module download would otherwise block the run. Zero
 	// means DefaultLoadTimeout.
 	LoadTimeout time.Duration
+	// SkipCode leaves the Go code rules out on purpose: they are reported
+	// off, and their absence is not an error. Without it, code rules that
+	// could not run for a module (its packages did not load in time, or
+	// the go command failed) are listed in Report.Skipped.
+	SkipCode bool
+	// Progress, when set, receives a line as each module's packages start
+	// and finish loading: on a cold module cache loading takes minutes.
+	Progress io.Writer
 }
 
 // DefaultLoadTimeout is the package load budget when none is given.
@@ -67,25 +77,38 @@ func Run(ctx context.Context, dir string, opts Options) (*tf.Report, error) {
 	if opts.LoadTimeout <= 0 {
 		opts.LoadTimeout = DefaultLoadTimeout
 	}
-	notes := checkCode(ctx, repo, cfg, scope, opts, c)
+	var notes, skipped []string
+	if opts.SkipCode {
+		c.NotApplicable("skipped on request (-skip code)", codeRules()...)
+	} else {
+		notes, skipped = checkCode(ctx, repo, cfg, scope, opts, c)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check %s: %w", dir, context.Cause(ctx))
 	}
-	return tf.BuildReport(c, cfg, repo.Suppressions(), notes), nil
+	rep := tf.BuildReport(c, cfg, repo.Suppressions(), notes)
+	rep.Skipped = skipped
+	return rep, nil
 }
 
-// checkCode runs the analyzers over the service's packages, module by
-// module, and returns notes about what it could not check or left out.
-func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, opts Options, c *tf.Collector) []string {
+// codeRules returns the IDs of the Go code rules.
+func codeRules() []string {
 	var ids []string
 	for _, a := range analyzers.All(analyzers.Options{}) {
 		ids = append(ids, analyzers.RuleOf(a))
 	}
+	return ids
+}
+
+// checkCode runs the analyzers over the service's packages, module by
+// module, and returns notes about what it could not check or left out,
+// and the modules whose code rules could not run at all.
+func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, opts Options, c *tf.Collector) (notes, skipped []string) {
+	ids := codeRules()
 	if len(scope.Modules) == 0 {
 		c.NotApplicable("no go.mod", ids...)
-		return nil
+		return nil, nil
 	}
-	var notes []string
 	if !scope.All && len(scope.Others) > 0 && len(scope.Mains) > 0 {
 		notes = append(notes, fmt.Sprintf("service rules judge the programs that serve and are deployed (%s) and the packages they import; left out %s",
 			list(scope.Mains), list(scope.Others)))
@@ -107,9 +130,17 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 		// Each module has its own budget: a slow first module must not
 		// leave the others unchecked.
 		loadCtx, cancel := context.WithTimeoutCause(ctx, opts.LoadTimeout,
-			fmt.Errorf("loading the Go packages took longer than %v", opts.LoadTimeout))
-		n, note := checkModule(loadCtx, repo, cfg, scope, m, c)
+			fmt.Errorf("loading the Go packages took longer than %v (-load-timeout)", opts.LoadTimeout))
+		start := time.Now()
+		progress(opts.Progress, "loading the Go packages of module %s (%s)", m.Dir, m.Path)
+		n, note, err := checkModule(loadCtx, repo, cfg, scope, m, c)
 		cancel()
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("module %s: %v", m.Dir, err))
+			progress(opts.Progress, "module %s: Go code rules not run after %v: %v", m.Dir, time.Since(start).Round(time.Second), err)
+		} else {
+			progress(opts.Progress, "module %s: %d packages checked in %v", m.Dir, n, time.Since(start).Round(time.Second))
+		}
 		analyzed += n
 		if note != "" {
 			notes = append(notes, note)
@@ -127,7 +158,14 @@ func checkCode(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *fileru
 	default:
 		c.NotApplicable("no Go packages", ids...)
 	}
-	return notes
+	return notes, skipped
+}
+
+// progress writes a line to w, if set.
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "twelvefactor: "+format+"\n", args...)
+	}
 }
 
 // list names up to five directories.
@@ -140,18 +178,19 @@ func list(dirs []string) string {
 
 // checkModule loads one module and runs the analyzers over its service
 // packages. It returns how many packages it analyzed and a note when some
-// or all could not be checked.
-func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, m filerules.Module, c *tf.Collector) (int, string) {
+// or all could not be checked, and an error when the packages could not be
+// loaded at all (the go command failed or ran out of time).
+func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *filerules.Scope, m filerules.Module, c *tf.Collector) (int, string, error) {
 	where := ""
 	if m.Dir != "." {
 		where = " in module " + m.Dir
 	}
-	pkgs, err := Load(ctx, filepath.Join(repo.Root, filepath.FromSlash(m.Dir)), scope.Tags)
+	pkgs, err := Load(ctx, filepath.Join(repo.Root, filepath.FromSlash(m.Dir)), scope.Tags, patterns(scope, m)...)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
-		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err)
+		return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err), err
 	}
 	pkgs = withoutTestHelpers(pkgs)
 	var service []*packages.Package
@@ -162,7 +201,7 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 	}
 	good, bad := wellTyped(service)
 	if len(good)+len(bad) == 0 {
-		return 0, ""
+		return 0, "", nil
 	}
 	var note string
 	if len(bad) > 0 {
@@ -198,7 +237,7 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 			note = fmt.Sprintf("Go code rules skipped %d of %d packages%s that do not compile: %v", len(bad), len(bad)+len(good), where, err)
 			bad = nil
 		case err != nil:
-			return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err)
+			return 0, fmt.Sprintf("Go code rules not run%s: %v", where, err), err
 		}
 		findings = append(findings, fs...)
 	}
@@ -209,7 +248,7 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 		}
 		c.Add(f)
 	}
-	return len(good) + len(bad), note
+	return len(good) + len(bad), note, nil
 }
 
 // despiteErrors returns copies of the analyzers that also run on packages
@@ -328,9 +367,61 @@ func wellTyped(pkgs []*packages.Package) (good, bad []*packages.Package) {
 	return good, bad
 }
 
+// patterns returns the package patterns to load in module m: the service's
+// packages when the scope names them, so that the modules and packages
+// only tools, generators and tests need are neither downloaded nor
+// compiled; every package otherwise.
+func patterns(scope *filerules.Scope, m filerules.Module) []string {
+	if scope.All {
+		return nil
+	}
+	var out []string
+	for dir := range scope.Dirs {
+		rel, ok := inModule(m.Dir, dir)
+		if !ok || nestedModule(scope, m, dir) {
+			continue
+		}
+		if rel == "." {
+			out = append(out, ".")
+		} else {
+			out = append(out, "./"+rel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// inModule returns dir relative to the module directory mdir.
+func inModule(mdir, dir string) (string, bool) {
+	if mdir == "." {
+		return dir, true
+	}
+	if dir == mdir {
+		return ".", true
+	}
+	rel, ok := strings.CutPrefix(dir, mdir+"/")
+	return rel, ok
+}
+
+// nestedModule reports whether dir lies in a module nested inside m.
+func nestedModule(scope *filerules.Scope, m filerules.Module, dir string) bool {
+	for _, o := range scope.Modules {
+		if o.Dir == m.Dir {
+			continue
+		}
+		if _, ok := inModule(o.Dir, dir); ok {
+			if _, inside := inModule(m.Dir, o.Dir); inside {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Load loads the packages of the module at root, without tests, with the
-// build tags the service is built with.
-func Load(ctx context.Context, root string, tags []string) ([]*packages.Package, error) {
+// build tags the service is built with: the packages matching the
+// patterns, or every package of the module when there are none.
+func Load(ctx context.Context, root string, tags []string, patterns ...string) ([]*packages.Package, error) {
 	pcfg := &packages.Config{
 		Context: ctx,
 		Dir:     root,
@@ -340,7 +431,10 @@ func Load(ctx context.Context, root string, tags []string) ([]*packages.Package,
 	if len(tags) > 0 {
 		pcfg.BuildFlags = []string{"-tags=" + strings.Join(tags, ",")}
 	}
-	pkgs, err := packages.Load(pcfg, "./...")
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	pkgs, err := packages.Load(pcfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("load packages: %w", err)
 	}

@@ -95,7 +95,8 @@ func TestIrregularConfig(t *testing.T) {
 
 // TestLoadTimeout checks that a FIFO named like a Go file, which blocks
 // the go command that lists the packages, costs the load timeout and a
-// note, not the run.
+// note, not the run, and that the report says the code rules were skipped
+// (the command fails on that) unless they were left out on request.
 func TestLoadTimeout(t *testing.T) {
 	root := t.TempDir()
 	write(t, root, map[string]string{
@@ -119,5 +120,42 @@ func TestLoadTimeout(t *testing.T) {
 	if got := outcomeOf(rep, "IX2"); got.Status != tf.NotApplicable {
 		t.Errorf("IX2 = %s, want n/a: the code could not be loaded", got.Status)
 	}
+	if len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0], "longer than 3s") {
+		t.Errorf("Run() skipped = %q, want the module, skipped for the load timeout", rep.Skipped)
+	}
 	t.Logf("returned after %v", time.Since(start))
+
+	rep, err = runWithin(t, 2*time.Minute, root, checklist.Options{LoadTimeout: 3 * time.Second, SkipCode: true})
+	if err != nil {
+		t.Fatalf("Run(SkipCode) error = %v", err)
+	}
+	if len(rep.Skipped) > 0 {
+		t.Errorf("Run(SkipCode) skipped = %q, want none: the code rules were left out on request", rep.Skipped)
+	}
+	if got := outcomeOf(rep, "IX2"); got.Status != tf.NotApplicable || !strings.Contains(got.Reason, "on request") {
+		t.Errorf("Run(SkipCode) IX2 = %s (%s), want n/a on request", got.Status, got.Reason)
+	}
+}
+
+// TestLoadServiceOnly checks that only the service's packages are loaded:
+// a command-line tool beside the server that the go command cannot list
+// (here, a FIFO among its files) neither blocks nor skips the code rules.
+func TestLoadServiceOnly(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"go.mod":             "module example.com/svc\n\ngo 1.26.0\n",
+		"cmd/server/main.go": "package main\n\nimport \"net/http\"\n\nfunc main() { _ = http.ListenAndServe(\":8080\", nil) }\n",
+		"cmd/tool/main.go":   "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"tool\") }\n",
+	})
+	mkfifo(t, filepath.Join(root, "cmd", "tool", "extra.go"))
+	rep, err := runWithin(t, 2*time.Minute, root, checklist.Options{LoadTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	if len(rep.Skipped) > 0 {
+		t.Errorf("Run() skipped = %q, want none: the tool is not the service", rep.Skipped)
+	}
+	if got := outcomeOf(rep, "IX2"); got.Status == tf.NotApplicable {
+		t.Errorf("IX2 = n/a (%s), want the server's bare ListenAndServe checked", got.Reason)
+	}
 }
