@@ -108,15 +108,15 @@ func (r *Repo) Suppressions() []Suppression {
 }
 
 // outsideDirs are directory names that hold test infrastructure (mock
-// servers, conformance images, fixture keys), development tools or example
-// programs. They are
-// not the service, so the rules about the service's code, images and
-// secrets skip them.
+// servers, conformance images, test dummies, fixture keys), development
+// tools or example programs. They are not the service, so the rules about
+// the service's code, images and secrets skip them.
 var outsideDirs = map[string]bool{
 	"test": true, "tests": true, "e2e": true, "testing": true, "cypress": true,
 	"fixtures": true, "testutil": true, "testhelpers": true, "example": true, "examples": true,
 	"integration": true, "integration-tests": true, "integrationtest": true,
 	"mocks": true, "devtools": true, "hack": true, "benchmarks": true,
+	"testdata": true, "dummy": true, "dummies": true,
 }
 
 // OutsideService reports whether a slash path is inside a test or example

@@ -802,23 +802,60 @@ var migrationWords = regexp.MustCompile(`(?i)migrat|\.sql\b`)
 // execMethods are the methods of database clients that run a statement.
 var execMethods = map[string]bool{"Exec": true, "ExecContext": true, "MustExec": true, "MustExecContext": true}
 
+// sqliteDrivers are the import paths of SQLite drivers: a database file
+// the process opens itself, which no release step can reach.
+var sqliteDrivers = []string{"modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/glebarez/sqlite", "github.com/glebarez/go-sqlite", "zombiezen.com/go/sqlite", "crawshaw.io/sqlite", "github.com/ncruces/go-sqlite3", "gorm.io/driver/sqlite"}
+
+// serverDrivers are the import paths of database server drivers.
+var serverDrivers = []string{"github.com/lib/pq", "github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "github.com/microsoft/go-mssqldb", "github.com/denisenkom/go-mssqldb"}
+
+// importsAny reports whether pkg imports a path starting with one of prefixes.
+func importsAny(pkg *types.Package, prefixes []string) bool {
+	for _, imp := range pkg.Imports() {
+		for _, p := range prefixes {
+			if imp.Path() == p || strings.HasPrefix(imp.Path(), p+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sqliteOnly matches SQL that only SQLite runs, and names of code about
+// SQLite.
+var sqliteOnly = regexp.MustCompile(`(?i)autoincrement|without\s+rowid|pragma|sqlite`)
+
+// migrationStep matches the names of packages and functions that hold
+// migration steps or an admin command's work (migrations, upgrade,
+// install, V0_4_0): a runner or a command decides when they run.
+var migrationStep = regexp.MustCompile(`(?i)migrat|upgrade|install|^v[0-9]+(_[0-9]+)+`)
+
 // reportSchemaSQL reports hand-written migrations run by the service's
 // code without a setting deciding: a CREATE or ALTER TABLE statement
-// executed, or migration files read and executed in a loop. A command
-// package (built on a CLI framework) is a migrate command, run on
-// purpose, and is left out; so is code that runs only behind an if or a
-// switch case.
+// executed, or migration files read and executed in a loop, at most once
+// per package (one schema setup is one decision, whatever its number of
+// statements or files). Left out: a command package (built on a CLI
+// framework), a migrate command run on purpose; code behind an if or a
+// switch case (a flag, a version check); the schema of an embedded SQLite
+// file the process owns, which no release step can reach; and DDL in migration steps or admin commands (a package
+// or function named for migrations, upgrade or install, or for a version),
+// whose runner or command decides when they run.
 func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool) {
 	guarded := settingGuarded(pass)
+	sqliteOnlyPkg := importsAny(pass.Pkg, sqliteDrivers) && !importsAny(pass.Pkg, serverDrivers)
+	stepPkg := migrationStep.MatchString(pass.Pkg.Name())
+	reported := false
 	for _, file := range pass.Files {
 		if ast.IsGenerated(file) {
 			continue
 		}
 		for _, d := range file.Decls {
 			decl, ok := d.(*ast.FuncDecl)
-			if !ok || decl.Body == nil || done[decl] {
+			if reported || !ok || decl.Body == nil || done[decl] {
 				continue
 			}
+			sqliteFunc := sqliteOnlyPkg || sqliteOnly.MatchString(decl.Name.Name)
+			stepFunc := stepPkg || migrationStep.MatchString(decl.Name.Name)
 			readsFiles, aboutMigrations := false, migrationWords.MatchString(decl.Name.Name)
 			var loops []*ast.RangeStmt
 			ast.Inspect(decl.Body, func(n ast.Node) bool {
@@ -855,13 +892,15 @@ func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool) {
 					return true
 				}
 				for _, a := range call.Args {
-					if q, ok := constString(pass, a); ok && createTable.MatchString(q) {
+					if q, ok := constString(pass, a); ok && createTable.MatchString(q) && !sqliteFunc && !stepFunc && !sqliteOnly.MatchString(q) {
+						reported = true
 						report(pass, "V4", call, "the service runs %s itself whenever this code runs, at every start; run schema changes once per release", strings.ToUpper(createTable.FindString(q)))
 						done[decl] = true
 						return false
 					}
 				}
-				if readsFiles && aboutMigrations && inLoop(call) {
+				if readsFiles && aboutMigrations && inLoop(call) && !sqliteFunc {
+					reported = true
 					report(pass, "V4", call, "%s reads migration files and executes them in a loop, at every start of the service; run the migrations once per release", decl.Name.Name)
 					done[decl] = true
 					return false

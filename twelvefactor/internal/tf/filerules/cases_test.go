@@ -34,6 +34,10 @@ func checkFiles(t *testing.T, files map[string]string) *tf.Report {
 	return tf.BuildReport(c, nil, nil, nil)
 }
 
+// fakeKeyBody stands for a private key's body: base64 of a real key's
+// length, not a key.
+var fakeKeyBody = strings.Repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", 4)
+
 // TestFileCases checks the file rules on the false alarms and misses that
 // real repositories showed: each case names the findings it expects, as
 // "RULE file:line" (line 0 for a whole file), and no others of those
@@ -113,6 +117,18 @@ func TestFileCases(t *testing.T) {
 				"bin/start.sh": "#!/bin/sh\nset -e\nif [ -n \"$DEBUG\" ]; then\n  echo debug\nfi\nexec ./server\n",
 			},
 			rules: []string{"XI1", "V4", "IX1", "VIII2"},
+		},
+		{
+			name: "a start script that supervises a backgrounded child",
+			files: map[string]string{
+				"go.mod":        gomod,
+				"main.go":       serve,
+				"Procfile":      "web: bin/start.sh\nworker: bin/daemon.sh\n",
+				"bin/start.sh":  "#!/bin/sh\n(\n  ./server \"$@\"\n) &\nPID=$!\ntrap 'kill -TERM $PID' INT TERM\nwait $PID\n",
+				"bin/daemon.sh": "#!/bin/sh\ntrap 'echo bye' TERM\n./server &\n",
+			},
+			rules: []string{"VIII2", "IX1"},
+			want:  []string{"VIII2 bin/daemon.sh:3"},
 		},
 		{
 			name: "test and development Dockerfiles are not the artifact",
@@ -209,10 +225,32 @@ spec:
 			name: "a test package's fake keystore",
 			files: map[string]string{
 				"app/sdk/apitest/keystore.go": "package apitest\n\nconst key = `-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----`\n",
-				"deploy/keys/signing.pem":     "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+				"deploy/keys/signing.pem":     "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
 			},
 			rules: []string{"III3"},
 			want:  []string{"III3 deploy/keys/signing.pem:1"},
+		},
+		{
+			name: "PEM markers around stand-ins, in docs and in bundles",
+			files: map[string]string{
+				"auth/doc.go":              "// Package auth signs tokens with a key such as\n// -----BEGIN PRIVATE KEY----- X -----END PRIVATE KEY-----\npackage auth\n",
+				"ui/src/settings.ts":       "const hint = \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA...\\n-----END RSA PRIVATE KEY-----\";\n",
+				"ui/src/short.ts":          "const hint = `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO\n-----END EC PRIVATE KEY-----`;\n",
+				"docs/setup.md":            "```\n-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n```\n",
+				"ui/dist/assets/index.js":  "var a=\"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\";\n",
+				"web/static/editor.min.js": "var a=\"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\";\n",
+				"internal/certs/inline.go": "package certs\n\nconst key = \"-----BEGIN PRIVATE KEY-----\\n" + fakeKeyBody + "\\n-----END PRIVATE KEY-----\"\n",
+			},
+			rules: []string{"III3"},
+			want:  []string{"III3 internal/certs/inline.go:3"},
+		},
+		{
+			name: "a placeholder password default and an emoji named secret",
+			files: map[string]string{
+				"packaging/defaults.yml": "AdminPassword: \"insecure\"\nDatabasePassword: insecure\n",
+				"web/emoji.json":         "{\n  \"secret\": \"㊙️\",\n  \"smile\": \"😄\"\n}\n",
+			},
+			rules: []string{"III3"},
 		},
 		{
 			name: "translations of the word password",
@@ -279,6 +317,22 @@ spec:
 				"scripts/Dockerfile.deb":   "FROM golang:latest\nRUN go build -o /svc . && fpm -s dir -t deb /svc\n",
 			},
 			rules: []string{"V2", "IX1", "II4", "V5"},
+		},
+		{
+			name: "images that need the toolchain and test dummies are not the runtime image",
+			files: map[string]string{
+				"go.mod":                             gomod,
+				"main.go":                            serve,
+				"tools/codegen/Dockerfile":           "FROM golang:1.26 AS build\nRUN go build -o /gen ./cmd/gen\nFROM golang:1.26\nCOPY --from=build /gen /usr/bin/gen\nUSER 1000\nCMD [\"gen\"]\n",
+				"docker/goproxy/Dockerfile":          "FROM golang:1.26\nUSER 1000\nCMD [\"go\", \"env\"]\n",
+				"docker/develop/bookworm/Dockerfile": "FROM golang:1-bookworm\nUSER 1000\nCMD [\"bash\"]\n",
+				"cli/Dockerfile":                     "FROM golang:1.26-alpine AS builder\nRUN go build -o /cli .\nFROM golang:1.26-alpine\nCOPY --from=builder /cli /usr/bin/cli\nUSER 1000\nENTRYPOINT [\"cli\"]\n",
+				"docker/dummy/oidc/Dockerfile":       "FROM golang:alpine\nCMD [\"/oidc\"]\n",
+				"internal/testdata/Dockerfile":       "FROM golang\nCMD [\"/fake\"]\n",
+				"Dockerfile":                         "FROM golang:1.26\nCOPY . /src\nRUN go build -o /app /src\nUSER 1000\nCMD [\"/app\"]\n",
+			},
+			rules: []string{"V2", "II4"},
+			want:  []string{"V2 Dockerfile:1", "II4 docker/develop/bookworm/Dockerfile:1"},
 		},
 		{
 			name: "PORT read through a map from variable names to options",

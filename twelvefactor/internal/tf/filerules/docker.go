@@ -200,7 +200,11 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 			continue
 		}
 		out = append(out, d)
-		checkDockerfile(c, d)
+		why := needsToolchain(rel, d)
+		if why != "" {
+			c.Notef("V2 skips %s: %s", rel, why)
+		}
+		checkDockerfile(c, d, why == "")
 	}
 	if len(out) == 0 {
 		c.NotApplicable("no Dockerfile", "II4", "V2", "V5")
@@ -208,8 +212,9 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 	return out
 }
 
-// checkDockerfile checks one parsed Dockerfile.
-func checkDockerfile(c *tf.Collector, d *dockerfile) {
+// checkDockerfile checks one parsed Dockerfile; checkToolchain false
+// leaves V2 out.
+func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool) {
 	names := make(map[string]*stage)
 	for _, s := range d.Stages {
 		if names[strings.ToLower(s.Base)] == nil && !strings.Contains(s.Base, "$") && s.Base != "scratch" {
@@ -233,7 +238,7 @@ func checkDockerfile(c *tf.Collector, d *dockerfile) {
 	for seen := 0; names[strings.ToLower(root.Base)] != nil && seen < len(d.Stages); seen++ {
 		root = names[strings.ToLower(root.Base)]
 	}
-	if isToolchain(root.Base) {
+	if checkToolchain && isToolchain(root.Base) {
 		if len(d.Stages) == 1 {
 			c.Addf("V2", d.Path, final.Line, "single-stage build on %s: the image ships the Go toolchain", root.Base)
 		} else {
@@ -322,6 +327,57 @@ func providedTools(docker []*dockerfile) func(tool string) bool {
 		}
 		return false
 	}
+}
+
+// buildEnvDirs are directories that hold build environments: images
+// that build the program, which need the toolchain.
+var buildEnvDirs = map[string]bool{"develop": true, "dev": true, "development": true, "devenv": true, "buildenv": true, "build-env": true, "builder": true, "toolchain": true}
+
+// toolchainWords name programs whose work needs the Go toolchain at run
+// time: a module proxy, a code generator.
+var toolchainWords = map[string]bool{"goproxy": true, "athens": true, "codegen": true, "generator": true}
+
+// needsToolchain says why an image's purpose needs the Go toolchain, or
+// "": it is a build environment (docker/develop/), its directory or name
+// says module proxy or code generator, its start command is go, or its
+// final stage takes a toolchain image again after a stage that built the
+// program (a choice, not an oversight).
+func needsToolchain(rel string, d *dockerfile) string {
+	dirs := strings.Split(strings.ToLower(rel), "/")
+	for _, dir := range dirs[:len(dirs)-1] {
+		if buildEnvDirs[dir] {
+			return "it is in " + dir + "/, a build environment"
+		}
+	}
+	for _, part := range dirs {
+		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+			if toolchainWords[w] {
+				return "it is named for " + w + ", whose work needs the Go toolchain"
+			}
+		}
+	}
+	final := d.final()
+	for _, cmd := range final.Start {
+		if len(cmd.Args) > 0 {
+			if f := strings.Fields(cmd.Args[0]); len(f) > 0 && (f[0] == "go" || toolchainWords[path.Base(f[0])]) {
+				return "its start command runs " + f[0] + ", which needs the Go toolchain"
+			}
+		}
+	}
+	if len(d.Stages) > 1 && isToolchain(final.Base) {
+		for _, s := range d.Stages[:len(d.Stages)-1] {
+			for _, r := range s.Runs {
+				if strings.Contains(strings.Join(r.Args, " "), "go build") {
+					for _, cp := range final.Copies {
+						if cp.From == s.Name && s.Name != "" {
+							return "its final stage takes " + final.Base + " again after building in stage " + s.Name + ": the program it runs needs the toolchain"
+						}
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // buildsGo reports whether a Dockerfile builds a Go program: a stage on a

@@ -19,6 +19,9 @@ var logRedirect = regexp.MustCompile(`(?:[^0-9&]>>?|^>>?|\|\s*tee\s+(?:-a\s+)?)\
 // migrateCmd matches a migration tool run up.
 var migrateCmd = regexp.MustCompile(`(?:^|[\s/;&|])(?:migrate|goose|dbmate|tern|sql-migrate)\b[^;&|]*\s(?:up|migrate)\b`)
 
+// waitCmd matches a shell wait for background children.
+var waitCmd = regexp.MustCompile(`(?:^|[;&|]\s*)wait\b`)
+
 // assignment matches NAME=value on its own.
 var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=\S*$`)
 
@@ -78,7 +81,7 @@ func findScript(repo *tf.Repo, dir, base string) string {
 
 // checkStartScript checks one start script.
 func checkStartScript(c *tf.Collector, file string, data []byte) {
-	last, lastLine := "", 0
+	last, lastLine, waitLine := "", 0, 0
 	traps := false
 	for i, l := range lines(data) {
 		t := strings.TrimSpace(l)
@@ -90,6 +93,9 @@ func checkStartScript(c *tf.Collector, file string, data []byte) {
 		}
 		if migrateCmd.MatchString(t) {
 			c.Addf("V4", file, i+1, "the start script runs the migrations at every start of the process; run them once per release")
+		}
+		if waitCmd.MatchString(t) {
+			waitLine = i + 1
 		}
 		f := strings.Fields(t)
 		switch {
@@ -104,7 +110,9 @@ func checkStartScript(c *tf.Collector, file string, data []byte) {
 	if last == "" {
 		return
 	}
-	if how := daemonizes(last); how != "" {
+	// A command backgrounded and then waited for keeps the script in the
+	// foreground as its supervisor: not a daemon.
+	if how := daemonizes(last); how != "" && waitLine <= lastLine {
 		c.Addf("VIII2", file, lastLine, "the start script backgrounds its last command with %s", how)
 		return
 	}

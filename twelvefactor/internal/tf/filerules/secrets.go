@@ -52,7 +52,7 @@ func placeholder(user, pass string) bool {
 	if pass == user || strings.ContainsAny(pass, "$<>{}*%") {
 		return true
 	}
-	for _, w := range []string{"pass", "secret", "change", "replace", "your", "example", "xxx", "dummy", "test", "redacted", "...", "fake", "sample", "placeholder", "todo", "fixme"} {
+	for _, w := range []string{"pass", "secret", "change", "replace", "your", "example", "xxx", "dummy", "test", "redacted", "...", "fake", "sample", "placeholder", "todo", "fixme", "insecure"} {
 		if strings.Contains(p, w) {
 			return true
 		}
@@ -120,6 +120,9 @@ func configFile(rel string, data string) bool {
 func literalSecret(key, value string) bool {
 	if len(value) < 6 || strings.ContainsAny(value, "$<>{}%/") || strings.HasPrefix(value, "ENC[") {
 		return false
+	}
+	if !strings.ContainsFunc(value, func(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }) {
+		return false // no ASCII letter or digit: data (an emoji named "secret"), not a credential
 	}
 	if strings.Trim(value, "0123456789.") == "" {
 		return false // a number: a length, a TTL
@@ -202,6 +205,52 @@ func devConfig(rel string) bool {
 	return false
 }
 
+// pemBody matches a run of base64 in a PEM block's body.
+var pemBody = regexp.MustCompile(`[A-Za-z0-9+/=]{16,}`)
+
+// minPEMBody is the fewest base64 characters of a real private key's
+// body: an Ed25519 key in PKCS #8, the shortest, takes 64.
+const minPEMBody = 64
+
+// pemPlaceholder reports whether the PEM block whose BEGIN marker ends
+// where rest starts holds a stand-in: a body elided with "..." or too
+// short to be a key (X, a truncated first line).
+func pemPlaceholder(rest string) bool {
+	end := strings.Index(rest, "-----END")
+	if end < 0 {
+		end = min(len(rest), 8192)
+	}
+	body := strings.NewReplacer(`\n`, "\n", `\r`, "\n").Replace(rest[:end])
+	if strings.Contains(body, "...") || strings.Contains(body, "…") {
+		return true
+	}
+	n := 0
+	for _, run := range pemBody.FindAllString(body, -1) {
+		n += len(run)
+	}
+	return n < minPEMBody
+}
+
+// pemExempt reports whether a file's PEM markers are documentation or a
+// copy of the source: Markdown, and minified or built JavaScript bundles.
+func pemExempt(rel string) bool {
+	lower := strings.ToLower(rel)
+	switch path.Ext(lower) {
+	case ".md", ".markdown", ".mdx":
+		return true
+	case ".js", ".mjs", ".cjs", ".css", ".map":
+		if strings.Contains(lower, ".min.") {
+			return true
+		}
+		for _, d := range strings.Split(path.Dir(lower), "/") {
+			if d == "dist" || d == "build" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // checkSecrets runs III3 over every text file. Go test files and test
 // directories are left out: their credentials are fakes for the code under
 // test far more often than leaks.
@@ -222,7 +271,10 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 		if len(active) == 0 && !settings {
 			continue
 		}
+		off := 0
 		for i, l := range strings.Split(data, "\n") {
+			lineStart := off
+			off += len(l) + 1
 			if settings {
 				if m := secretSetting.FindStringSubmatch(l); m != nil && literalSecret(m[1], m[2]) {
 					if dev {
@@ -237,9 +289,17 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 			}
 			for _, pi := range active {
 				p := secretPatterns[pi]
-				if p.re != nil && hinted(l, p.hints) && p.re.MatchString(l) {
-					c.Addf("III3", f, i+1, "this line holds %s", p.what)
+				if p.re == nil || !hinted(l, p.hints) {
+					continue
 				}
+				loc := p.re.FindStringIndex(l)
+				if loc == nil {
+					continue
+				}
+				if p.what == "a private key" && (pemExempt(f) || pemPlaceholder(data[lineStart+loc[1]:])) {
+					continue // a PEM marker around a stand-in, or in docs or a bundle
+				}
+				c.Addf("III3", f, i+1, "this line holds %s", p.what)
 			}
 			if !strings.Contains(l, "://") || !strings.Contains(l, "@") {
 				continue

@@ -1,2 +1,1 @@
 ALTER TABLE idempotency_keys DROP COLUMN claim_id;
-DROP TABLE click_batches;

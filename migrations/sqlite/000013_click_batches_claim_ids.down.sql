@@ -1,2 +1,0 @@
-ALTER TABLE idempotency_keys DROP COLUMN claim_id;
-DROP TABLE click_batches;

@@ -1,0 +1,2 @@
+// Package sqlite stands for the modernc.org SQLite driver.
+package sqlite
