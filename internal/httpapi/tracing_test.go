@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
@@ -235,7 +234,7 @@ func TestRateLimitSpansInRequestTrace(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	rdb = rdb.WithKeyPrefix(redistest.NewPrefix(t))
 
-	limited := NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(rdb, quietLog))
+	limited := NewRateLimit(quietLog, "create", 4, time.Minute, rdb)
 	h := traced(tp)(limited(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 	})))
