@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/httprate"
-
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
@@ -64,10 +62,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	// The redirect cache and the rate-limit counter are shared by every
 	// replica through Redis if attached, else in-process.
 	var linkCache httpapi.LinkCache = cache.NewLocal[httpapi.CachedLink](maxLocalLinks, cfg.Links.CacheTTL)
-	var counter httprate.LimitCounter // nil: httprate's in-process counter
+	var counter ratelimit.Store // nil: counted in-process
 	if rdb != nil {
 		linkCache = cache.NewShared[httpapi.CachedLink](rdb, "link:", cfg.Links.CacheTTL, log)
-		counter = ratelimit.NewCounter(rdb, log)
+		counter = rdb
 	}
 	linkStore := st.WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
 	clicks := links.NewClicks(linkStore, log, cfg.Links.ClickFlushInterval, p.Tracer)

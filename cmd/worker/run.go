@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 
+	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/process"
 	"github.com/dozen-go/dozen/internal/store"
 )
@@ -23,7 +27,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	defer p.Close()
 	cfg, log, db := p.Config, p.Log, p.DB
-	checker := p.Checker()
+	// Not ready until the jobs client has started: a worker that cannot
+	// take jobs yet should not be counted as one that can.
+	var started atomic.Bool
+	checker := p.Checker(health.Check{Name: "jobs", Required: true, Probe: func(context.Context) error {
+		if !started.Load() {
+			return errNotStarted
+		}
+		return nil
+	}})
 
 	// The service's jobs: register each kind with jobs.Add.
 	set := jobs.NewSet()
@@ -53,12 +65,16 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	// Jobs run in contexts of their own: the client's Stop, not ctx,
-	// decides when they end.
+	// decides when they end. A database that went away since the process
+	// connected (a restart, a failover) is waited for as at start.
 	if client != nil {
-		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		err := postgres.Retry(ctx, cfg.Database.ConnectAttempts, log, "database unavailable while starting the worker; retrying",
+			postgres.IsUnavailable, func(context.Context) error { return client.Start(context.WithoutCancel(ctx)) })
+		if err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
+	started.Store(true)
 	log.Info("working", "admin_addr", adminAddr.String(), "concurrency", cfg.Worker.Concurrency)
 
 	if _, err := p.Wait(ctx); err != nil {
@@ -80,6 +96,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	log.Info("stopped")
 	return nil
 }
+
+// errNotStarted is the readiness of a worker whose jobs client has not
+// started yet.
+var errNotStarted = errors.New("jobs client not started")
 
 // stopNow cancels the running jobs. A cancelled job is not marked done:
 // it goes back to the queue and runs again.

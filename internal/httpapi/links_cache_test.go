@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -43,12 +41,19 @@ func TestRedisDownFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closed.Close()
-	for name, store := range map[string]kv.KV{"closed port": closed, "failing": kvtest.Down{}} {
+	for name, store := range map[string]sharedStore{"closed port": closed, "failing": kvtest.Down{}} {
 		t.Run(name, func(t *testing.T) { redisDown(t, store) })
 	}
 }
 
-func redisDown(t *testing.T, store kv.KV) {
+// sharedStore is what Redis is to the link handlers: the cache's KV and
+// the rate limit's store.
+type sharedStore interface {
+	kv.KV
+	ratelimit.Store
+}
+
+func redisDown(t *testing.T, store sharedStore) {
 	s := newLinkServer(t, 2)
 	d, _, _ := testDeps(t)
 	d.Links = LinkDeps{
@@ -56,7 +61,7 @@ func redisDown(t *testing.T, store kv.KV) {
 		Store:       s.store,
 		Cache:       cache.NewShared[CachedLink](store, "link:", time.Minute, quietLog),
 		Clicks:      s.clicks,
-		CreateLimit: NewRateLimit(quietLog, "create", 2, time.Minute, ratelimit.NewCounter(store, quietLog)),
+		CreateLimit: NewRateLimit(quietLog, "create", 2, time.Minute, store),
 		Now:         time.Now,
 	}
 	s.h = NewServer(d)
@@ -81,13 +86,11 @@ func redisDown(t *testing.T, store kv.KV) {
 // limit holds for their sum, as it would across replicas.
 func TestRateLimitSharedAcrossServers(t *testing.T) {
 	rdb := testRedis(t)
-	// A fresh key space per run: the client key is the client IP.
-	prefix := strings.ToLower(rand.Text()[:8])
 	var servers []http.Handler
 	for range 2 {
 		d, _, _ := testDeps(t)
 		d.Links.Config.APITokens = []config.Secret{tokenA}
-		d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(prefixedKV{rdb, prefix}, quietLog))
+		d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, rdb)
 		servers = append(servers, NewServer(d))
 	}
 	var codes []int
@@ -102,19 +105,6 @@ func TestRateLimitSharedAcrossServers(t *testing.T) {
 	if fmt.Sprint(codes) != "[201 201 201 201 429 429]" {
 		t.Errorf("creates alternating between two servers = %v, want 4 allowed in all", codes)
 	}
-}
-
-// prefixedKV keeps a test's keys apart from other runs'.
-type prefixedKV struct {
-	kv.KV
-	prefix string
-}
-
-func (p prefixedKV) Get(ctx context.Context, k string) ([]byte, error) {
-	return p.KV.Get(ctx, p.prefix+k)
-}
-func (p prefixedKV) Incr(ctx context.Context, k string, ttl time.Duration) (int64, error) {
-	return p.KV.Incr(ctx, p.prefix+k, ttl)
 }
 
 // ownRedis is a redis-server this test starts on a port of its own, with

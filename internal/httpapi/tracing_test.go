@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
@@ -239,7 +238,7 @@ func TestRateLimitSpansInRequestTrace(t *testing.T) {
 	d, _, _ := testDeps(t)
 	d.Tracer = tp
 	d.Links.Config.APITokens = []config.Secret{tokenA}
-	d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, ratelimit.NewCounter(rdb, quietLog))
+	d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, rdb)
 	h := NewServer(d)
 	r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(`{"url":"https://example.com/traced"}`))
 	r.Header.Set("Content-Type", "application/json")

@@ -77,20 +77,37 @@ func Open(ctx context.Context, u config.URL, o Options) (*DB, error) {
 
 // connect pings until the server answers, at most o.Attempts times.
 func connect(ctx context.Context, pool *pgxpool.Pool, o Options) error {
-	attempts := max(o.Attempts, 1)
+	err := Retry(ctx, o.Attempts, o.Log, "postgres not reachable; retrying", nil, func(ctx context.Context) error {
+		return pingWithin(ctx, pool, o.ConnectTimeout)
+	})
+	if err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	return nil
+}
+
+// Retry calls fn until it succeeds, at most attempts times, with a
+// pause growing from 250ms to 5s between calls: the bound a process
+// waits for Postgres at start (DATABASE_CONNECT_ATTEMPTS). It stops
+// early when ctx ends, or when retryable (nil: any error) says an error
+// is final. Each failure that is retried is logged as msg at warning
+// level (nil log: not logged). Its error is the last call's, saying how
+// many attempts were made when more than one.
+func Retry(ctx context.Context, attempts int, log *slog.Logger, msg string, retryable func(error) bool, fn func(context.Context) error) error {
+	attempts = max(attempts, 1)
 	pause := 250 * time.Millisecond
 	var err error
-	for i := 1; ; i++ {
-		err = pingWithin(ctx, pool, o.ConnectTimeout)
+	i := 1
+	for ; ; i++ {
+		err = fn(ctx)
 		if err == nil {
 			return nil
 		}
-		if i == attempts || ctx.Err() != nil {
+		if i == attempts || ctx.Err() != nil || (retryable != nil && !retryable(err)) {
 			break
 		}
-		if o.Log != nil {
-			o.Log.Warn("postgres not reachable; retrying", "attempt", i, "of", attempts,
-				"retry_in", pause, "error", err.Error())
+		if log != nil {
+			log.Warn(msg, "attempt", i, "of", attempts, "retry_in", pause, "error", err.Error())
 		}
 		select {
 		case <-time.After(pause):
@@ -98,10 +115,10 @@ func connect(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 		}
 		pause = min(2*pause, 5*time.Second)
 	}
-	if attempts == 1 {
-		return fmt.Errorf("connect to postgres: %w", err)
+	if i == 1 {
+		return err
 	}
-	return fmt.Errorf("connect to postgres: gave up after %d attempts: %w", attempts, err)
+	return fmt.Errorf("gave up after %d attempts: %w", i, err)
 }
 
 func pingWithin(ctx context.Context, pool *pgxpool.Pool, d time.Duration) error {

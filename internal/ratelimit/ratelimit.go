@@ -1,140 +1,102 @@
-// Package ratelimit holds the counts of a rate limit where every replica
-// sees them: a counter for github.com/go-chi/httprate over a KV (Redis),
-// which counts in-process while the KV is down. The middleware that uses
-// it is httpapi.NewRateLimit.
+// Package ratelimit decides whether a client is within its rate limit,
+// with counts every replica sees: a sliding-window counter in a Store
+// (Redis), decided and counted atomically there, which counts in-process
+// while the store is down. The middleware that uses it is
+// httpapi.NewRateLimit.
+//
+// The estimate is a sliding-window counter's: the previous fixed
+// window's count, weighted by how much of it the sliding window still
+// covers, plus the current window's count. An event is allowed, and
+// counted, while the estimate is under the limit.
 package ratelimit
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/go-chi/httprate"
-
 	"github.com/dozen-go/dozen/internal/kv"
-	"github.com/dozen-go/dozen/internal/redis"
 )
 
-// Counter is an httprate.LimitCounter over a KV, so that every replica
-// counts against one limit. When the KV fails it counts in-process
-// instead: during an outage each replica enforces the limit alone, which
-// lets through at most the limit times the number of replicas.
-type Counter struct {
-	kv       kv.KV
-	fallback httprate.LimitCounter
-	window   time.Duration
-	log      *slog.Logger
-	brk      kv.Breaker
-
-	// mu is held by Handler around each check, which sets ctx to the
-	// request's context for the calls the check makes.
-	mu  sync.Mutex
-	ctx context.Context
+// Store decides one event against a sliding-window limit and counts it
+// when allowed, in one atomic step shared by every replica
+// (redis.Client.SlidingWindow). retryAfter is how long a refused client
+// should wait.
+type Store interface {
+	SlidingWindow(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, retryAfter time.Duration, err error)
 }
 
-// NewCounter returns a counter over store; log receives the start and end
-// of an outage.
-func NewCounter(store kv.KV, log *slog.Logger) *Counter {
-	return &Counter{kv: store, fallback: httprate.NewLocalLimitCounter(time.Minute), log: log}
+// Limiter allows limit events per key per window. With a Store every
+// replica counts against one limit; when the store fails, or without one,
+// it counts in-process instead: during an outage each replica enforces
+// the limit alone, which lets through at most the limit times the number
+// of replicas.
+type Limiter struct {
+	store  Store
+	limit  int
+	window time.Duration
+	log    *slog.Logger
+	brk    kv.Breaker
+	local  local
 }
 
-// Handler returns rl's middleware, as rl.Handler does, with the calls
-// this counter makes for a request in the request's context: the KV's
-// calls are part of the request's trace, not traces of their own. The
-// request's cancellation is left out, so that a client that goes away
-// does not count as an outage of the KV. rl must count with c, and key
-// is rl's key function.
-//
-// The counter's lock is held around each check, as rl holds its own
-// around the count's read and increment: one check at a time.
-func (c *Counter) Handler(rl *httprate.RateLimiter, key func(*http.Request) string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !c.check(rl, w, r, key(r)) {
-				next.ServeHTTP(w, r)
-			}
-		})
-	}
+// New returns a limiter of limit events per window over store, or
+// in-process if store is nil; log receives the start and end of an
+// outage of the store. A window under a millisecond counts as one.
+func New(store Store, limit int, window time.Duration, log *slog.Logger) *Limiter {
+	return &Limiter{store: store, limit: limit, window: max(window, time.Millisecond), log: log}
 }
 
-// check runs rl's check of r with r's context set; it reports whether rl
-// answered the request (limited, or failed).
-func (c *Counter) check(rl *httprate.RateLimiter, w http.ResponseWriter, r *http.Request, key string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ctx = context.WithoutCancel(r.Context())
-	defer func() { c.ctx = nil }()
-	return rl.RespondOnLimit(w, r, key)
-}
-
-// context returns the context of the request being checked, or the
-// background context outside Handler.
-func (c *Counter) context() context.Context {
-	if c.ctx != nil {
-		return c.ctx
-	}
-	return context.Background()
-}
-
-// Config implements httprate.LimitCounter.
-func (c *Counter) Config(limit int, window time.Duration) {
-	c.window = window
-	c.fallback.Config(limit, window)
-}
-
-// Increment implements httprate.LimitCounter.
-func (c *Counter) Increment(key string, window time.Time) error {
-	return c.IncrementBy(key, window, 1)
-}
-
-// IncrementBy implements httprate.LimitCounter.
-func (c *Counter) IncrementBy(key string, window time.Time, amount int) error {
-	if c.brk.Open() {
-		return c.fallback.IncrementBy(key, window, amount)
-	}
-	ctx := c.context()
-	for range amount {
-		// Two windows' worth of TTL: the sliding window reads the previous
-		// window's count until the current one ends.
-		if _, err := c.kv.Incr(ctx, keyPrefix+key+":"+strconv.FormatInt(window.Unix(), 10), 2*c.window); err != nil {
-			c.brk.Fail(ctx, c.log, unavailable, err)
-			return c.fallback.IncrementBy(key, window, amount)
-		}
-	}
-	c.brk.Recover(ctx, c.log, available)
-	return nil
-}
-
-// Get implements httprate.LimitCounter.
-func (c *Counter) Get(key string, current, previous time.Time) (int, int, error) {
-	if c.brk.Open() {
-		return c.fallback.Get(key, current, previous)
-	}
-	ctx := c.context()
-	var counts [2]int
-	for i, window := range [2]time.Time{current, previous} {
-		b, err := c.kv.Get(ctx, keyPrefix+key+":"+strconv.FormatInt(window.Unix(), 10))
-		if errors.Is(err, redis.ErrMiss) {
-			continue // nothing counted in that window
-		}
+// Allow counts one event for key if it is within the limit, and reports
+// whether it did; if not, retryAfter is how long until the current
+// window ends. It does not fail: a failing store is replaced by the
+// in-process count until it answers again. The store's calls are made in
+// ctx, which should carry the request's span and no cancellation (see
+// context.WithoutCancel): a client that goes away is no outage.
+func (l *Limiter) Allow(ctx context.Context, key string) (allowed bool, retryAfter time.Duration) {
+	if l.store != nil && !l.brk.Open() {
+		ok, after, err := l.store.SlidingWindow(ctx, keyPrefix+key, l.limit, l.window)
 		if err == nil {
-			counts[i], err = strconv.Atoi(string(b))
+			l.brk.Recover(ctx, l.log, available)
+			return ok, after
 		}
-		if err != nil {
-			c.brk.Fail(ctx, c.log, unavailable, err)
-			return c.fallback.Get(key, current, previous)
-		}
+		l.brk.Fail(ctx, l.log, unavailable, err)
 	}
-	c.brk.Recover(ctx, c.log, available)
-	return counts[0], counts[1], nil
+	return l.local.allow(key, l.limit, l.window, time.Now())
 }
 
-// keyPrefix starts the KV key of each count; the limit's key and the
-// window's start follow it.
+// local is the in-process count: the same algorithm as the store's, under
+// a lock. It keeps the counts of two windows only, the current and the
+// previous.
+type local struct {
+	mu        sync.Mutex
+	idx       int64 // the current window's number since the Unix epoch
+	cur, prev map[string]int
+}
+
+func (l *local) allow(key string, limit int, window time.Duration, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := window.Milliseconds()
+	ms := now.UnixMilli()
+	idx := ms / w
+	switch {
+	case l.cur == nil || idx > l.idx+1:
+		l.cur, l.prev = map[string]int{}, map[string]int{}
+	case idx == l.idx+1:
+		l.cur, l.prev = map[string]int{}, l.cur
+	}
+	l.idx = idx
+	elapsed := ms - idx*w
+	if float64(l.prev[key])*float64(w-elapsed)/float64(w)+float64(l.cur[key]) >= float64(limit) {
+		return false, time.Duration(w-elapsed) * time.Millisecond
+	}
+	l.cur[key]++
+	return true, 0
+}
+
+// keyPrefix starts the store's key of each limit; the limit's key follows.
 const keyPrefix = "rate:"
 
 // The log lines of an outage of the shared counts, and of its end.

@@ -130,6 +130,45 @@ func (c *Client) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 	return n, nil
 }
 
+// slidingWindowScript decides one event against a sliding-window limit
+// and counts it when allowed, in one step, so that replicas deciding at
+// once cannot all see room for the same last event. The estimate is the
+// previous window's count weighted by how much of it the sliding window
+// still covers, plus the current window's count. The clock is the
+// server's, one for every replica. Each window's counter lives for two
+// windows: the next window reads it as its previous one.
+// KEYS[1]: the limit's key; ARGV: limit, window in milliseconds.
+// Returns {1, 0} when allowed, {0, milliseconds until the window ends}.
+var slidingWindowScript = goredis.NewScript(`
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+local idx = math.floor(now / w)
+local elapsed = now - idx * w
+local cur = KEYS[1] .. ":" .. string.format("%d", idx)
+local c = tonumber(redis.call("GET", cur) or "0")
+local p = tonumber(redis.call("GET", KEYS[1] .. ":" .. string.format("%d", idx - 1)) or "0")
+if p * (w - elapsed) / w + c >= limit then return {0, w - elapsed} end
+if redis.call("INCR", cur) == 1 then redis.call("PEXPIRE", cur, 2 * w) end
+return {1, 0}`)
+
+// SlidingWindow counts one event at key against limit events per window,
+// unless that would go over the limit, and reports whether it counted it;
+// when not, retryAfter is how long until the current window ends. The
+// decision and the count are one atomic step on the server (a Lua script
+// run by EVALSHA), so clients sharing the server share the limit exactly.
+func (c *Client) SlidingWindow(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, retryAfter time.Duration, err error) {
+	res, err := slidingWindowScript.Run(ctx, c.rdb, []string{c.prefix + key}, limit, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("redis sliding window: %w", err)
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("redis sliding window: %d values returned, want 2", len(res))
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
+}
+
 // Delete removes key.
 func (c *Client) Delete(ctx context.Context, key string) error {
 	if err := c.rdb.Del(ctx, c.prefix+key).Err(); err != nil {

@@ -25,3 +25,8 @@ func (Down) Add(context.Context, string, []byte, time.Duration) (bool, error) { 
 
 // Incr fails.
 func (Down) Incr(context.Context, string, time.Duration) (int64, error) { return 0, ErrDown }
+
+// SlidingWindow fails, as a rate limit's store (see ratelimit.Store).
+func (Down) SlidingWindow(context.Context, string, int, time.Duration) (bool, time.Duration, error) {
+	return false, 0, ErrDown
+}
