@@ -751,8 +751,6 @@ func TestAdoptsPartlyMigratedEarlierRelease(t *testing.T) {
 		river := riverLatest(t)
 		latest, _ := migrations.Latest(src)
 
-		m := earlierRelease(t, tg, 4, 7, false)
-		res, err := m.Up(ctx)
 		list, err := migrations.List(src)
 		if err != nil {
 			t.Fatal(err)
@@ -763,6 +761,8 @@ func TestAdoptsPartlyMigratedEarlierRelease(t *testing.T) {
 				above++
 			}
 		}
+		m := earlierRelease(t, tg, 4, 7, false)
+		res, err := m.Up(ctx)
 		want := Result{From: 3, To: latest, Applied: above, River: RiverResult{From: 4, To: river, Applied: river - 4, Recorded: 4}}
 		if err != nil || res != want {
 			t.Fatalf("Up(partly migrated) = %+v, %v; want %+v", res, err, want)

@@ -35,6 +35,7 @@ func Check(repo *tf.Repo, c *tf.Collector) *Scope {
 	checkProcesses(repo, c, src, proc, renders, img)
 	checkShutdown(repo, c, src, proc, renders, img)
 	checkProbePorts(c, src, renders, img)
+	checkRollout(c, src, renders, img)
 	return scope
 }
 

@@ -31,6 +31,8 @@ type rendering struct {
 	Workloads  []workload
 	ConfigMaps map[string]map[string]string
 	Secrets    map[string]map[string]string
+	// Selectors are the pod selectors of the rendered Services.
+	Selectors []map[string]string
 }
 
 // workload is a rendered object with a pod template.
@@ -42,6 +44,8 @@ type workload struct {
 	File string
 	Line int
 	Pod  *corev1.PodTemplateSpec
+	// Strategy is a Deployment's update strategy, nil for other kinds.
+	Strategy *appsv1.DeploymentStrategy
 }
 
 // longRunning reports whether the workload's pods are restarted when they
@@ -272,15 +276,19 @@ func render(repo *tf.Repo, c *tf.Collector, dir string, written map[string]sourc
 		}
 		switch o := obj.(type) {
 		case *appsv1.Deployment:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, &o.Spec.Strategy})
 		case *appsv1.StatefulSet:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
 		case *appsv1.DaemonSet:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
 		case *batchv1.Job:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template})
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
 		case *batchv1.CronJob:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.JobTemplate.Spec.Template})
+			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.JobTemplate.Spec.Template, nil})
+		case *corev1.Service:
+			if len(o.Spec.Selector) > 0 {
+				r.Selectors = append(r.Selectors, o.Spec.Selector)
+			}
 		case *corev1.ConfigMap:
 			r.ConfigMaps[name] = o.Data
 		case *corev1.Secret:
