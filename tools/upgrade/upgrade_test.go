@@ -141,12 +141,13 @@ func upgrade(t *testing.T, env map[string]string) {
 	}
 	old.stop(t) // flushes the clicks and queues their fold
 
-	// This release, before the release step: the schema check covers
-	// River's part, so the server refuses to start (in embedded mode it
-	// migrates its own file instead).
+	// This release, before the release step: the schema is behind, so the
+	// server refuses to start and names the release step (in embedded mode
+	// it migrates its own file instead). That the check covers River's part
+	// alone is internal/schema's TestAdoptsRiverTablesOfEarlierReleases.
 	if _, ok := env["DATABASE_URL"]; ok {
-		if out := refused(t, newBin, "server", env); !strings.Contains(out, "River") || !strings.Contains(out, "admin migrate up") {
-			t.Errorf("this release's server before admin migrate up said %q, want a refusal naming River's part and admin migrate up", out)
+		if out := refused(t, newBin, "server", env); !strings.Contains(out, "admin migrate up") {
+			t.Errorf("this release's server before admin migrate up said %q, want a refusal naming admin migrate up", out)
 		}
 	}
 	if out := admin(t, newBin, env, 0, "migrate", "status"); !strings.Contains(out, "versions 1 to 8 were applied by an earlier release's migration files") {
