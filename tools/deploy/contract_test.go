@@ -86,6 +86,11 @@ func TestGonewContract(t *testing.T) {
 	env := []string{
 		"GOPROXY=file://" + filepath.ToSlash(proxy) + "," + upstream,
 		"GONOSUMDB=" + mod, // not published: the checksum database does not know it
+		// The go command indexes a module cache directory once and trusts
+		// the index for as long as the build cache keeps it, since a
+		// module version never changes; the served versions do, from run
+		// to run, so this project's go commands read their files afresh.
+		"GODEBUG=goindex=0",
 		// The new project's short tests run without Postgres or Redis.
 		"TEST_DATABASE_URL=", "TEST_REDIS_URL=", "REQUIRE_INTEGRATION_TESTS=",
 		// golangci-lint refuses to start while another run holds its lock

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dozen-go/dozen/tools/internal/proctest"
 )
 
 // The fleet's settings, the same for every process.
@@ -141,7 +143,7 @@ func (f *fleet) startWeb(gen generation, i int) (*member, error) {
 		slot = i + len(f.lb.slots)/2
 	}
 	f.seq++
-	m := &member{gen: gen.name, slot: slot, port: f.lb.slots[slot], adminPort: stablePort(f.t)}
+	m := &member{gen: gen.name, slot: slot, port: f.lb.slots[slot], adminPort: proctest.FreePort(f.t)}
 	name := fmt.Sprintf("web%d-%s-%d", i, gen.name, f.seq)
 	env := append(append([]string{}, f.common...), "PORT="+strconv.Itoa(m.port), "ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(m.adminPort))
 	m.proc = start(f.t, f.dir, name, filepath.Join(gen.bin, "server"), nil, env)
@@ -194,7 +196,7 @@ func (f *fleet) webPorts() []int {
 // startWorker starts a worker of gen and waits until it is ready.
 func (f *fleet) startWorker(gen generation) (*member, error) {
 	f.seq++
-	m := &member{gen: gen.name, adminPort: stablePort(f.t)}
+	m := &member{gen: gen.name, adminPort: proctest.FreePort(f.t)}
 	name := fmt.Sprintf("worker-%s-%d", gen.name, f.seq)
 	env := append(append([]string{}, f.common...), "ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(m.adminPort))
 	m.proc = start(f.t, f.dir, name, filepath.Join(gen.bin, "worker"), nil, env)

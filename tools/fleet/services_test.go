@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -161,31 +160,6 @@ func (p *proc) signalAndWait(sig syscall.Signal, limit time.Duration) error {
 	}
 }
 
-// stablePort returns a TCP port below the kernel's ephemeral range that
-// is free on every interface. The fleet binds ports again later (a
-// replica on its slot, Postgres and Redis after their restarts); a port
-// in the ephemeral range may meanwhile be the local port of one of the
-// load's thousands of connections.
-func stablePort(t *testing.T) int {
-	t.Helper()
-	lo := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		_, _ = fmt.Sscan(string(b), &lo)
-	}
-	if lo > 11000 {
-		for range 200 {
-			port := 10000 + rand.IntN(lo-10000)
-			ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
-			if err != nil {
-				continue
-			}
-			ln.Close()
-			return port
-		}
-	}
-	return proctest.FreePort(t)
-}
-
 // waitFor polls ok every 50 ms until it holds, p exits (when not nil) or
 // limit passes.
 func waitFor(what string, limit time.Duration, p *proc, ok func() bool) error {
@@ -226,7 +200,7 @@ type postgres struct {
 // machine's postgres user.
 func startPostgres(t *testing.T, bin string) *postgres {
 	t.Helper()
-	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: stablePort(t)}
+	pg := &postgres{bin: bin, dir: filepath.Join(tempDir(t), "pg"), port: proctest.FreePort(t)}
 	if err := os.Mkdir(pg.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +311,7 @@ type redis struct {
 
 func startRedis(t *testing.T, bin, dir string) *redis {
 	t.Helper()
-	r := &redis{t: t, bin: bin, dir: dir, port: stablePort(t)}
+	r := &redis{t: t, bin: bin, dir: dir, port: proctest.FreePort(t)}
 	if err := r.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -410,9 +384,9 @@ const (
 
 func startHAProxy(t *testing.T, bin, dir string, slots int) *haproxy {
 	t.Helper()
-	h := &haproxy{port: stablePort(t), sock: filepath.Join(dir, "haproxy.sock")}
+	h := &haproxy{port: proctest.FreePort(t), sock: filepath.Join(dir, "haproxy.sock")}
 	for range slots {
-		h.slots = append(h.slots, stablePort(t))
+		h.slots = append(h.slots, proctest.FreePort(t))
 	}
 	var servers strings.Builder
 	for i, port := range h.slots {

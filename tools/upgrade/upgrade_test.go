@@ -283,7 +283,8 @@ func start(t *testing.T, bin, name string, env map[string]string) *process {
 	if name == "server" {
 		p.public = "http://127.0.0.1:" + env["PORT"]
 	}
-	p.cmd.Stdout = io.Discard
+	// One writer for both, so at most one goroutine writes at a time.
+	p.cmd.Stdout = &p.stderr
 	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -295,6 +296,9 @@ func start(t *testing.T, bin, name string, env map[string]string) *process {
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
+		if t.Failed() {
+			t.Logf("%s's output:\n%s", name, p.stderr.String())
+		}
 	})
 	proctest.WaitOK(t, "http://"+env["ADMIN_ADDR"]+"/readyz", p.exited)
 	return p

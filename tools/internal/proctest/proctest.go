@@ -7,15 +7,36 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
 
-// FreePort returns a loopback TCP port that was free a moment ago.
+// FreePort returns a TCP port that was free on every interface a moment
+// ago, below the kernel's ephemeral range where it can: a port the kernel
+// hands out for port 0 may, by the time a process binds it, be the local
+// port of one of the connections other tests open meanwhile.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		_, _ = fmt.Sscan(string(b), &lo)
+	}
+	for range 200 {
+		if lo <= 11000 {
+			break
+		}
+		port := 10000 + rand.IntN(lo-10000)
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
