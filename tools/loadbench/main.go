@@ -292,8 +292,10 @@ func measure(ctx context.Context, c benchCase, o options, dir string) (measureme
 	defer logs.Close()
 	cmd := exec.CommandContext(ctx, "taskset", "-c", o.serverCPU, c.bin)
 	cmd.Stdout, cmd.Stderr = logs, logs
+	// Each binary has a data directory of its own: the trees -compare sets
+	// side by side may migrate the embedded database differently.
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(adminPort),
-		"DATA_DIR="+filepath.Join(dir, "data"), "API_TOKENS="+token, "DRAIN_DELAY=0s",
+		"DATA_DIR="+filepath.Join(dir, "data-"+filepath.Base(c.bin)), "API_TOKENS="+token, "DRAIN_DELAY=0s",
 		"HTTP_MAX_IN_FLIGHT=100000", "CREATE_RATE_LIMIT=100000")
 	cmd.Env = append(cmd.Env, c.env...)
 	began := time.Now()
