@@ -41,26 +41,26 @@ func TestClicksCountOnceWhenCommitRepliesAreLost(t *testing.T) {
 	sent := map[int64]int64{}
 	c := links.NewClicks(s, slog.New(slog.DiscardHandler), time.Hour, nil)
 	ctx := t.Context()
-	const rounds = 12
-	for round := range rounds {
+	const flushes = 12
+	for flush := range flushes {
 		for i, id := range ids {
-			for range (round+i)%4 + 1 {
+			for range (flush+i)%4 + 1 {
 				c.Record(ctx, id)
 				sent[id]++
 			}
 		}
 		cutter.Arm(1)
 		if err := c.Flush(ctx); err == nil {
-			t.Fatalf("round %d: Flush() with its commit reply lost = nil, want the error", round)
+			t.Fatalf("flush %d: Flush() with its commit reply lost = nil, want the error", flush)
 		}
-		if got := cutter.Cuts(); got != round+1 {
-			t.Fatalf("round %d: %d commits cut, want %d", round, got, round+1)
+		if got := cutter.Cuts(); got != flush+1 {
+			t.Fatalf("flush %d: %d commits cut, want %d", flush, got, flush+1)
 		}
-		// Every other round retries at once; the others retry together
-		// with the next round's clicks.
-		if round%2 == 1 {
+		// Every other lost flush is retried at once; the others are
+		// retried together with the next flush's clicks.
+		if flush%2 == 1 {
 			if err := c.Flush(ctx); err != nil {
-				t.Fatalf("round %d: retried Flush() = %v", round, err)
+				t.Fatalf("flush %d: retried Flush() = %v", flush, err)
 			}
 		}
 	}
