@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,14 +11,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/process"
-	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/store"
 )
@@ -58,38 +55,13 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		log.Info("no REDIS_URL: caches and rate-limit counters are in-process, not shared between replicas")
 	}
 
-	// example: the link shortener's dependencies, down to "end of example".
-	// The redirect cache and the rate-limit counter are shared by every
-	// replica through Redis if attached, else in-process.
-	var linkCache httpapi.LinkCache = cache.NewLocal[httpapi.CachedLink](maxLocalLinks, cfg.Links.CacheTTL)
-	var counter ratelimit.Store // nil: counted in-process
-	if rdb != nil {
-		linkCache = cache.NewShared[httpapi.CachedLink](rdb, "link:", cfg.Links.CacheTTL, log)
-		counter = rdb
+	// The service's features, each a package of its own: their routes go
+	// on the server below, and those that hold something (an io.Closer)
+	// are closed after it has drained, before the database closes.
+	features := []httpapi.Feature{
+		links.New(links.Deps{Config: cfg, Log: log, Store: st, Jobs: queue, Redis: rdb, Tracer: p.Tracer}), // example
 	}
-	linkStore := st.WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, queue, tx) })
-	clicks := links.NewClicks(linkStore, log, cfg.Links.ClickFlushInterval, p.Tracer)
-	clicksCtx, stopClicks := context.WithCancel(context.WithoutCancel(ctx))
-	clicksDone := make(chan struct{})
-	go func() { clicks.Run(clicksCtx); close(clicksDone) }()
-	defer func() {
-		// After the HTTP server has drained: the last redirects' clicks
-		// are flushed before the database closes.
-		stopClicks()
-		<-clicksDone
-	}()
-	if len(cfg.Links.APITokens) == 0 {
-		log.Warn("no API_TOKENS: creating and deleting links is refused")
-	}
-	linkDeps := httpapi.LinkDeps{
-		Config:      cfg.Links,
-		Store:       linkStore,
-		Cache:       linkCache,
-		Clicks:      clicks,
-		CreateLimit: httpapi.NewRateLimit(log, "create", cfg.Links.CreateRateLimit, cfg.Links.RateLimitWindow, counter),
-		Now:         time.Now,
-	}
-	// end of example
+	defer closeAll(log, features)
 
 	checker := p.Checker(optional...)
 
@@ -100,7 +72,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
 			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer, Store: st, Jobs: queue,
-			Links: linkDeps, // example
+			Features: features,
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
@@ -130,11 +102,16 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return drain(log, cfg.Shutdown, sig, checker, public, cancelBase)
 }
 
-// example: maxLocalLinks bounds the in-process redirect cache: past it,
-// the least recently used link is dropped.
-const maxLocalLinks = 100_000
-
-// end of example
+// closeAll closes each feature that is an io.Closer.
+func closeAll(log *slog.Logger, features []httpapi.Feature) {
+	for _, f := range features {
+		if c, ok := f.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				log.Error("closing a feature failed", "error", err.Error())
+			}
+		}
+	}
+}
 
 // drain stops the public server gracefully (factor IX): readiness fails first so
 // load balancers stop routing here, in-flight requests finish, and only

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/health"
 	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/process"
 	"github.com/dozen-go/dozen/internal/store"
@@ -37,10 +38,13 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return nil
 	}})
 
-	// The service's jobs: register each kind with jobs.Add.
+	// The service's jobs: register each kind with jobs.Add, or a
+	// feature's with its own function.
+	st := store.New(db.SQL)
 	set := jobs.NewSet()
-	jobs.AddLinkJobs(set, store.New(db.SQL), log, cfg.Worker.PurgeInterval) // example
-	var client *jobs.Client                                                 // nil: no jobs, the process idles until stopped
+	jobs.AddIdempotencyPurge(set, st, log, cfg.Worker.PurgeInterval)
+	links.AddJobs(set, st, log, cfg.Worker.PurgeInterval) // example
+	var client *jobs.Client                               // nil: no jobs, the process idles until stopped
 	if set.Empty() {
 		log.Warn("no jobs registered in cmd/worker/run.go: the worker idles")
 	} else {

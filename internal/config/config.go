@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
 
 // Config is every setting of the service. Each field names its variable,
@@ -29,33 +30,28 @@ type Config struct {
 	Shutdown Shutdown
 	Database Database
 	Redis    Redis
-	Links    Links // example
-	Worker   Worker
+	// Idempotency keys: a building block of retried writes.
+	Idempotency Idempotency
+	Worker      Worker
+	Links       linkconfig.Config // example
 }
 
 // Worker configures the worker process (cmd/worker).
 type Worker struct {
-	Concurrency   int           `envconfig:"WORKER_CONCURRENCY" default:"4" desc:"jobs one worker process runs at once"`
-	JobTimeout    time.Duration `envconfig:"JOB_TIMEOUT" default:"1m" desc:"a job running longer is cancelled and retried"`
-	PollInterval  time.Duration `envconfig:"JOB_POLL_INTERVAL" default:"1s" desc:"how often the worker looks for new jobs"`
-	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1h" desc:"how often expired links and idempotency keys are deleted (on one worker at a time)"` // example
+	Concurrency  int           `envconfig:"WORKER_CONCURRENCY" default:"4" desc:"jobs one worker process runs at once"`
+	JobTimeout   time.Duration `envconfig:"JOB_TIMEOUT" default:"1m" desc:"a job running longer is cancelled and retried"`
+	PollInterval time.Duration `envconfig:"JOB_POLL_INTERVAL" default:"1s" desc:"how often the worker looks for new jobs"`
+	// PurgeInterval paces the periodic purges of what expired: the
+	// idempotency keys, and the expired rows of a feature that keeps any.
+	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1h" desc:"how often the worker deletes what expired, such as idempotency keys (on one worker at a time)"`
 }
 
-// example: the link shortener's settings, down to "end of example".
-
-// Links configures the example domain, the link shortener.
-type Links struct {
-	// APITokens may create and delete links. Unset, writes are refused.
-	APITokens          []Secret      `envconfig:"API_TOKENS" desc:"comma-separated bearer tokens allowed to create and delete links; unset refuses every write"`
-	CreateRateLimit    int           `envconfig:"CREATE_RATE_LIMIT" default:"60" desc:"authenticated link creations allowed per client per RATE_LIMIT_WINDOW"`
-	RateLimitWindow    time.Duration `envconfig:"RATE_LIMIT_WINDOW" default:"1m" desc:"window of the sliding-window rate limit"`
-	CacheTTL           time.Duration `envconfig:"LINK_CACHE_TTL" default:"5m" desc:"how long a link stays in the redirect cache"`
-	ClickFlushInterval time.Duration `envconfig:"CLICK_FLUSH_INTERVAL" default:"1s" desc:"how often counted redirects are written; a crash loses at most this much"`
-	IdempotencyTTL     time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
-	MaxPageSize        int           `envconfig:"MAX_PAGE_SIZE" default:"100" desc:"largest page of links a list request may ask for, at most 10000"`
+// Idempotency configures the Idempotency-Key building block (package
+// idempotency): how long a key and its response are kept. The worker
+// deletes the expired ones every PURGE_INTERVAL.
+type Idempotency struct {
+	TTL time.Duration `envconfig:"IDEMPOTENCY_TTL" default:"24h" desc:"how long an Idempotency-Key and its response are kept"`
 }
-
-// end of example
 
 // Database attaches the SQL database (factor IV). With DATABASE_URL set,
 // the service uses that Postgres; unset, it uses an embedded SQLite file
@@ -181,11 +177,6 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	for _, p := range problems {
 		reported[p.Var] = true
 	}
-	// example: a space after a comma is not part of a token.
-	for i, tok := range c.Links.APITokens {
-		c.Links.APITokens[i] = Secret(strings.TrimSpace(tok.Reveal()))
-	}
-	// end of example
 	for _, p := range c.validate() {
 		if !reported[p.Var] {
 			problems = append(problems, p)
@@ -220,20 +211,11 @@ func (c Config) validate() []Problem {
 	check(c.HTTP.RequestTimeout > 0, "HTTP_REQUEST_TIMEOUT", "must be positive")
 	check(c.Ready.Timeout > 0, "READY_TIMEOUT", "must be positive")
 	check(c.Shutdown.Timeout > 0, "SHUTDOWN_TIMEOUT", "must be positive")
-	check(c.Links.CreateRateLimit >= 1, "CREATE_RATE_LIMIT", "must be at least 1")            // example
-	check(c.Links.RateLimitWindow >= time.Second, "RATE_LIMIT_WINDOW", "must be at least 1s") // example
-	check(c.Links.CacheTTL > 0, "LINK_CACHE_TTL", "must be positive")                         // example
-	check(c.Links.ClickFlushInterval > 0, "CLICK_FLUSH_INTERVAL", "must be positive")         // example
-	check(c.Links.IdempotencyTTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")    // example
-	if reason := shortTokens(c.Links.APITokens); reason != "" {                               // example
-		check(false, "API_TOKENS", reason) // example
-	} // example
-	inRange := c.Links.MaxPageSize >= 1 && c.Links.MaxPageSize <= maxPageSize         // example
-	check(inRange, "MAX_PAGE_SIZE", fmt.Sprintf("must be from 1 to %d", maxPageSize)) // example
+	check(c.Idempotency.TTL >= time.Minute, "IDEMPOTENCY_TTL", "must be at least 1m")
 	check(c.Worker.Concurrency >= 1, "WORKER_CONCURRENCY", "must be at least 1")
 	check(c.Worker.JobTimeout > 0, "JOB_TIMEOUT", "must be positive")
 	check(c.Worker.PollInterval >= 10*time.Millisecond, "JOB_POLL_INTERVAL", "must be at least 10ms")
-	check(c.Worker.PurgeInterval >= time.Second, "PURGE_INTERVAL", "must be at least 1s") // example
+	check(c.Worker.PurgeInterval >= time.Second, "PURGE_INTERVAL", "must be at least 1s")
 	check(c.Log.FlushInterval >= 0, "LOG_FLUSH_INTERVAL", "must not be negative")
 	check(c.Ready.CacheTTL >= 0, "READY_CACHE_TTL", "must not be negative")
 	check(c.Shutdown.DrainDelay >= 0, "DRAIN_DELAY", "must not be negative")
@@ -250,41 +232,27 @@ func (c Config) validate() []Problem {
 		s := c.Redis.URL.Scheme()
 		check(s == "redis" || s == "rediss", "REDIS_URL", "must be a redis:// or rediss:// URL")
 	}
+	checkers(c, func(name, reason string) { problems = append(problems, Problem{name, reason}) })
 	return problems
 }
 
-// example: the check of API_TOKENS and the bound on MAX_PAGE_SIZE.
-
-// maxPageSize is the largest MAX_PAGE_SIZE accepted: a list request
-// holds its page, and one row more, in memory.
-const maxPageSize = 10000
-
-// minTokenLength is the shortest bearer token accepted: shorter ones are
-// guessable.
-const minTokenLength = 16
-
-// shortTokens says, in one reason, which tokens are empty or shorter than
-// minTokenLength, or returns "" when none is. It names positions, from 1,
-// never values: a token is a secret.
-func shortTokens(tokens []Secret) string {
-	var short []string
-	for i, tok := range tokens {
-		if len(tok.Reveal()) < minTokenLength {
-			short = append(short, strconv.Itoa(i+1))
-		}
-	}
-	if len(short) == 0 {
-		return ""
-	}
-	entries := "entry " + short[0]
-	if len(short) > 1 {
-		entries = "entries " + strings.Join(short, ", ")
-	}
-	return fmt.Sprintf("%s of %d must be a token of at least %d characters (spaces around it do not count; an empty entry is a stray comma)",
-		entries, len(tokens), minTokenLength)
+// A Checker is a group of settings that checks itself, such as a
+// feature's: Load calls Check on each field of Config that is one, and
+// reports every problem it names. A reason never holds the value, which
+// may be a secret.
+type Checker interface {
+	Check(problem func(name, reason string))
 }
 
-// end of example
+// checkers calls Check on each field of c that is a Checker.
+func checkers(c Config, problem func(name, reason string)) {
+	v := reflect.ValueOf(c)
+	for i := range v.NumField() {
+		if ch, ok := v.Field(i).Interface().(Checker); ok {
+			ch.Check(problem)
+		}
+	}
+}
 
 // LogFormat is how log lines are written: JSON for machines or a console
 // layout for people.

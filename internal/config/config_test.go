@@ -159,7 +159,7 @@ func TestSecretsAreMasked(t *testing.T) {
 		if strings.Contains(s, password) {
 			t.Errorf("%s rendering = %q, contains the secret", name, s)
 		}
-		if !strings.Contains(s, mask) && !strings.Contains(s, "xxxxx") {
+		if !strings.Contains(s, secret.Mask) && !strings.Contains(s, "xxxxx") {
 			t.Errorf("%s rendering = %q, shows no mask", name, s)
 		}
 	}
@@ -295,53 +295,6 @@ func TestLoadBackingServiceURLs(t *testing.T) {
 		})
 	}
 }
-
-// example: API_TOKENS is the example's setting.
-func TestAPITokens(t *testing.T) {
-	const (
-		good  = "good-token-0123456789"
-		other = "other-token-0123456789"
-		short = "shortsecret"
-	)
-	tests := []struct {
-		name       string
-		value      string
-		want       []Secret
-		wantReason string // the one API_TOKENS problem, "" for none
-	}{
-		{"one", good, []Secret{good}, ""},
-		{"spaces after commas", good + ", " + other + " ", []Secret{good, other}, ""},
-		{"a short entry", good + "," + short, nil, "entry 2 of 2 must be a token of at least 16 characters"},
-		{"several bad entries", short + ",," + good + ", ", nil, "entries 1, 2, 4 of 4 must be a token of at least 16 characters"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(env(map[string]string{"API_TOKENS": tt.value}))
-			if tt.wantReason == "" {
-				if err != nil {
-					t.Fatalf("Load(API_TOKENS=%q) = %v", tt.value, err)
-				}
-				if !slices.Equal(c.Links.APITokens, tt.want) {
-					t.Errorf("APITokens = %d tokens, want %d (values masked: %v, want %v)", len(c.Links.APITokens), len(tt.want), c.Links.APITokens, tt.want)
-				}
-				return
-			}
-			var cerr *Error
-			if !errors.As(err, &cerr) {
-				t.Fatalf("Load(API_TOKENS=%q) error = %v, want *config.Error", tt.value, err)
-			}
-			if len(cerr.Problems) != 1 || cerr.Problems[0].Var != "API_TOKENS" ||
-				!strings.Contains(cerr.Problems[0].Reason, tt.wantReason) {
-				t.Errorf("Load(API_TOKENS=%q) problems = %+v, want one API_TOKENS problem saying %q", tt.value, cerr.Problems, tt.wantReason)
-			}
-			if strings.Contains(err.Error(), short) {
-				t.Errorf("Load() error = %q, shows a token", err)
-			}
-		})
-	}
-}
-
-// end of example
 
 func TestRedisKeyPrefix(t *testing.T) {
 	tests := []struct{ module, want string }{

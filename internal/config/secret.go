@@ -7,39 +7,13 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/dozen-go/dozen/internal/secret"
 )
 
-// mask is what a secret prints as, wherever it is printed.
-const mask = "[redacted]"
-
-// Secret is a string that never prints its value: fmt, slog, encoding/json
-// and encoding/text all see a mask. Call Reveal at the one place the value
-// is needed, such as comparing a token.
-type Secret string
-
-// Reveal returns the secret's value.
-func (s Secret) Reveal() string { return string(s) }
-
-// String returns a mask, or "" when the secret is empty so that an unset
-// secret can be told apart from a set one.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return mask
-}
-
-// GoString masks the value for the %#v verb.
-func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
-
-// LogValue masks the value for log/slog.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalText masks the value for encoders that use encoding.TextMarshaler.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// MarshalJSON masks the value for encoding/json.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+// Secret is a string that never prints its value; see package secret,
+// which a feature's settings use without importing this package.
+type Secret = secret.String
 
 // URL is a URL setting, such as DATABASE_URL, that may carry a password.
 // Everything that prints it shows the password masked; Value returns the

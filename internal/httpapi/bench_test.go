@@ -50,7 +50,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"recoverer", recoverer(d.Log)},
 		{"securityHeaders", securityHeaders},
 		{"shed", shed(d.Config.MaxInFlight)},
-		{"limits", limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)},
+		{"limits", Limits(d.Config.MaxBodyBytes, d.Config.RequestTimeout)},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			serveLoop(b, bm.mw(ok), "GET", "/ok")
@@ -81,7 +81,7 @@ func BenchmarkStack(b *testing.B) {
 
 // BenchmarkServer measures the whole public handler, routes included, per
 // kind of response: a 200 with a JSON body, and a 404 problem+json for a
-// path no route matches (what scanners cost). The 302 is BenchmarkRedirect.
+// path no route matches (what scanners cost).
 func BenchmarkServer(b *testing.B) {
 	for _, bm := range []struct{ name, path string }{
 		{"200-json", "/version"},
@@ -89,7 +89,6 @@ func BenchmarkServer(b *testing.B) {
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			d := benchDeps(b, slog.LevelInfo)
-			d.Links = benchLinkDeps(b, d) // example
 			serveLoop(b, NewServer(d), "GET", bm.path)
 		})
 	}

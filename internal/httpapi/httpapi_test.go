@@ -423,7 +423,7 @@ func TestShedding(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	var deadline time.Time
-	h := limits(10, time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Limits(10, time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline, _ = r.Context().Deadline()
 		var tooLarge *http.MaxBytesError
 		if _, err := io.ReadAll(r.Body); errors.As(err, &tooLarge) {

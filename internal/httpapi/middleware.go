@@ -298,15 +298,15 @@ func shed(limit int) func(http.Handler) http.Handler {
 	}
 }
 
-// limits bounds a request's body size and gives the request a deadline:
+// Limits bounds a request's body size and gives the request a deadline:
 // its context's, and the connection's read deadline, so that a client
 // sending its body slowly holds its place (see shed) no longer than the
 // route's deadline either. It belongs on routes that read a body or wait
 // on a backing service; a route that does neither saves its cost (a timer
 // per request). Routes that need other bounds wrap their handler in
-// limits of their own; the smaller body limit and the earlier deadline
+// Limits of their own; the smaller body limit and the earlier deadline
 // win.
-func limits(maxBody int64, timeout time.Duration) func(http.Handler) http.Handler {
+func Limits(maxBody int64, timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > maxBody {

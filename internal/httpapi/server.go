@@ -1,7 +1,8 @@
-// Package httpapi is the service's HTTP interface: every route
-// (routes.go), the middleware around them, and the server. Handlers are
-// built from package web's building blocks; a feature's handlers may live
-// in a package of the feature's own, which routes.go imports.
+// Package httpapi is the service's HTTP interface: the routes every
+// service has (routes.go), the middleware around them, and the server.
+// Handlers are built from package web's building blocks. A feature is a
+// package of its own whose routes the server mounts (Feature); this
+// package never imports one.
 package httpapi
 
 import (
@@ -36,8 +37,18 @@ type Deps struct {
 	Store *store.Store
 	// Jobs enqueues background jobs, each in the transaction of the write
 	// it belongs to (InsertTx); the worker process runs them.
-	Jobs  *jobs.Client
-	Links LinkDeps // example
+	Jobs *jobs.Client
+	// Features are the service's own packages of routes, mounted behind
+	// the load shedder after routes.go's.
+	Features []Feature
+}
+
+// A Feature is a package of the service's own that serves routes, such
+// as a resource with its handlers, queries and jobs.
+type Feature interface {
+	// Mount adds the feature's routes to r. A route that reads a body or
+	// waits on a backing service sets its limits with Limits.
+	Mount(r chi.Router)
 }
 
 // NewServer returns the public HTTP handler with every route of routes.go

@@ -115,12 +115,13 @@ func CompleteIdempotencyKey(ctx context.Context, tx *sql.Tx, done *idempotency.C
 	return nil
 }
 
-// PurgeIdempotencyKeys deletes, in tx, the keys that expired before now,
-// and returns how many. A periodic job calls it (the example's purge).
-func PurgeIdempotencyKeys(ctx context.Context, tx *sql.Tx, now time.Time) (int64, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, now.UTC())
+// PurgeIdempotencyKeys deletes the keys that expired before now, and
+// returns how many; a periodic job calls it (jobs.AddIdempotencyPurge).
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, now.UTC())
 	if err != nil {
-		return 0, err
+		return 0, Classify("purge idempotency keys", err)
 	}
-	return res.RowsAffected()
+	n, _ := res.RowsAffected()
+	return n, nil
 }

@@ -94,21 +94,11 @@ func idempotencyKeys(t *testing.T, s *Store) {
 		t.Errorf("completing an unclaimed key = %v, want ErrKeyInFlight", err)
 	}
 
-	purged, err := inTxResult(t, s, func(tx *sql.Tx) (int64, error) { return PurgeIdempotencyKeys(ctx, tx, now.Add(3*time.Hour)) })
+	purged, err := s.PurgeIdempotencyKeys(ctx, now.Add(3*time.Hour))
 	if err != nil || purged == 0 {
 		t.Errorf("PurgeIdempotencyKeys(after every expiry) = %d, %v; want the keys purged", purged, err)
 	}
 	check("purged key claimable", claim("k1", "a", now.Add(3*time.Hour)), nil, nil)
-}
-
-// inTxResult runs fn in a transaction of s and returns its result.
-func inTxResult[T any](t *testing.T, s *Store, fn func(*sql.Tx) (T, error)) (T, error) {
-	var v T
-	err := s.InTx(t.Context(), "test", func(tx *sql.Tx) (err error) {
-		v, err = fn(tx)
-		return err
-	})
-	return v, err
 }
 
 // concurrentClaims races claims of one key: exactly one wins.

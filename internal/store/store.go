@@ -32,8 +32,7 @@ var (
 
 // Store reads and writes the domain's tables.
 type Store struct {
-	db          *sql.DB
-	enqueueFold func(context.Context, *sql.Tx) error // example
+	db *sql.DB
 }
 
 // New returns a Store over db, an open Postgres or SQLite database whose

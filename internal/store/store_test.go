@@ -29,34 +29,8 @@ func TestContract(t *testing.T) {
 
 func contract(t *testing.T, s *Store, dialect string) {
 	idempotencyContract(t, s)
-	linkContract(t, s, dialect) // example
 }
 
-// example: only the example's tests race for a row lock.
-// waitForLockWaiters returns once n sessions wait for a lock. On Postgres
-// it asks the server; SQLite does not tell, so it gives them a moment.
-func waitForLockWaiters(t *testing.T, s *Store, dialect string, n int) {
-	t.Helper()
-	if dialect != migrations.Postgres {
-		time.Sleep(200 * time.Millisecond)
-		return
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting int
-		if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions wait for a lock after 10s, want %d", waiting, n)
-		}
-	}
-}
-
-// end of example
 
 // TestUnavailableAndRecovery cuts the store's database off mid-traffic
 // with pg_terminate_backend and checks that queries fail with

@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"fmt"
@@ -14,10 +14,11 @@ import (
 
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/kv"
 	"github.com/dozen-go/dozen/internal/kv/kvtest"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/ratelimit"
 	"github.com/dozen-go/dozen/internal/redis"
 	"github.com/dozen-go/dozen/internal/redis/redistest"
@@ -56,15 +57,15 @@ type sharedStore interface {
 func redisDown(t *testing.T, store sharedStore) {
 	s := newLinkServer(t, 2)
 	d, _, _ := testDeps(t)
-	d.Links = LinkDeps{
-		Config:      config.Links{APITokens: []config.Secret{tokenA}, MaxPageSize: 5, IdempotencyTTL: time.Hour},
+	d.Links = Feature{
+		Config: linkconfig.Config{APITokens: linkconfig.Tokens{tokenA}, MaxPageSize: 5}, IdempotencyTTL: time.Hour,
 		Store:       s.store,
 		Cache:       cache.NewShared[CachedLink](store, "link:", time.Minute, quietLog),
 		Clicks:      s.clicks,
-		CreateLimit: NewRateLimit(quietLog, "create", 2, time.Minute, store),
+		CreateLimit: httpapi.NewRateLimit(quietLog, "create", 2, time.Minute, store),
 		Now:         time.Now,
 	}
-	s.h = NewServer(d)
+	s.h = newServer(d)
 	var codes []int
 	for i := range 3 {
 		rec := s.create(fmt.Sprintf(`{"url":"https://example.com/%d","code":"down%d"}`, i, i+2))
@@ -89,9 +90,9 @@ func TestRateLimitSharedAcrossServers(t *testing.T) {
 	var servers []http.Handler
 	for range 2 {
 		d, _, _ := testDeps(t)
-		d.Links.Config.APITokens = []config.Secret{tokenA}
-		d.Links.CreateLimit = NewRateLimit(quietLog, "create", 4, time.Minute, rdb)
-		servers = append(servers, NewServer(d))
+		d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
+		d.Links.CreateLimit = httpapi.NewRateLimit(quietLog, "create", 4, time.Minute, rdb)
+		servers = append(servers, newServer(d))
 	}
 	var codes []int
 	for i := range 6 {
@@ -186,10 +187,10 @@ func TestDeleteWhileRedisDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		d.Links.Config.APITokens = []config.Secret{tokenA}
+		d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
 		d.Links.Store = st
 		d.Links.Cache = cache.NewShared[CachedLink](c, "link:", time.Hour, quietLog)
-		return NewServer(d)
+		return newServer(d)
 	}
 	first, second := replica(), replica()
 	do := func(h http.Handler, method, path string) int {
@@ -199,7 +200,7 @@ func TestDeleteWhileRedisDown(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		return rec.Code
 	}
-	if _, err := st.CreateLink(t.Context(), links.Link{Code: "gone", URL: "https://example.com/gone"}, nil); err != nil {
+	if _, err := st.CreateLink(t.Context(), Link{Code: "gone", URL: "https://example.com/gone"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := do(first, "GET", "/gone"); got != http.StatusFound {

@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"encoding/json"
@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/cache"
-	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
 
 // storedServer serves the links of a real Postgres store over a real
@@ -21,10 +20,10 @@ func storedServer(t *testing.T) (*httptest.Server, *http.Client) {
 	t.Helper()
 	st, _ := postgresStore(t)
 	d, _, _ := testDeps(t)
-	d.Links.Config.APITokens = []config.Secret{tokenA}
+	d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
 	d.Links.Store = st
 	d.Links.Cache = cache.NewLocal[CachedLink](1000, time.Minute)
-	srv := httptest.NewServer(NewServer(d))
+	srv := httptest.NewServer(newServer(d))
 	t.Cleanup(srv.Close)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return srv, client
@@ -103,7 +102,7 @@ func TestCreateAnswersWhatIsStored(t *testing.T) {
 	}
 	_, read := send(t, c, "GET", srv.URL+"/v1/links/st2red", "")
 	check("read", read)
-	var created2, read2 links.Link
+	var created2, read2 Link
 	json.Unmarshal(created, &created2)
 	json.Unmarshal(read, &read2)
 	if !created2.CreatedAt.Equal(read2.CreatedAt) || created2.CreatedAt.Location() != time.UTC {
@@ -140,12 +139,12 @@ func TestCreateAnswersWhatIsStored(t *testing.T) {
 func TestUnencodableLinkIs500(t *testing.T) {
 	st, _ := postgresStore(t)
 	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := st.CreateLink(t.Context(), links.Link{Code: "farr", URL: "https://example.com", CreatedAt: time.Now(), ExpiresAt: &far}, nil); err != nil {
+	if _, err := st.CreateLink(t.Context(), Link{Code: "farr", URL: "https://example.com", CreatedAt: time.Now(), ExpiresAt: &far}, nil); err != nil {
 		t.Fatal(err)
 	}
 	d, _, _ := testDeps(t)
 	d.Links.Store = st
-	srv := httptest.NewServer(NewServer(d))
+	srv := httptest.NewServer(newServer(d))
 	defer srv.Close()
 	for _, path := range []string{"/v1/links/farr", "/v1/links"} {
 		resp, body := send(t, http.DefaultClient, "GET", srv.URL+path, "")

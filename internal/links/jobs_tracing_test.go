@@ -1,4 +1,4 @@
-package jobs
+package links
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/store"
 )
 
@@ -21,17 +21,17 @@ func TestTracedClickFlushToFold(t *testing.T) {
 		t.Run(d.Dialect, func(t *testing.T) {
 			spans := tracetest.NewInMemoryExporter()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
-			ins, err := NewInserter(d.SQL, d.Dialect, quiet, tp)
+			ins, err := jobs.NewInserter(d.SQL, d.Dialect, quietLog, tp)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
-			l, err := web.CreateLink(t.Context(), links.Link{Code: "traced", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			web := NewStore(store.New(d.SQL)).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), Link{Code: "traced", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			clicks := links.NewClicks(web, quiet, time.Hour, tp)
+			clicks := NewClicks(web, quietLog, time.Hour, tp)
 			ctx, redirect := tp.Tracer("test").Start(t.Context(), "GET /{code}")
 			clicks.Record(ctx, l.ID)
 			redirect.End()
@@ -60,7 +60,7 @@ func TestTracedClickFlushToFold(t *testing.T) {
 
 			o := options()
 			o.Tracer = tp
-			w, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
+			w, err := newLinkWorker(d, NewStore(store.New(d.SQL)), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

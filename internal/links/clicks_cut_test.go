@@ -1,4 +1,4 @@
-package store
+package links
 
 // example: the click flush and fold under lost commit replies.
 
@@ -10,8 +10,8 @@ import (
 
 	"github.com/dozen-go/dozen/internal/database"
 	"github.com/dozen-go/dozen/internal/database/dbtest"
-	"github.com/dozen-go/dozen/internal/links"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
+	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/migrations"
 )
 
@@ -35,11 +35,11 @@ func TestClicksCountOnceWhenCommitRepliesAreLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, check := New(db.SQL), New(direct.SQL)
+	s, check := NewStore(store.New(db.SQL)), NewStore(store.New(direct.SQL))
 
 	ids := []int64{mustCreate(t, check, "cuta", nil).ID, mustCreate(t, check, "cutb", nil).ID, mustCreate(t, check, "cutc", nil).ID}
 	sent := map[int64]int64{}
-	c := links.NewClicks(s, slog.New(slog.DiscardHandler), time.Hour, nil)
+	c := NewClicks(s, slog.New(slog.DiscardHandler), time.Hour, nil)
 	ctx := t.Context()
 	const flushes = 12
 	for flush := range flushes {

@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"bytes"
@@ -16,8 +16,9 @@ import (
 
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/idempotency"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
 
 // memStore is an in-memory LinkStore for handler unit tests. The real
@@ -25,7 +26,7 @@ import (
 type memStore struct {
 	mu     sync.Mutex
 	nextID int64
-	links  []links.Link
+	links  []Link
 	keys   map[string]*memKey
 	reads  int
 }
@@ -38,12 +39,12 @@ type memKey struct {
 
 func newMemStore() *memStore { return &memStore{keys: map[string]*memKey{}} }
 
-func (s *memStore) CreateLink(_ context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
+func (s *memStore) CreateLink(_ context.Context, l Link, done *idempotency.Completion) (Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range s.links {
 		if x.Code == l.Code {
-			return links.Link{}, links.ErrCodeTaken
+			return Link{}, ErrCodeTaken
 		}
 	}
 	s.nextID++
@@ -56,7 +57,7 @@ func (s *memStore) CreateLink(_ context.Context, l links.Link, done *idempotency
 	return l, nil
 }
 
-func (s *memStore) Link(_ context.Context, code string) (links.Link, error) {
+func (s *memStore) Link(_ context.Context, code string) (Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
@@ -65,13 +66,13 @@ func (s *memStore) Link(_ context.Context, code string) (links.Link, error) {
 			return x, nil
 		}
 	}
-	return links.Link{}, links.ErrNotFound
+	return Link{}, ErrNotFound
 }
 
-func (s *memStore) ListLinks(_ context.Context, after int64, limit int) ([]links.Link, error) {
+func (s *memStore) ListLinks(_ context.Context, after int64, limit int) ([]Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []links.Link
+	var out []Link
 	for _, x := range s.links {
 		if x.ID > after && len(out) < limit {
 			out = append(out, x)
@@ -89,7 +90,7 @@ func (s *memStore) DeleteLink(_ context.Context, code string) error {
 			return nil
 		}
 	}
-	return links.ErrNotFound
+	return ErrNotFound
 }
 
 func (s *memStore) ClaimIdempotencyKey(_ context.Context, c idempotency.Claim) (*idempotency.Response, error) {
@@ -130,14 +131,15 @@ func (c *clickLog) Record(_ context.Context, id int64) {
 }
 
 // exampleDeps are the link routes' dependencies over in-memory fakes.
-func exampleDeps(cfg config.Links, log *slog.Logger) LinkDeps {
-	return LinkDeps{
-		Config:      cfg,
-		Store:       newMemStore(),
-		Cache:       cache.NewLocal[CachedLink](1000, time.Minute),
-		Clicks:      &clickLog{},
-		CreateLimit: NewRateLimit(log, "create", 10, time.Minute, nil),
-		Now:         time.Now,
+func exampleDeps(cfg linkconfig.Config, log *slog.Logger) Feature {
+	return Feature{
+		Config:         cfg,
+		IdempotencyTTL: time.Hour,
+		Store:          newMemStore(),
+		Cache:          cache.NewLocal[CachedLink](1000, time.Minute),
+		Clicks:         &clickLog{},
+		CreateLimit:    httpapi.NewRateLimit(log, "create", 10, time.Minute, nil),
+		Now:            time.Now,
 	}
 }
 
@@ -158,15 +160,15 @@ func newLinkServer(t *testing.T, createLimit int) *linkServer {
 	t.Helper()
 	d, _, _ := testDeps(t)
 	s := &linkServer{store: newMemStore(), clicks: &clickLog{}, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-	d.Links = LinkDeps{
-		Config:      config.Links{APITokens: []config.Secret{tokenA, tokenB}, MaxPageSize: 5, IdempotencyTTL: time.Hour},
+	d.Links = Feature{
+		Config: linkconfig.Config{APITokens: linkconfig.Tokens{tokenA, tokenB}, MaxPageSize: 5}, IdempotencyTTL: time.Hour,
 		Store:       s.store,
 		Cache:       cache.NewLocal[CachedLink](1000, time.Minute),
 		Clicks:      s.clicks,
-		CreateLimit: NewRateLimit(d.Log, "create", createLimit, time.Minute, nil),
+		CreateLimit: httpapi.NewRateLimit(d.Log, "create", createLimit, time.Minute, nil),
 		Now:         func() time.Time { return s.now },
 	}
-	s.h = NewServer(d)
+	s.h = newServer(d)
 	return s
 }
 
@@ -209,7 +211,7 @@ func TestCreateLinkInput(t *testing.T) {
 		{"javascript", `{"url":"javascript:alert(1)"}`, nil, 400, "url: must be an absolute http or https URL"},
 		{"relative", `{"url":"/x"}`, nil, 400, "url:"},
 		{"credentials", `{"url":"https://u:p@example.com"}`, nil, 400, "url: must not contain credentials"},
-		{"too long", `{"url":"https://example.com/` + strings.Repeat("a", links.MaxURLLength) + `"}`, nil, 400, "url: must be at most"},
+		{"too long", `{"url":"https://example.com/` + strings.Repeat("a", MaxURLLength) + `"}`, nil, 400, "url: must be at most"},
 		{"missing url", `{}`, nil, 400, "url: is required"},
 		{"bad code", `{"url":"https://example.com","code":"no/slashes"}`, nil, 400, "code:"},
 		{"reserved code", `{"url":"https://example.com","code":"readyz"}`, nil, 400, "code: is reserved"},
@@ -236,9 +238,9 @@ func TestCreateLinkInput(t *testing.T) {
 				t.Fatalf("POST /v1/links %s = %d %s, want %d", tt.body, rec.Code, rec.Body, tt.wantStatus)
 			}
 			if tt.wantStatus == 201 {
-				var l links.Link
+				var l Link
 				json.Unmarshal(rec.Body.Bytes(), &l)
-				if rec.Header().Get("Location") != "/v1/links/"+l.Code || links.ValidateCode(l.Code) != nil {
+				if rec.Header().Get("Location") != "/v1/links/"+l.Code || ValidateCode(l.Code) != nil {
 					t.Errorf("created %+v with Location %q, want a valid code and its location", l, rec.Header().Get("Location"))
 				}
 				return
@@ -319,7 +321,7 @@ func TestIdempotency(t *testing.T) {
 // tokenScopeOf is the scope requireToken gives a token.
 func tokenScopeOf(token string) string {
 	var scope string
-	h := requireToken(slog.New(slog.DiscardHandler), []config.Secret{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := requireToken(slog.New(slog.DiscardHandler), linkconfig.Tokens{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scope = tokenScope(r.Context())
 	}))
 	r := httptest.NewRequest("POST", "/", nil)
@@ -398,7 +400,7 @@ func TestGetAndListLinks(t *testing.T) {
 	var codes []string
 	for i := range 7 {
 		rec := s.create(fmt.Sprintf(`{"url":"https://example.com/%d"}`, i))
-		var l links.Link
+		var l Link
 		json.Unmarshal(rec.Body.Bytes(), &l)
 		codes = append(codes, l.Code)
 	}

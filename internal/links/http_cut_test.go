@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 	"github.com/dozen-go/dozen/internal/store"
@@ -48,9 +48,9 @@ func lostCommitReply(t *testing.T, skip int, outage bool) {
 	t.Cleanup(func() { db.Close() })
 	d, _, _ := testDeps(t)
 	d.Config.RequestTimeout = 3 * time.Second
-	d.Links.Config.APITokens = []config.Secret{tokenA}
-	d.Links.Store = store.New(db.SQL)
-	srv := httptest.NewServer(NewServer(d))
+	d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
+	d.Links.Store = NewStore(store.New(db.SQL))
+	srv := httptest.NewServer(newServer(d))
 	defer srv.Close()
 	if outage {
 		cutter.OnCut(func() { pgtest.SetDown(t, pgtest.Name(u), true) })

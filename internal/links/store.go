@@ -1,4 +1,8 @@
-package store
+package links
+
+// The link shortener's queries, in SQL that both databases run, on the
+// service's store (package store): its links, their click log, and the
+// idempotency keys of their creation.
 
 import (
 	"context"
@@ -9,8 +13,21 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/idempotency"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/store"
 )
+
+// Store reads and writes the links and their click log. It is the
+// service's store, whose idempotency keys (ClaimIdempotencyKey,
+// ReleaseIdempotencyKey) the create handler uses as they are.
+type Store struct {
+	*store.Store
+	enqueueFold func(context.Context, *sql.Tx) error
+}
+
+// NewStore returns the link queries on st.
+func NewStore(st *store.Store) *Store {
+	return &Store{Store: st}
+}
 
 // WithClickJobs returns a copy of the store whose AppendClicks enqueues,
 // with enqueue and in the same transaction, the job that folds the click
@@ -22,9 +39,9 @@ func (s *Store) WithClickJobs(enqueue func(context.Context, *sql.Tx) error) *Sto
 }
 
 // CreateLink stores a new link and returns it with its ID. A taken code is
-// links.ErrCodeTaken. When done is not nil, the response it holds is
+// ErrCodeTaken. When done is not nil, the response it holds is
 // stored under its idempotency key in the same transaction.
-func (s *Store) CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
+func (s *Store) CreateLink(ctx context.Context, l Link, done *idempotency.Completion) (Link, error) {
 	l.CreatedAt = l.CreatedAt.UTC().Truncate(time.Microsecond)
 	var expires sql.NullTime
 	if l.ExpiresAt != nil {
@@ -38,24 +55,24 @@ func (s *Store) CreateLink(ctx context.Context, l links.Link, done *idempotency.
 		if err != nil || done == nil {
 			return err
 		}
-		return CompleteIdempotencyKey(ctx, tx, done)
+		return store.CompleteIdempotencyKey(ctx, tx, done)
 	})
-	if errors.Is(err, ErrConflict) {
-		return links.Link{}, fmt.Errorf("create link %q: %w", l.Code, links.ErrCodeTaken)
+	if errors.Is(err, store.ErrConflict) {
+		return Link{}, fmt.Errorf("create link %q: %w", l.Code, ErrCodeTaken)
 	}
 	if err != nil {
-		return links.Link{}, err
+		return Link{}, err
 	}
 	return l, nil
 }
 
 const linkColumns = `id, code, url, created_at, expires_at, clicks`
 
-func scanLink(row interface{ Scan(...any) error }) (links.Link, error) {
-	var l links.Link
+func scanLink(row interface{ Scan(...any) error }) (Link, error) {
+	var l Link
 	var expires sql.NullTime
 	if err := row.Scan(&l.ID, &l.Code, &l.URL, &l.CreatedAt, &expires, &l.Clicks); err != nil {
-		return links.Link{}, err
+		return Link{}, err
 	}
 	l.CreatedAt = l.CreatedAt.UTC()
 	if expires.Valid {
@@ -65,42 +82,42 @@ func scanLink(row interface{ Scan(...any) error }) (links.Link, error) {
 	return l, nil
 }
 
-// Link returns the link with the code, or links.ErrNotFound.
-func (s *Store) Link(ctx context.Context, code string) (links.Link, error) {
-	l, err := scanLink(s.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE code = $1`, code))
+// Link returns the link with the code, or ErrNotFound.
+func (s *Store) Link(ctx context.Context, code string) (Link, error) {
+	l, err := scanLink(s.DB().QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE code = $1`, code))
 	if errors.Is(err, sql.ErrNoRows) {
-		return links.Link{}, fmt.Errorf("get link %q: %w", code, links.ErrNotFound)
+		return Link{}, fmt.Errorf("get link %q: %w", code, ErrNotFound)
 	}
 	if err != nil {
-		return links.Link{}, Classify("get link", err)
+		return Link{}, store.Classify("get link", err)
 	}
 	return l, nil
 }
 
 // ListLinks returns up to limit links with ids above afterID, by id.
-func (s *Store) ListLinks(ctx context.Context, afterID int64, limit int) ([]links.Link, error) {
-	rows, err := s.db.QueryContext(ctx,
+func (s *Store) ListLinks(ctx context.Context, afterID int64, limit int) ([]Link, error) {
+	rows, err := s.DB().QueryContext(ctx,
 		`SELECT `+linkColumns+` FROM links WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
-		return nil, Classify("list links", err)
+		return nil, store.Classify("list links", err)
 	}
 	defer rows.Close()
-	var out []links.Link
+	var out []Link
 	for rows.Next() {
 		l, err := scanLink(rows)
 		if err != nil {
-			return nil, Classify("list links", err)
+			return nil, store.Classify("list links", err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, Classify("list links", err)
+		return nil, store.Classify("list links", err)
 	}
 	return out, nil
 }
 
 // DeleteLink deletes the link with the code and its unfolded clicks, or
-// returns links.ErrNotFound.
+// returns ErrNotFound.
 func (s *Store) DeleteLink(ctx context.Context, code string) error {
 	return s.InTx(ctx, "delete link", func(tx *sql.Tx) error {
 		// Clicks first: SQLite does not enforce the foreign key's cascade
@@ -114,7 +131,7 @@ func (s *Store) DeleteLink(ctx context.Context, code string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return links.ErrNotFound
+			return ErrNotFound
 		}
 		return nil
 	})
@@ -124,7 +141,7 @@ func (s *Store) DeleteLink(ctx context.Context, code string) error {
 // enqueues the job that folds them, in one transaction. A batch whose ID
 // is recorded already was written by an earlier call whose reply was lost:
 // it is skipped, and that is a success, so each click counts once.
-func (s *Store) AppendClicks(ctx context.Context, b links.ClickBatch) error {
+func (s *Store) AppendClicks(ctx context.Context, b ClickBatch) error {
 	at := b.At.UTC().Truncate(time.Microsecond)
 	return s.InTx(ctx, "append clicks", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
@@ -166,8 +183,8 @@ const foldBatch = 1000
 // count each click once.
 func (s *Store) FoldClicks(ctx context.Context) (int64, error) {
 	var last sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil {
-		return 0, Classify("fold clicks", err)
+	if err := s.DB().QueryRowContext(ctx, `SELECT max(id) FROM click_events`).Scan(&last); err != nil {
+		return 0, store.Classify("fold clicks", err)
 	}
 	if !last.Valid {
 		return 0, nil
@@ -236,10 +253,10 @@ func (s *Store) foldBatch(ctx context.Context, last int64) (clicks int64, rows i
 	return clicks, rows, nil
 }
 
-// PurgeExpired deletes the links and idempotency keys that expired before
-// now, with the expired links' unfolded clicks, and the IDs of click
-// batches written more than links.ClickBatchLife before now.
-func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, purgedKeys int64, err error) {
+// PurgeExpired deletes the links that expired before now, with their
+// unfolded clicks, and the IDs of click batches written more than
+// ClickBatchLife before now. It returns how many links it deleted.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purged int64, err error) {
 	now = now.UTC()
 	err = s.InTx(ctx, "purge expired", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
@@ -250,13 +267,10 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (purgedLinks, p
 		if err != nil {
 			return err
 		}
-		purgedLinks, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM click_batches WHERE created_at <= $1`, now.Add(-links.ClickBatchLife)); err != nil {
-			return err
-		}
-		purgedKeys, err = PurgeIdempotencyKeys(ctx, tx, now)
+		purged, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx,
+			`DELETE FROM click_batches WHERE created_at <= $1`, now.Add(-ClickBatchLife))
 		return err
 	})
-	return purgedLinks, purgedKeys, err
+	return purged, err
 }

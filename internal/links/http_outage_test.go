@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/idempotency"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/postgres"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
 	"github.com/dozen-go/dozen/internal/schema"
@@ -24,7 +24,7 @@ import (
 
 // postgresStore returns a store over a fresh, migrated Postgres database,
 // and the database's URL for pgtest's outages.
-func postgresStore(t *testing.T) (*store.Store, config.URL) {
+func postgresStore(t *testing.T) (*Store, config.URL) {
 	t.Helper()
 	u := pgtest.NewDatabase(t)
 	mdb, err := postgres.OpenMigrationDB(u, 5*time.Second, 5*time.Second)
@@ -45,7 +45,7 @@ func postgresStore(t *testing.T) (*store.Store, config.URL) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return store.New(db.SQL), u
+	return NewStore(store.New(db.SQL)), u
 }
 
 // TestDatabaseOutageIs503 runs a handler that reads from a real Postgres
@@ -55,13 +55,13 @@ func postgresStore(t *testing.T) (*store.Store, config.URL) {
 // answers again once the database is back, with nothing restarted.
 func TestDatabaseOutageIs503(t *testing.T) {
 	st, u := postgresStore(t)
-	if _, err := st.CreateLink(t.Context(), links.Link{Code: "abcd", URL: "https://example.com", CreatedAt: time.Now()}, nil); err != nil {
+	if _, err := st.CreateLink(t.Context(), Link{Code: "abcd", URL: "https://example.com", CreatedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}
 
 	d, _, _ := testDeps(t)
 	d.Links.Store = st
-	srv := httptest.NewServer(NewServer(d))
+	srv := httptest.NewServer(newServer(d))
 	defer srv.Close()
 	call := func() (*http.Response, string) {
 		resp, err := http.Get(srv.URL + "/v1/links/abcd")
@@ -101,12 +101,12 @@ func TestDatabaseOutageIs503(t *testing.T) {
 // claim of a key, before the link is written: that request fails, and so
 // does the release of its claim.
 type outageAfterClaim struct {
-	*store.Store
+	*Store
 	once *sync.Once
 	down func()
 }
 
-func (s outageAfterClaim) CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error) {
+func (s outageAfterClaim) CreateLink(ctx context.Context, l Link, done *idempotency.Completion) (Link, error) {
 	s.once.Do(s.down)
 	return s.Store.CreateLink(ctx, l, done)
 }
@@ -119,10 +119,10 @@ func TestIdempotencyKeyAfterOutage(t *testing.T) {
 	st, u := postgresStore(t)
 	d, _, _ := testDeps(t)
 	d.Config.RequestTimeout = 2 * time.Second
-	d.Links.Config.APITokens = []config.Secret{tokenA}
+	d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
 	d.Links.Store = outageAfterClaim{st, &sync.Once{}, func() { pgtest.SetDown(t, pgtest.Name(u), true) }}
 	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
-	srv := httptest.NewServer(NewServer(d))
+	srv := httptest.NewServer(newServer(d))
 	defer srv.Close()
 
 	body := `{"url":"https://example.com/outage","code":"outage"}`

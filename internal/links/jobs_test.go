@@ -1,4 +1,4 @@
-package jobs
+package links
 
 import (
 	"context"
@@ -11,19 +11,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dozen-go/dozen/internal/database"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/migrations"
 )
 
 // newLinkWorker returns a worker of the link jobs over st.
-func newLinkWorker(d *database.DB, st LinkStore, o Options, purge time.Duration) (*Client, error) {
-	set := NewSet()
-	AddLinkJobs(set, st, quiet, purge)
-	return NewWorker(d.SQL, d.Dialect, quiet, o, set)
+func newLinkWorker(d *database.DB, st JobStore, o jobs.Options, purge time.Duration) (*jobs.Client, error) {
+	set := jobs.NewSet()
+	addJobs(set, st, quietLog, purge)
+	return jobs.NewWorker(d.SQL, d.Dialect, quietLog, o, set)
 }
 
 // TestClicksFoldedExactly records a burst of clicks through the web
@@ -32,16 +31,16 @@ func newLinkWorker(d *database.DB, st LinkStore, o Options, purge time.Duration)
 func TestClicksFoldedExactly(t *testing.T) {
 	for _, d := range databases(t) {
 		t.Run(d.Dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
+			ins, err := jobs.NewInserter(d.SQL, d.Dialect, quietLog, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
-			l, err := web.CreateLink(t.Context(), links.Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			web := NewStore(store.New(d.SQL)).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), Link{Code: "burst", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			clicks := links.NewClicks(web, quiet, 20*time.Millisecond, nil)
+			clicks := NewClicks(web, quietLog, 20*time.Millisecond, nil)
 			ctx, stop := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			go func() { clicks.Run(ctx); close(done) }()
@@ -56,8 +55,8 @@ func TestClicksFoldedExactly(t *testing.T) {
 			<-done
 
 			reg := prometheus.NewRegistry()
-			m := NewMetrics(reg, d.SQL, quiet)
-			w, err := newLinkWorker(d, store.New(d.SQL), options(), time.Hour)
+			m := jobs.NewMetrics(reg, d.SQL, quietLog)
+			w, err := newLinkWorker(d, NewStore(store.New(d.SQL)), options(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +83,7 @@ func TestClicksFoldedExactly(t *testing.T) {
 			stopWorker(t, w)
 			stopObs()
 			<-obsDone
-			if n := testutil.ToFloat64(m.outcomes.WithLabelValues("fold_clicks", "completed")); n < 1 {
+			if n := completed(t, reg, "fold_clicks"); n < 1 {
 				t.Errorf("jobs_total{fold_clicks,completed} = %v, want at least 1", n)
 			}
 		})
@@ -106,17 +105,17 @@ func (l *purgeLog) snapshot() ([]time.Time, map[int]int) {
 
 // countingStore is one worker's Store, logging its purges.
 type countingStore struct {
-	LinkStore
+	JobStore
 	id  int
 	log *purgeLog
 }
 
-func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64, int64, error) {
+func (s *countingStore) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	s.log.mu.Lock()
 	s.log.times = append(s.log.times, time.Now())
 	s.log.by[s.id]++
 	s.log.mu.Unlock()
-	return s.LinkStore.PurgeExpired(ctx, now)
+	return s.JobStore.PurgeExpired(ctx, now)
 }
 
 // TestPurgeRunsOncePerInterval runs two workers on one database: however
@@ -129,9 +128,9 @@ func TestPurgeRunsOncePerInterval(t *testing.T) {
 			const interval = time.Second // the shortest period River makes unique
 			o := options()
 			log := &purgeLog{by: map[int]int{}}
-			var clients []*Client
+			var clients []*jobs.Client
 			for i := range 2 {
-				c, err := newLinkWorker(d, &countingStore{LinkStore: store.New(d.SQL), id: i, log: log}, o, interval)
+				c, err := newLinkWorker(d, &countingStore{JobStore: NewStore(store.New(d.SQL)), id: i, log: log}, o, interval)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -169,7 +168,7 @@ func TestPurgeRunsOncePerInterval(t *testing.T) {
 
 // blockingStore's folds wait until released or cancelled.
 type blockingStore struct {
-	LinkStore
+	JobStore
 	started chan struct{}
 	release chan struct{}
 	folds   atomic.Int32
@@ -180,7 +179,7 @@ func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
 	select {
 	case <-s.release:
 		s.folds.Add(1)
-		return s.LinkStore.FoldClicks(ctx)
+		return s.JobStore.FoldClicks(ctx)
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -192,22 +191,22 @@ func (s *blockingStore) FoldClicks(ctx context.Context) (int64, error) {
 func TestCutOffJobIsRetried(t *testing.T) {
 	for _, d := range databases(t) {
 		t.Run(d.Dialect, func(t *testing.T) {
-			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
+			ins, err := jobs.NewInserter(d.SQL, d.Dialect, quietLog, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
-			l, err := web.CreateLink(t.Context(), links.Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			web := NewStore(store.New(d.SQL)).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(t.Context(), Link{Code: "cutoff", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := web.AppendClicks(t.Context(), links.NewClickBatch(map[int64]int64{l.ID: 7}, time.Now())); err != nil {
+			if err := web.AppendClicks(t.Context(), NewClickBatch(map[int64]int64{l.ID: 7}, time.Now())); err != nil {
 				t.Fatal(err)
 			}
 
 			o := options()
 			o.JobTimeout = time.Minute
-			blocked := &blockingStore{LinkStore: store.New(d.SQL), started: make(chan struct{}, 10), release: make(chan struct{})}
+			blocked := &blockingStore{JobStore: NewStore(store.New(d.SQL)), started: make(chan struct{}, 10), release: make(chan struct{})}
 			first, err := newLinkWorker(d, blocked, o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
@@ -227,7 +226,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 			if err == nil {
 				t.Fatal("Stop() = nil with a job still running, want a timeout")
 			}
-			hard, cancel := context.WithTimeout(context.Background(), CancelGrace)
+			hard, cancel := context.WithTimeout(context.Background(), jobs.CancelGrace)
 			if err := first.StopAndCancel(hard); err != nil {
 				t.Fatalf("StopAndCancel() = %v", err)
 			}
@@ -238,7 +237,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 
 			// A retried job is scheduled with a backoff; the next worker
 			// must find it. River's first retry comes after about a second.
-			second, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
+			second, err := newLinkWorker(d, NewStore(store.New(d.SQL)), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +266,7 @@ func TestCutOffJobIsRetried(t *testing.T) {
 // TestKilledWorkersJobIsRescued leaves a fold job as a killed worker
 // leaves it: marked running by a worker that is gone. Another worker
 // returns it to the queue and runs it, because it has been running for
-// longer than rescueAfter (the job timeout and CancelGrace), where River's
+// longer than rescueAfter (the job timeout and jobs.CancelGrace), where River's
 // default would leave it for the job timeout and an hour more.
 func TestKilledWorkersJobIsRescued(t *testing.T) {
 	for _, d := range databases(t) {
@@ -276,21 +275,21 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			ctx := t.Context()
 			o := options()
 			o.JobTimeout = time.Second
-			ins, err := NewInserter(d.SQL, d.Dialect, quiet, nil)
+			ins, err := jobs.NewInserter(d.SQL, d.Dialect, quietLog, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := store.New(d.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
-			l, err := web.CreateLink(ctx, links.Link{Code: "rescued", URL: "https://example.com", CreatedAt: time.Now()}, nil)
+			web := NewStore(store.New(d.SQL)).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, ins, tx) })
+			l, err := web.CreateLink(ctx, Link{Code: "rescued", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := web.AppendClicks(ctx, links.NewClickBatch(map[int64]int64{l.ID: 3}, time.Now())); err != nil {
+			if err := web.AppendClicks(ctx, NewClickBatch(map[int64]int64{l.ID: 3}, time.Now())); err != nil {
 				t.Fatal(err)
 			}
 			// The worker that took the fold was killed a second after it
 			// became rescuable, and nothing recorded the end of its run.
-			diedAt := time.Now().Add(-rescueAfter(o.JobTimeout) - time.Second).UTC()
+			diedAt := time.Now().Add(-(o.JobTimeout + jobs.CancelGrace) - time.Second).UTC() // the rescuer waits the timeout and the grace
 			var at any = diedAt
 			if d.Dialect == migrations.SQLite {
 				at = diedAt.Format("2006-01-02 15:04:05.000") // River's SQLite time format
@@ -304,7 +303,7 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 				t.Fatalf("%d fold jobs marked running, want 1", n)
 			}
 
-			w, err := newLinkWorker(d, store.New(d.SQL), o, time.Hour)
+			w, err := newLinkWorker(d, NewStore(store.New(d.SQL)), o, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,4 +329,28 @@ func TestKilledWorkersJobIsRescued(t *testing.T) {
 			}
 		})
 	}
+}
+
+// completed reads jobs_total{kind, outcome="completed"} from reg.
+func completed(t *testing.T, reg *prometheus.Registry, kind string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "jobs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["outcome"] == "completed" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

@@ -1,10 +1,14 @@
-package httpapi
+package links
+
+// The link shortener's web side: its wiring (New), routes (Mount) and
+// handlers.
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -17,24 +21,109 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/idempotency"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/kind"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
+	"github.com/dozen-go/dozen/internal/ratelimit"
+	"github.com/dozen-go/dozen/internal/redis"
+	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
 )
+
+// Deps is what the web process gives the link shortener.
+type Deps struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	// Jobs enqueues the fold of the click log with each batch of clicks.
+	Jobs *jobs.Client
+	// Redis, when not nil, holds the redirect cache and the rate-limit
+	// counts, shared by every replica; nil keeps them in the process.
+	Redis *redis.Client
+	// Tracer traces the flushes of clicks; nil when tracing is off.
+	Tracer trace.TracerProvider
+}
+
+// New wires the link shortener for the web process: its store, redirect
+// cache, click counter and rate limit. It counts clicks in memory until
+// Close; mount its routes with httpapi.Deps.Features.
+func New(d Deps) *Feature {
+	cfg := d.Config.Links
+	var linkCache LinkCache = cache.NewLocal[CachedLink](maxLocalLinks, cfg.CacheTTL)
+	var counter ratelimit.Store // nil: counted in the process
+	if d.Redis != nil {
+		linkCache = cache.NewShared[CachedLink](d.Redis, "link:", cfg.CacheTTL, d.Log)
+		counter = d.Redis
+	}
+	st := NewStore(d.Store).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return EnqueueFoldTx(ctx, d.Jobs, tx) })
+	clicks := NewClicks(st, d.Log, cfg.ClickFlushInterval, d.Tracer)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { clicks.Run(ctx); close(done) }()
+	if len(cfg.APITokens) == 0 {
+		d.Log.Warn("no API_TOKENS: creating and deleting links is refused")
+	}
+	return &Feature{
+		Config:         cfg,
+		HTTP:           d.Config.HTTP,
+		IdempotencyTTL: d.Config.Idempotency.TTL,
+		Log:            d.Log,
+		Store:          st,
+		Cache:          linkCache,
+		Clicks:         clicks,
+		CreateLimit:    httpapi.NewRateLimit(d.Log, "create", cfg.CreateRateLimit, cfg.RateLimitWindow, counter),
+		Now:            time.Now,
+		stop:           func() { stop(); <-done },
+	}
+}
+
+// maxLocalLinks bounds the in-process redirect cache: past it, the least
+// recently used link is dropped.
+const maxLocalLinks = 100_000
+
+// Close writes the clicks still counted in memory. Call it once the HTTP
+// server has drained and before the database closes, so that the last
+// redirects' clicks are kept.
+func (f *Feature) Close() error {
+	if f.stop != nil {
+		f.stop()
+	}
+	return nil
+}
+
+// Mount adds the link shortener's routes to r.
+func (f *Feature) Mount(r chi.Router) {
+	// The redirect, the hot path, sets its own deadline on a cache miss
+	// only; a create request has a smaller body limit. Only authenticated
+	// creates spend their address's budget: a request refused with 401
+	// costs the service no write.
+	httpapi.Get(r, "/{code}", handleRedirect(f.Log, f, f.HTTP.RequestTimeout))
+	r.With(requireToken(f.Log, f.Config.APITokens), f.CreateLimit, httpapi.Limits(maxLinkBody, f.HTTP.RequestTimeout)).
+		Method(http.MethodPost, "/v1/links", handleCreateLink(f.Log, f, f.HTTP.RequestTimeout))
+	r.Group(func(r chi.Router) {
+		r.Use(httpapi.Limits(f.HTTP.MaxBodyBytes, f.HTTP.RequestTimeout))
+		httpapi.Get(r, "/v1/links", handleListLinks(f.Log, f))
+		httpapi.Get(r, "/v1/links/{code}", handleGetLink(f.Log, f))
+		r.With(requireToken(f.Log, f.Config.APITokens)).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(f.Log, f))
+	})
+}
 
 // LinkStore is the storage the link handlers need.
 type LinkStore interface {
 	// CreateLink inserts l, and records done (if not nil) in the same
-	// transaction. A taken code is links.ErrCodeTaken.
-	CreateLink(ctx context.Context, l links.Link, done *idempotency.Completion) (links.Link, error)
-	// Link returns the link with the code, or links.ErrNotFound.
-	Link(ctx context.Context, code string) (links.Link, error)
+	// transaction. A taken code is ErrCodeTaken.
+	CreateLink(ctx context.Context, l Link, done *idempotency.Completion) (Link, error)
+	// Link returns the link with the code, or ErrNotFound.
+	Link(ctx context.Context, code string) (Link, error)
 	// ListLinks returns up to limit links with ids above afterID, by id.
-	ListLinks(ctx context.Context, afterID int64, limit int) ([]links.Link, error)
-	// DeleteLink deletes the link with the code, or returns links.ErrNotFound.
+	ListLinks(ctx context.Context, afterID int64, limit int) ([]Link, error)
+	// DeleteLink deletes the link with the code, or returns ErrNotFound.
 	DeleteLink(ctx context.Context, code string) error
 	// ClaimIdempotencyKey claims c's key for this request. It returns the
 	// stored response when the key was already served with the same
@@ -73,16 +162,24 @@ type ClickCounter interface {
 	Record(ctx context.Context, linkID int64)
 }
 
-// LinkDeps is what the link routes need.
-type LinkDeps struct {
-	Config config.Links
-	Store  LinkStore
-	Cache  LinkCache
-	Clicks ClickCounter
+// Feature is the link shortener's routes and what they need; New wires
+// it, and tests may build one of their own.
+type Feature struct {
+	Config linkconfig.Config
+	// HTTP gives the routes their body limit and deadline.
+	HTTP config.HTTP
+	// IdempotencyTTL is how long an Idempotency-Key of a create is kept.
+	IdempotencyTTL time.Duration
+	Log            *slog.Logger
+	Store          LinkStore
+	Cache          LinkCache
+	Clicks         ClickCounter
 	// CreateLimit is the rate limit on link creation, keyed by client.
 	CreateLimit func(http.Handler) http.Handler
 	// Now is the clock; tests set it.
 	Now func() time.Time
+
+	stop func() // stops the click counter; see Close
 }
 
 // createLinkRequest is what a client may set when creating a link.
@@ -94,13 +191,13 @@ type createLinkRequest struct {
 
 // maxLinkBody bounds a create request: the longest URL plus room for the
 // other fields and JSON escaping.
-const maxLinkBody = 4 * links.MaxURLLength
+const maxLinkBody = 4 * MaxURLLength
 
 // handleCreateLink creates a link. With an Idempotency-Key header, a retry
 // of the same request replays the first response instead of creating a
 // second link. timeout is the route's request timeout: a claim on a key
 // lapses with it.
-func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
+func handleCreateLink(log *slog.Logger, d *Feature, timeout time.Duration) http.Handler {
 	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		req, raw, err := web.Decode[createLinkRequest](r)
 		if err != nil {
@@ -125,7 +222,7 @@ func handleCreateLink(log *slog.Logger, d LinkDeps, timeout time.Duration) http.
 			done = &idempotency.Completion{Scope: scope, Key: key, ClaimID: rand.Text()}
 			stored, err := d.Store.ClaimIdempotencyKey(r.Context(), idempotency.Claim{
 				Scope: scope, Key: key, ID: done.ClaimID, Hash: idempotency.RequestHash(r.Method, r.URL.Path, raw),
-				Now: now, TTL: d.Config.IdempotencyTTL, StaleAfter: timeout,
+				Now: now, TTL: d.IdempotencyTTL, StaleAfter: timeout,
 			})
 			switch {
 			case errors.Is(err, idempotency.ErrKeyInFlight):
@@ -170,17 +267,17 @@ func releaser(st LinkStore, done *idempotency.Completion) func(context.Context) 
 // and retrying the rare collision, and returns the response to send. The
 // response is rendered before the insert so that it is stored with the
 // idempotency key in one transaction.
-func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time.Time, done *idempotency.Completion) (idempotency.Response, error) {
+func createLink(ctx context.Context, d *Feature, req createLinkRequest, now time.Time, done *idempotency.Completion) (idempotency.Response, error) {
 	for attempt := 0; ; attempt++ {
 		// The link as it will be stored, so that the response shows what
 		// a read will return.
-		l := links.Link{Code: req.Code, URL: links.NormalizeURL(req.URL), CreatedAt: links.StoredTime(now)}
+		l := Link{Code: req.Code, URL: NormalizeURL(req.URL), CreatedAt: StoredTime(now)}
 		if req.ExpiresAt != nil {
-			exp := links.StoredTime(*req.ExpiresAt)
+			exp := StoredTime(*req.ExpiresAt)
 			l.ExpiresAt = &exp
 		}
 		if l.Code == "" {
-			l.Code = links.NewCode()
+			l.Code = NewCode()
 		}
 		body, err := json.Marshal(l)
 		if err != nil {
@@ -193,9 +290,9 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 		}
 		_, err = d.Store.CreateLink(ctx, l, done)
 		switch {
-		case errors.Is(err, links.ErrCodeTaken) && req.Code == "" && attempt < 3:
+		case errors.Is(err, ErrCodeTaken) && req.Code == "" && attempt < 3:
 			continue
-		case errors.Is(err, links.ErrCodeTaken):
+		case errors.Is(err, ErrCodeTaken):
 			return idempotency.Response{}, kind.Errorf(kind.Conflict, "code %q is already taken", l.Code)
 		case err != nil:
 			return idempotency.Response{}, err
@@ -205,25 +302,25 @@ func createLink(ctx context.Context, d LinkDeps, req createLinkRequest, now time
 }
 
 func validateCreate(req createLinkRequest, now time.Time) error {
-	if err := links.ValidateURL(req.URL); err != nil {
+	if err := ValidateURL(req.URL); err != nil {
 		return err
 	}
 	if req.Code != "" {
-		if err := links.ValidateCode(req.Code); err != nil {
+		if err := ValidateCode(req.Code); err != nil {
 			return err
 		}
 	}
 	if req.ExpiresAt != nil {
-		return links.ValidateExpiry(*req.ExpiresAt, now)
+		return ValidateExpiry(*req.ExpiresAt, now)
 	}
 	return nil
 }
 
 // handleGetLink returns a link with its click count.
-func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
+func handleGetLink(log *slog.Logger, d *Feature) http.Handler {
 	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
-		if err := links.ValidateCode(code); err != nil {
+		if err := ValidateCode(code); err != nil {
 			return err
 		}
 		l, err := d.Store.Link(r.Context(), code)
@@ -236,14 +333,14 @@ func handleGetLink(log *slog.Logger, d LinkDeps) http.Handler {
 
 // linkPage is a page of links and the cursor of the next one.
 type linkPage struct {
-	Links      []links.Link `json:"links"`
-	NextCursor string       `json:"next_cursor,omitempty"`
+	Links      []Link `json:"links"`
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // handleListLinks lists links in creation order, a page at a time. The
 // cursor is opaque to clients; it holds the last id of the page (keyset
 // pagination: no OFFSET, so deep pages cost what the first one does).
-func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
+func handleListLinks(log *slog.Logger, d *Feature) http.Handler {
 	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		// url.Values drops a pair it cannot decode, which would turn a
 		// mangled cursor into the first page: refuse instead.
@@ -281,7 +378,7 @@ func handleListLinks(log *slog.Logger, d LinkDeps) http.Handler {
 			page.NextCursor = encodeCursor(found[limit-1].ID)
 		}
 		if page.Links == nil {
-			page.Links = []links.Link{}
+			page.Links = []Link{}
 		}
 		return web.JSON(w, http.StatusOK, page)
 	})
@@ -311,10 +408,10 @@ func decodeCursor(s string) (int64, error) {
 // cache first: when that fails (Redis unreachable), nothing is deleted and
 // the client gets 503, since a 204 while a cached entry lives on would be
 // a deleted link that still redirects.
-func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
+func handleDeleteLink(log *slog.Logger, d *Feature) http.Handler {
 	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
-		if err := links.ValidateCode(code); err != nil {
+		if err := ValidateCode(code); err != nil {
 			return err
 		}
 		if err := d.Cache.Delete(r.Context(), code); err != nil {
@@ -332,11 +429,11 @@ func handleDeleteLink(log *slog.Logger, d LinkDeps) http.Handler {
 // and counts the click in memory, never writing to the database itself.
 // Only a cache miss waits on a backing service, so only a miss pays for a
 // deadline.
-func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Handler {
+func handleRedirect(log *slog.Logger, d *Feature, timeout time.Duration) http.Handler {
 	return web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		code := chi.URLParam(r, "code")
-		if links.ValidateCode(code) != nil {
-			return links.ErrNotFound // no such code can exist
+		if ValidateCode(code) != nil {
+			return ErrNotFound // no such code can exist
 		}
 		l, ok := d.Cache.Get(r.Context(), code)
 		if !ok {
@@ -350,7 +447,7 @@ func handleRedirect(log *slog.Logger, d LinkDeps, timeout time.Duration) http.Ha
 			d.Cache.Set(ctx, code, l)
 		}
 		// Most links never expire: the clock is read for those that do.
-		if l.ExpiresAt != nil && (links.Link{ExpiresAt: l.ExpiresAt}).Expired(d.Now()) {
+		if l.ExpiresAt != nil && (Link{ExpiresAt: l.ExpiresAt}).Expired(d.Now()) {
 			return errExpired
 		}
 		if r.Method != http.MethodHead { // a HEAD checks the link; it is no visit
@@ -372,7 +469,7 @@ var privateNoCache = []string{"private, no-cache"}
 // in constant time, and records which token it was, by a hash, as the
 // request's caller (web.WithCaller): idempotency keys are scoped by it,
 // and every line logged for the request names it.
-func requireToken(log *slog.Logger, tokens []config.Secret) func(http.Handler) http.Handler {
+func requireToken(log *slog.Logger, tokens linkconfig.Tokens) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got, err := bearerToken(r.Header)

@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"bytes"
@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
 
 // TestHTTPEdges sends, over a real socket, the requests at the edges of
@@ -135,9 +136,9 @@ func TestRateLimitClients(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, _, _ := testDeps(t)
 			d.Config.TrustedProxies = tt.proxies
-			d.Links.Config.APITokens = []config.Secret{tokenA}
-			d.Links.CreateLimit = NewRateLimit(quietLog, "create", 2, time.Minute, nil)
-			h := NewServer(d)
+			d.Links.Config.APITokens = linkconfig.Tokens{tokenA}
+			d.Links.CreateLimit = httpapi.NewRateLimit(quietLog, "create", 2, time.Minute, nil)
+			h := newServer(d)
 			send := func(i int, from [2]string) int {
 				r := httptest.NewRequest("POST", "/v1/links", strings.NewReader(fmt.Sprintf(`{"url":"https://example.com/%d"}`, i)))
 				r.Header.Set("Content-Type", "application/json")
@@ -167,7 +168,7 @@ func TestRateLimitClients(t *testing.T) {
 func TestClientIPInLog(t *testing.T) {
 	d, _, logs := testDeps(t)
 	d.Config.TrustedProxies = 1
-	srv := httptest.NewServer(NewServer(d))
+	srv := httptest.NewServer(newServer(d))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/version")
 	if err != nil {

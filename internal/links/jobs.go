@@ -1,7 +1,7 @@
-package jobs
+package links
 
-// The example domain's jobs: folding the click log and purging what
-// expired. Delete this file with the example.
+// The link shortener's jobs, which the worker process runs: the fold of
+// the click log into the links' counts, and the purge of expired links.
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/store"
 )
 
 // FoldClicksArgs asks to fold the click log into the links' counts.
@@ -20,25 +23,25 @@ type FoldClicksArgs struct{}
 // Kind names the job in the queue.
 func (FoldClicksArgs) Kind() string { return "fold_clicks" }
 
-// PurgeExpiredArgs asks to delete expired links and idempotency keys.
+// PurgeExpiredArgs asks to delete expired links.
 type PurgeExpiredArgs struct{}
 
 // Kind names the job in the queue.
 func (PurgeExpiredArgs) Kind() string { return "purge_expired" }
 
-// LinkStore is what the link jobs do their work with.
-type LinkStore interface {
+// JobStore is what the link jobs do their work with: a *Store.
+type JobStore interface {
 	// FoldClicks adds the click log to the links' counts and deletes what
 	// it added, in the same transaction, counting each click once however
 	// many folds run at once or are retried.
 	FoldClicks(ctx context.Context) (clicks int64, err error)
-	// PurgeExpired deletes what expired before now.
-	PurgeExpired(ctx context.Context, now time.Time) (links, keys int64, err error)
+	// PurgeExpired deletes the links that expired before now.
+	PurgeExpired(ctx context.Context, now time.Time) (links int64, err error)
 }
 
 type foldClicks struct {
 	river.WorkerDefaults[FoldClicksArgs]
-	store LinkStore
+	store JobStore
 	log   *slog.Logger
 }
 
@@ -53,33 +56,31 @@ func (w *foldClicks) Work(ctx context.Context, job *river.Job[FoldClicksArgs]) e
 
 type purgeExpired struct {
 	river.WorkerDefaults[PurgeExpiredArgs]
-	store LinkStore
+	store JobStore
 	log   *slog.Logger
 }
 
 func (w *purgeExpired) Work(ctx context.Context, job *river.Job[PurgeExpiredArgs]) error {
-	links, keys, err := w.store.PurgeExpired(ctx, time.Now())
+	links, err := w.store.PurgeExpired(ctx, time.Now())
 	if err != nil {
 		return fmt.Errorf("purge expired: %w", err)
 	}
-	w.log.InfoContext(ctx, "purged expired rows", "links", links, "idempotency_keys", keys, "job_id", job.ID)
+	w.log.InfoContext(ctx, "purged expired links", "links", links, "job_id", job.ID)
 	return nil
 }
 
-// AddLinkJobs adds the link shortener's jobs to set: the fold of the click
-// log, and the purge of what expired, every purgeInterval.
-func AddLinkJobs(set *Set, store LinkStore, log *slog.Logger, purgeInterval time.Duration) {
-	Add(set, &foldClicks{store: store, log: log})
-	Add(set, &purgeExpired{store: store, log: log})
-	// Unique per interval: River's leader alone schedules periodic jobs,
-	// and when leadership moves the new leader schedules at once; the
-	// uniqueness keeps that from purging twice in one interval.
-	purge := river.NewPeriodicJob(river.PeriodicInterval(purgeInterval),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return PurgeExpiredArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: purgeInterval}}
-		},
-		&river.PeriodicJobOpts{RunOnStart: true})
-	set.AddPeriodic(purge)
+// AddJobs adds the link shortener's jobs to set: the fold of the click
+// log, and the purge of expired links every purgeInterval. cmd/worker
+// calls it with the service's store.
+func AddJobs(set *jobs.Set, st *store.Store, log *slog.Logger, purgeInterval time.Duration) {
+	addJobs(set, NewStore(st), log, purgeInterval)
+}
+
+// addJobs adds the jobs working with st.
+func addJobs(set *jobs.Set, st JobStore, log *slog.Logger, purgeInterval time.Duration) {
+	jobs.Add(set, &foldClicks{store: st, log: log})
+	jobs.Add(set, &purgeExpired{store: st, log: log})
+	set.AddPeriodic(jobs.NewPurge(purgeInterval, PurgeExpiredArgs{}))
 }
 
 // foldDelay is how long after the end of its second a fold job runs: how
@@ -94,7 +95,7 @@ const foldDelay = 500 * time.Millisecond
 // the log before the flush, and the flush's clicks would wait, unfolded,
 // for the next one. So the job is unique per second of its run time,
 // among jobs not finished (River's default counts completed ones too).
-func EnqueueFoldTx(ctx context.Context, c *Client, tx *sql.Tx) error {
+func EnqueueFoldTx(ctx context.Context, c *jobs.Client, tx *sql.Tx) error {
 	opts := &river.InsertOpts{
 		ScheduledAt: time.Now().Truncate(time.Second).Add(time.Second + foldDelay),
 		UniqueOpts: river.UniqueOpts{ByPeriod: time.Second, ByState: []rivertype.JobState{

@@ -1,4 +1,4 @@
-package httpapi
+package links
 
 import (
 	"bufio"
@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/cache"
-	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/kind"
-	"github.com/dozen-go/dozen/internal/links"
+	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/logging"
 	"github.com/dozen-go/dozen/internal/web"
+	"github.com/go-chi/chi/v5"
 )
 
 // errorServer is the whole stack over in-memory link storage, on a real
@@ -27,18 +28,18 @@ func errorServer(t *testing.T, maxInFlight, createLimit int) *httptest.Server {
 	t.Helper()
 	d, _, _ := testDeps(t)
 	d.Config.MaxInFlight = maxInFlight
-	d.Links = LinkDeps{
-		Config:      config.Links{APITokens: []config.Secret{tokenA}, MaxPageSize: 5, IdempotencyTTL: time.Hour},
+	d.Links = Feature{
+		Config: linkconfig.Config{APITokens: linkconfig.Tokens{tokenA}, MaxPageSize: 5}, IdempotencyTTL: time.Hour,
 		Store:       newMemStore(),
 		Cache:       cache.NewLocal[CachedLink](1000, time.Minute),
 		Clicks:      &clickLog{},
-		CreateLimit: NewRateLimit(d.Log, "create", createLimit, time.Minute, nil),
+		CreateLimit: httpapi.NewRateLimit(d.Log, "create", createLimit, time.Minute, nil),
 		Now:         time.Now,
 	}
-	r := newRouter(d)
-	routes(r, d)
-	r.Get("/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
-	srv := httptest.NewServer(r)
+	d.Features = []httpapi.Feature{mountFunc(func(r chi.Router) {
+		r.Get("/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	})}
+	srv := httptest.NewServer(newServer(d))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -138,7 +139,7 @@ func TestUnauthenticatedCreatesSpendNoBudget(t *testing.T) {
 func TestIdempotencyScopeIsTheTypedCaller(t *testing.T) {
 	scopeOf := func(token string) string {
 		var scope string
-		h := requireToken(quietLog, []config.Secret{tokenA, tokenB})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := requireToken(quietLog, linkconfig.Tokens{tokenA, tokenB})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
 			for _, name := range []string{"token", web.CallerKey, "caller_id"} {
 				ctx = logging.WithAttrs(ctx, slog.String(name, "same-for-everyone"))
@@ -165,11 +166,11 @@ func TestSlowBodiesFreeTheirSlots(t *testing.T) {
 	d, _, _ := testDeps(t)
 	d.Config.MaxInFlight = 4
 	d.Config.RequestTimeout = deadline
-	d.Links = exampleDeps(config.Links{APITokens: []config.Secret{tokenA}, MaxPageSize: 5, IdempotencyTTL: time.Hour}, d.Log)
-	if _, err := d.Links.Store.CreateLink(t.Context(), links.Link{Code: "zzzz2346", URL: "https://example.com/", CreatedAt: time.Now()}, nil); err != nil {
+	d.Links = exampleDeps(linkconfig.Config{APITokens: linkconfig.Tokens{tokenA}, MaxPageSize: 5}, d.Log)
+	if _, err := d.Links.Store.CreateLink(t.Context(), Link{Code: "zzzz2346", URL: "https://example.com/", CreatedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(NewServer(d))
+	srv := httptest.NewUnstartedServer(newServer(d))
 	srv.Config.ReadTimeout = time.Minute // far past the route's deadline
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -226,3 +227,8 @@ func TestSlowBodiesFreeTheirSlots(t *testing.T) {
 		}
 	}
 }
+
+// mountFunc is a feature of a test's own: a function that mounts routes.
+type mountFunc func(chi.Router)
+
+func (m mountFunc) Mount(r chi.Router) { m(r) }
