@@ -244,9 +244,10 @@ type Checker interface {
 	Check(problem func(name, reason string))
 }
 
-// checkers calls Check on each field of c that is a Checker.
-func checkers(c Config, problem func(name, reason string)) {
-	v := reflect.ValueOf(c)
+// checkers calls Check on each field of spec, a struct, that is a
+// Checker.
+func checkers(spec any, problem func(name, reason string)) {
+	v := reflect.ValueOf(spec)
 	for i := range v.NumField() {
 		if ch, ok := v.Field(i).Interface().(Checker); ok {
 			ch.Check(problem)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
+	"github.com/dozen-go/dozen/internal/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite .env.example from the Config struct")
@@ -323,13 +324,12 @@ func TestRedisKeyPrefix(t *testing.T) {
 	}
 }
 
-// Values at the edges of their type are refused at load, naming the
-// variable: a negative drain delay, and a page size whose page (and one
-// row more) could never be held.
+// Values at the edges of their range are refused at load, naming the
+// variable: a negative drain delay, and keys kept too briefly for a retry.
 func TestLoadRefusesEdgeValues(t *testing.T) {
 	for name, value := range map[string]string{
-		"DRAIN_DELAY":   "-1s",
-		"MAX_PAGE_SIZE": "9223372036854775807", // example
+		"DRAIN_DELAY":     "-1s",
+		"IDEMPOTENCY_TTL": "1s",
 	} {
 		_, err := Load(env(map[string]string{name: value, "DATA_DIR": t.TempDir()}))
 		var cerr *Error
@@ -338,6 +338,45 @@ func TestLoadRefusesEdgeValues(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), value) {
 			t.Errorf("Load(%s=%s) error %q shows the value", name, value, err)
+		}
+	}
+}
+
+// pair is a group of settings with a check of its own.
+type pair struct {
+	Low  int `envconfig:"LOW" default:"1"`
+	High int `envconfig:"HIGH" default:"2"`
+}
+
+func (p pair) Check(problem func(name, reason string)) {
+	if p.Low > p.High {
+		problem("LOW", "must not exceed HIGH")
+	}
+}
+
+// TestCheckers checks that the groups of settings that check themselves,
+// such as a feature's, are checked, and that others are left alone.
+func TestCheckers(t *testing.T) {
+	var spec struct {
+		Pair  pair
+		Other struct {
+			N int `envconfig:"N"`
+		}
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		want []string
+	}{
+		{nil, nil},
+		{map[string]string{"LOW": "3"}, []string{"LOW"}},
+	} {
+		if err := Process(&spec, env(tt.env)); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		checkers(spec, func(name, _ string) { got = append(got, name) })
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("checkers(%v) problems = %q, want %q", tt.env, got, tt.want)
 		}
 	}
 }

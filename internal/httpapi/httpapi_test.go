@@ -52,7 +52,6 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
 		Store:   st,
 		Jobs:    queue,
-		Links:   exampleDeps(cfg.Links, log), // example
 	}, reg, logs
 }
 
@@ -196,8 +195,7 @@ func TestResponseHeaders(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/version"},
 		{"GET", "/no/such/path"},
-		{"GET", "/v1/links?limit=oops"}, // example
-		{"DELETE", "/version"},          // a 405, with Allow
+		{"DELETE", "/version"}, // a 405, with Allow
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(r.method, r.path, nil))
