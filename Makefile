@@ -46,15 +46,12 @@ tidy: ## go mod tidy
 
 # example: the remove-example target, down to "end of example".
 .PHONY: remove-example
-remove-example: ## delete the example (a link shortener): its files, marked lines, settings, README sections
-	rm -rf internal/links
-	rm -f internal/httpapi/links*.go internal/store/links*.go internal/store/clicks*.go \
-		internal/jobs/links*.go cmd/server/links_test.go cmd/worker/links_test.go \
-		internal/e2e/links_test.go migrations/*/000001_* migrations/*/000002_* migrations/*/000014_*
-	find cmd internal migrations .ci -type f \( -name '*.go' -o -name '*.yaml' -o -name '*.sql' -o -name run \) -print0 | \
-		xargs -0 perl -0pi -e 's{^[ \t]*(//|\#|--) example:.*?^[ \t]*(//|\#|--) end of example[^\n]*\n}{}gms; s{^[^\n]*(//|\#|--) example[ \t]*\n}{}gm'
-	perl -0pi -e 's{^<!-- example -->\n.*?^<!-- end of example -->\n\n?}{}gms; s{^[^\n]+<!-- example -->[^\n]*\n}{}gm' README.md
-	perl -0pi -e 's{\n\s*"(API_TOKENS|CREATE_RATE_LIMIT|RATE_LIMIT_WINDOW|LINK_CACHE_TTL|CLICK_FLUSH_INTERVAL|IDEMPOTENCY_TTL|MAX_PAGE_SIZE|PURGE_INTERVAL)": \{.*?\}(,?)}{}gs; s{,(\s*\})}{$$1}g' app.json
+remove-example: ## delete the example (a link shortener): its package, migrations, marked lines, settings, README sections
+	rm -rf internal/links migrations/*/000001_* migrations/*/000002_* migrations/*/000014_* docs/evidence
+	find cmd internal .ci -type f \( -name '*.go' -o -name '*.yaml' -o -name run \) -print0 | \
+		xargs -0 perl -0pi -e 's{^[ \t]*(//|\#) example:.*?^[ \t]*(//|\#) end of example[^\n]*\n}{}gms; s{^[^\n]*(//|\#) example[ \t]*\n}{}gm'
+	perl -0pi -e 's{^<!-- example -->\n.*?^<!-- end of example -->\n\n?}{}gms; s{^[^\n]+<!-- example -->[^\n]*\n}{}gm' README.md docs/*.md
+	perl -0pi -e 's{\n\s*"(API_TOKENS|CREATE_RATE_LIMIT|RATE_LIMIT_WINDOW|LINK_CACHE_TTL|CLICK_FLUSH_INTERVAL|MAX_PAGE_SIZE)": \{.*?\}(,?)}{}gs; s{,(\s*\})}{$$1}g' app.json
 	go run golang.org/x/tools/cmd/goimports@v0.52.0 -w cmd internal
 	go test ./internal/config -update
 	go mod tidy

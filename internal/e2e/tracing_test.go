@@ -50,7 +50,7 @@ func blackHole(t *testing.T) string {
 func TestSIGTERMWithHungCollector(t *testing.T) {
 	for _, protocol := range []string{"http/protobuf", "grpc"} {
 		t.Run(protocol, func(t *testing.T) {
-			env := backing(t)
+			env := Backing(t)
 			env["DRAIN_DELAY"] = "1s"
 			env["SHUTDOWN_TIMEOUT"] = "2s"
 			env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://" + blackHole(t)
@@ -59,23 +59,23 @@ func TestSIGTERMWithHungCollector(t *testing.T) {
 			const budget = 3 * time.Second
 			const margin = 2 * time.Second
 
-			p := start(t, "server", env)
+			p := Start(t, "server", env)
 			c := &http.Client{Timeout: 5 * time.Second}
 			for range 20 {
-				if code, err := get(c, "http://"+p.addr+"/version"); err != nil || code != 200 {
+				if code, err := Get(c, "http://"+p.Addr+"/version"); err != nil || code != 200 {
 					t.Fatalf("GET /version = %d, %v", code, err)
 				}
 			}
 			time.Sleep(200 * time.Millisecond) // past the schedule delay
 			sent := time.Now()
-			p.signal(t, syscall.SIGTERM)
-			code := p.wait(t, budget+margin)
+			p.Signal(t, syscall.SIGTERM)
+			code := p.Wait(t, budget+margin)
 			took := time.Since(sent)
 			t.Logf("exit %d after %v (budget %v)", code, took.Round(time.Millisecond), budget)
 			if code != 0 {
 				t.Errorf("exit code %d, want 0", code)
 			}
-			if !p.logs.has("tracing: spans left unexported at exit") {
+			if !p.Logs.Has("tracing: spans left unexported at exit") {
 				t.Error("no line says spans were left unexported: the collector did not hang as the test means")
 			}
 		})

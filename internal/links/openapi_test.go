@@ -1,139 +1,21 @@
 package links
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"reflect"
-	"slices"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-	"go.yaml.in/yaml/v3"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 )
-
-type spec struct {
-	Paths      map[string]map[string]jsontext.Value `json:"paths"`
-	Components struct {
-		Schemas map[string]specSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-type specOperation struct {
-	OperationID string         `json:"operationId"`
-	Responses   map[string]any `json:"responses"`
-}
-
-type specSchema struct {
-	Properties map[string]any `json:"properties"`
-}
-
-// loadSpec decodes the document that h serves at /openapi.yaml: YAML,
-// turned into JSON for the JSON v2 decoder, which refuses a field of the
-// wrong type.
-func loadSpec(t *testing.T, h http.Handler) spec {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.yaml", nil))
-	body, _ := io.ReadAll(rec.Body)
-	var doc any
-	if err := yaml.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
-	b, err := jsonv2.Marshal(doc)
-	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
-	var s spec
-	if err := jsonv2.Unmarshal(b, &s); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
-	return s
-}
 
 // TestOpenAPIMatchesRoutes fails when a route of the whole server, the
 // link shortener's mounted, is missing from the document it serves, or the
 // document describes a route that does not exist.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	d, _, _ := testDeps(t)
-	h := newServer(d)
-	s := loadSpec(t, h)
-	var inSpec []string
-	for path, ops := range s.Paths {
-		for method, node := range ops {
-			if method == "parameters" {
-				continue
-			}
-			var op specOperation
-			if err := jsonv2.Unmarshal(node, &op); err != nil {
-				t.Fatalf("%s %s: %v", method, path, err)
-			}
-			inSpec = append(inSpec, strings.ToUpper(method)+" "+path)
-			if len(op.Responses) == 0 || op.OperationID == "" {
-				t.Errorf("%s %s has no operationId or no responses", method, path)
-			}
-		}
-	}
-	var routed, gets, heads []string
-	err := chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		switch method {
-		case http.MethodHead:
-			// The spec says once, in its description, that HEAD is
-			// served wherever GET is.
-			heads = append(heads, route)
-			return nil
-		case http.MethodGet:
-			gets = append(gets, route)
-		}
-		routed = append(routed, method+" "+route)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(inSpec)
-	sort.Strings(routed)
-	if !slices.Equal(inSpec, routed) {
-		t.Errorf("openapi.yaml describes %q, want the routes served: %q", inSpec, routed)
-	}
-	sort.Strings(gets)
-	sort.Strings(heads)
-	if !slices.Equal(heads, gets) {
-		t.Errorf("HEAD routes = %q, want the GET routes %q", heads, gets)
-	}
+	apitest.Routes(t, newServer(d))
 }
 
 // TestOpenAPISchemas fails when a documented body and its Go type disagree.
 func TestOpenAPISchemas(t *testing.T) {
 	d, _, _ := testDeps(t)
-	s := loadSpec(t, newServer(d))
-	types := map[string]any{"CreateLink": createLinkRequest{}, "Link": Link{}, "LinkPage": linkPage{}}
-	for name, v := range types {
-		var documented []string
-		for k := range s.Components.Schemas[name].Properties {
-			documented = append(documented, k)
-		}
-		slices.Sort(documented)
-		if fields := jsonFields(v); !slices.Equal(documented, fields) {
-			t.Errorf("schema %s in openapi.yaml has properties %q, want the Go type's JSON fields %q", name, documented, fields)
-		}
-	}
-}
-
-// jsonFields lists the JSON field names of a struct type.
-func jsonFields(v any) []string {
-	var out []string
-	t := reflect.TypeOf(v)
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
+	apitest.Schemas(t, newServer(d), map[string]any{"CreateLink": createLinkRequest{}, "Link": Link{}, "LinkPage": linkPage{}})
 }

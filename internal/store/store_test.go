@@ -31,7 +31,6 @@ func contract(t *testing.T, s *Store, dialect string) {
 	idempotencyContract(t, s)
 }
 
-
 // TestUnavailableAndRecovery cuts the store's database off mid-traffic
 // with pg_terminate_backend and checks that queries fail with
 // ErrUnavailable, then work again without reopening anything.

@@ -72,25 +72,6 @@ func New(t testing.TB) *redis.Client {
 	return c.WithKeyPrefix(prefix)
 }
 
-// example: Keys, down to "end of example"; only the example's end-to-end
-// test looks at what a process left in Redis.
-
-// Keys returns the keys under prefix, for a test that checks what is left.
-func Keys(t testing.TB, prefix string) []string {
-	t.Helper()
-	var keys []string
-	err := Scan(URL(t), prefix, func(ctx context.Context, rdb *goredis.Client, batch []string) error {
-		keys = append(keys, batch...)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("redistest: list the keys under %s: %v", prefix, err)
-	}
-	return keys
-}
-
-// end of example
-
 // Scan calls fn with each batch of keys under prefix, through a client of
 // its own, which fn may use to act on them (NewPrefix's cleanup deletes
 // them); a test that checks what a process left in Redis lists them.

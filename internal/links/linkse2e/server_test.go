@@ -1,4 +1,4 @@
-package main
+package linkse2e
 
 import (
 	"encoding/json"
@@ -10,13 +10,11 @@ import (
 	"time"
 )
 
-// TestLinksEndToEnd drives the example domain through the real server on
+// TestLinksEndToEnd drives the link shortener through the real server on
 // the embedded database: create, redirect, read, list, delete.
 func TestLinksEndToEnd(t *testing.T) {
-	const token = "e2e-token-0123456789abcdef"
-	s := start(t, map[string]string{"API_TOKENS": token, "DRAIN_DELAY": "0s", "CLICK_FLUSH_INTERVAL": "50ms"})
-	base := "http://" + s.addr
-	waitFor(t, base+"/readyz", 200)
+	s := start(t, "server", map[string]string{"DATA_DIR": t.TempDir(), "DRAIN_DELAY": "0s", "CLICK_FLUSH_INTERVAL": "50ms"})
+	base := "http://" + s.Addr
 	noRedirect := &http.Client{
 		Timeout:       5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -79,15 +77,8 @@ func TestLinksEndToEnd(t *testing.T) {
 	}
 	noRedirect.CloseIdleConnections()
 
-	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("run() = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return")
-	}
-	for range s.lines {
+	s.Signal(t, syscall.SIGTERM)
+	if code := s.Wait(t, 10*time.Second); code != 0 {
+		t.Errorf("server exit code %d after SIGTERM, want 0", code)
 	}
 }

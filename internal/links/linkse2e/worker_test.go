@@ -1,4 +1,4 @@
-package main
+package linkse2e
 
 import (
 	"context"
@@ -23,7 +23,8 @@ import (
 // on the admin listener, and stops cleanly on SIGTERM.
 func TestWorkerEndToEnd(t *testing.T) {
 	env := map[string]string{"DATA_DIR": t.TempDir(), "JOB_POLL_INTERVAL": "50ms", "SHUTDOWN_TIMEOUT": "5s"}
-	admin, msgs, done := runWorker(t, env)
+	w := start(t, "worker", env)
+	admin := "http://" + w.AdminAddr
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
 	// Play the web process: record clicks, enqueueing the fold with them.
@@ -41,7 +42,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := store.New(db.SQL).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return jobs.EnqueueFoldTx(ctx, ins, tx) })
+	web := links.NewStore(store.New(db.SQL)).WithClickJobs(func(ctx context.Context, tx *sql.Tx) error { return links.EnqueueFoldTx(ctx, ins, tx) })
 	l, err := web.CreateLink(t.Context(), links.Link{Code: "e2e2", URL: "https://example.com", CreatedAt: time.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -82,15 +83,8 @@ func TestWorkerEndToEnd(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 
-	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() = %v, want nil after a clean stop", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("worker did not stop within 15s of SIGTERM")
-	}
-	for range msgs {
+	w.Signal(t, syscall.SIGTERM)
+	if code := w.Wait(t, 15*time.Second); code != 0 {
+		t.Errorf("worker exit code %d after SIGTERM, want 0 after a clean stop", code)
 	}
 }

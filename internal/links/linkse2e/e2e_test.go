@@ -1,8 +1,9 @@
-package e2e
+package linkse2e
 
-// The tests that drive the example's routes and jobs. Delete this file
-// with the example, and give your first route that reads a body the same
-// tests: slow uploads cut off at shutdown, and overload shed.
+// The end-to-end tests that drive the link shortener's routes and jobs
+// through the real binaries. A service's first route that reads a body
+// deserves the same tests: slow uploads cut off at shutdown, and overload
+// shed.
 
 import (
 	"context"
@@ -21,9 +22,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dozen-go/dozen/internal/e2e"
 	"github.com/dozen-go/dozen/internal/integration"
 	"github.com/dozen-go/dozen/internal/postgres/pgtest"
-	"github.com/dozen-go/dozen/internal/redis/redistest"
 )
 
 // slowPost starts a POST whose body arrives slowly: its handler is running,
@@ -44,23 +45,23 @@ func slowPost(t *testing.T, addr string) net.Conn {
 // SHUTDOWN_TIMEOUT ends is cut off, the process exits in time, non-zero,
 // and says why.
 func TestHandlerSlowerThanShutdownTimeout(t *testing.T) {
-	env := backing(t)
+	env := e2e.Backing(t)
 	env["DRAIN_DELAY"] = "0s"
 	env["SHUTDOWN_TIMEOUT"] = "500ms"
 	p := start(t, "server", env)
-	conn := slowPost(t, p.addr)
+	conn := slowPost(t, p.Addr)
 	time.Sleep(100 * time.Millisecond)
 
 	sent := time.Now()
-	p.signal(t, syscall.SIGTERM)
-	code := p.wait(t, 5*time.Second)
+	p.Signal(t, syscall.SIGTERM)
+	code := p.Wait(t, 5*time.Second)
 	if took := time.Since(sent); took > 3*time.Second {
 		t.Errorf("exited %v after SIGTERM, want about SHUTDOWN_TIMEOUT", took)
 	}
 	if code == 0 {
 		t.Error("exit code 0, want non-zero: the drain was not clean")
 	}
-	if !p.logs.has("shutdown timed out") {
+	if !p.Logs.Has("shutdown timed out") {
 		t.Error(`no "shutdown timed out" log line`)
 	}
 	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -72,19 +73,19 @@ func TestHandlerSlowerThanShutdownTimeout(t *testing.T) {
 // TestOverloadIsShedFast fills the in-flight cap with slow requests: the
 // next request gets 503 with Retry-After at once, and probes still answer.
 func TestOverloadIsShedFast(t *testing.T) {
-	env := backing(t)
+	env := e2e.Backing(t)
 	env["HTTP_MAX_IN_FLIGHT"] = "2"
 	env["DRAIN_DELAY"] = "0s"
 	p := start(t, "server", env)
-	slowPost(t, p.addr)
-	slowPost(t, p.addr)
+	slowPost(t, p.Addr)
+	slowPost(t, p.Addr)
 
 	// Once the server holds both slow requests, the next one is shed. How
 	// soon it holds them depends on the machine; each answer must be quick.
 	c := &http.Client{Timeout: 5 * time.Second}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		began := time.Now()
-		resp, err := c.Get("http://" + p.addr + "/version")
+		resp, err := c.Get("http://" + p.Addr + "/version")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func TestOverloadIsShedFast(t *testing.T) {
 			t.Fatalf("GET with two slow requests in flight and a cap of 2 = %d, want 503", resp.StatusCode)
 		}
 	}
-	if code, _ := get(c, "http://"+p.addr+"/livez"); code != 200 {
+	if code, _ := e2e.Get(c, "http://"+p.Addr+"/livez"); code != 200 {
 		t.Errorf("GET /livez over the cap = %d, want 200: probes are not shed", code)
 	}
 }
@@ -115,13 +116,13 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 	if os.Getenv(pgtest.Variable) == "" {
 		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
 	}
-	env := backing(t)
+	env := e2e.Backing(t)
 	env["CLICK_FLUSH_INTERVAL"] = "50ms"
 	env["JOB_POLL_INTERVAL"] = "50ms"
 	env["SHUTDOWN_TIMEOUT"] = "500ms"
 	env["DRAIN_DELAY"] = "0s"
 	server := start(t, "server", env)
-	base := "http://" + server.addr
+	base := "http://" + server.Addr
 	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, _ := http.NewRequest("POST", base+"/v1/links", strings.NewReader(`{"url":"https://example.com","code":"midjob"}`))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -133,17 +134,17 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 	resp.Body.Close()
 
 	for range 25 {
-		if code, err := get(c, base+"/midjob"); code != 302 {
+		if code, err := e2e.Get(c, base+"/midjob"); code != 302 {
 			t.Fatalf("redirect = %d %v", code, err)
 		}
 	}
 	// The redirect cache's entry is under this test's REDIS_KEY_PREFIX,
 	// so it goes when the test ends.
-	if prefix := env["REDIS_KEY_PREFIX"]; prefix != "" && !slices.Contains(redistest.Keys(t, prefix), prefix+"link:midjob") {
+	if prefix := env["REDIS_KEY_PREFIX"]; prefix != "" && !slices.Contains(redisKeys(t, prefix), prefix+"link:midjob") {
 		t.Errorf("no key %slink:midjob in Redis: the server does not prefix its keys", prefix)
 	}
-	server.signal(t, syscall.SIGTERM) // flushes the clicks and enqueues the fold
-	if code := server.wait(t, 10*time.Second); code != 0 {
+	server.Signal(t, syscall.SIGTERM) // flushes the clicks and enqueues the fold
+	if code := server.Wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("server exit %d", code)
 	}
 	// Let reads through but hold up the fold's update of the counts.
@@ -151,18 +152,18 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 
 	worker := start(t, "worker", env)
 	waitForRunningJob(t, env["DATABASE_URL"])
-	worker.signal(t, syscall.SIGTERM)
-	code := worker.wait(t, 15*time.Second)
+	worker.Signal(t, syscall.SIGTERM)
+	code := worker.Wait(t, 15*time.Second)
 	if code == 0 {
 		t.Error("worker exit 0 with a job cut off, want non-zero")
 	}
 	release()
 
 	again := start(t, "worker", env)
-	defer func() { again.signal(t, syscall.SIGTERM); again.wait(t, 15*time.Second) }()
+	defer func() { again.Signal(t, syscall.SIGTERM); again.Wait(t, 15*time.Second) }()
 	server2 := start(t, "server", env)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := c.Get("http://" + server2.addr + "/v1/links/midjob")
+		resp, err := c.Get("http://" + server2.Addr + "/v1/links/midjob")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,8 +177,8 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 			t.Fatalf("clicks = %d, want exactly 25 after the retry", l.Clicks)
 		}
 	}
-	server2.signal(t, syscall.SIGTERM)
-	server2.wait(t, 10*time.Second)
+	server2.Signal(t, syscall.SIGTERM)
+	server2.Wait(t, 10*time.Second)
 }
 
 // holdLinks takes a SHARE lock on the links table from another connection
@@ -245,7 +246,7 @@ func redirects(t *testing.T, base, code string, clients int) (stop func() int64)
 					return
 				default:
 				}
-				status, err := get(c, base+"/"+code)
+				status, err := e2e.Get(c, base+"/"+code)
 				if err != nil || status != http.StatusFound {
 					t.Errorf("GET /%s = %d, %v; want 302", code, status, err)
 					return
@@ -338,19 +339,19 @@ func clickTraffic(t *testing.T, code string) (env map[string]string, stop func()
 	if os.Getenv(pgtest.Variable) == "" {
 		integration.Skip(t, pgtest.Variable, "postgres://postgres@127.0.0.1:5432/postgres")
 	}
-	env = backing(t)
+	env = e2e.Backing(t)
 	env["CLICK_FLUSH_INTERVAL"] = "20ms"
 	env["JOB_POLL_INTERVAL"] = "50ms"
 	env["WORKER_CONCURRENCY"] = "4"
 	env["DRAIN_DELAY"] = "0s"
 	server := start(t, "server", env)
-	base := "http://" + server.addr
+	base := "http://" + server.Addr
 	createLink(t, base, code)
 	stopRedirects := redirects(t, base, code, 4)
 	return env, func() int64 {
 		n := stopRedirects()
-		server.signal(t, syscall.SIGTERM)
-		if exit := server.wait(t, 10*time.Second); exit != 0 {
+		server.Signal(t, syscall.SIGTERM)
+		if exit := server.Wait(t, 10*time.Second); exit != 0 {
 			t.Fatalf("server exit %d", exit)
 		}
 		return n
@@ -373,8 +374,8 @@ func TestClickCountsExactAfterSIGTERM(t *testing.T) {
 
 	worker := start(t, "worker", env)
 	got := waitForFolds(t, env["DATABASE_URL"], "exact")
-	worker.signal(t, syscall.SIGTERM)
-	worker.wait(t, 15*time.Second)
+	worker.Signal(t, syscall.SIGTERM)
+	worker.Wait(t, 15*time.Second)
 	t.Logf("%d redirects, %d fold jobs queued, %d clicks stored", redirected, queued, got)
 	if got != redirected {
 		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, redirected, redirected)
@@ -389,8 +390,8 @@ func TestClickCountsExactWorkerRestarted(t *testing.T) {
 	env, stop := clickTraffic(t, "restart")
 	worker := start(t, "worker", env)
 	time.Sleep(time.Second)
-	worker.signal(t, syscall.SIGTERM)
-	if code := worker.wait(t, 15*time.Second); code != 0 {
+	worker.Signal(t, syscall.SIGTERM)
+	if code := worker.Wait(t, 15*time.Second); code != 0 {
 		t.Errorf("worker exit %d, want 0", code)
 	}
 	time.Sleep(2 * time.Second) // fold jobs queue up meanwhile
@@ -398,8 +399,8 @@ func TestClickCountsExactWorkerRestarted(t *testing.T) {
 	time.Sleep(time.Second)
 	redirected := stop()
 	got := waitForFolds(t, env["DATABASE_URL"], "restart")
-	worker.signal(t, syscall.SIGTERM)
-	worker.wait(t, 15*time.Second)
+	worker.Signal(t, syscall.SIGTERM)
+	worker.Wait(t, 15*time.Second)
 	t.Logf("%d redirects, %d clicks stored", redirected, got)
 	if got != redirected {
 		t.Errorf("stored clicks = %d after %d redirects, want exactly %d", got, redirected, redirected)
