@@ -1,8 +1,9 @@
-// Package e2e holds the end-to-end suite: it builds the real binaries and
-// runs them as processes, over real sockets, against the machine's
-// Postgres and Redis when TEST_DATABASE_URL and TEST_REDIS_URL are set and
-// in embedded mode otherwise. It checks the rows of the reliability table
-// (docs/evidence/reliability.md) that only whole processes can keep:
-// draining under load, cutting off what outlives the shutdown timeout,
-// shedding overload, closing slow clients, and a worker stopped mid-job.
+// Package e2e is the end-to-end harness and suite: it builds the real
+// binaries (Main) and runs them as processes (Start), over real sockets,
+// against the machine's Postgres and Redis when TEST_DATABASE_URL and
+// TEST_REDIS_URL are set and in embedded mode otherwise (Backing). Its
+// tests check what only whole processes can keep: draining under load,
+// closing slow clients, refusing oversized headers, exporting spans at a
+// stop; a feature's end-to-end tests use the harness from a package of
+// their own.
 package e2e

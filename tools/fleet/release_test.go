@@ -16,7 +16,7 @@ const (
 	releaseColumn = "created_by_release"
 	releaseUp     = "-- Expand: a nullable column the new code writes and the old code ignores.\nALTER TABLE links ADD COLUMN " + releaseColumn + " text;\n"
 	releaseDown   = "ALTER TABLE links DROP COLUMN " + releaseColumn + ";\n"
-	// The create statement of internal/store/links.go, and what
+	// The create statement of internal/links/store.go, and what
 	// generation 2 runs instead.
 	createOld = `INSERT INTO links (code, url, created_at, expires_at) VALUES ($1, $2, $3, $4)`
 	createNew = `INSERT INTO links (code, url, created_at, expires_at, ` + releaseColumn + `) VALUES ($1, $2, $3, $4, 'gen2')`
@@ -46,13 +46,13 @@ func patchRelease(dir string) error {
 	if err := os.WriteFile(base+".down.sql", []byte(releaseDown), 0o644); err != nil {
 		return err
 	}
-	path := filepath.Join(dir, "internal", "store", "links.go")
+	path := filepath.Join(dir, "internal", "links", "store.go")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("release patch: %w", err)
 	}
 	if n := strings.Count(string(b), createOld); n != 1 {
-		return fmt.Errorf("release patch: internal/store/links.go has the create statement %d times, want once; update createOld in tools/fleet/release_test.go", n)
+		return fmt.Errorf("release patch: internal/links/store.go has the create statement %d times, want once; update createOld in tools/fleet/release_test.go", n)
 	}
 	return os.WriteFile(path, []byte(strings.Replace(string(b), createOld, createNew, 1)), 0o644)
 }
