@@ -181,7 +181,7 @@ func Start(t *testing.T, name string, env map[string]string) *Process {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill() // it may have exited already
 		<-p.exited
 	})
 	select {
@@ -227,7 +227,7 @@ func Get(c *http.Client, url string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
