@@ -1,7 +1,12 @@
-// Package links is the example domain: a link shortener. It holds the
-// rules — what a valid URL and code are, how codes are made — and the
-// types the store and the HTTP handlers share. It exists to show where a
-// service's own code goes; delete it as the README describes.
+// Package links is the example feature, a link shortener, in one package:
+// its rules — what a valid URL and code are, how codes are made — here;
+// its routes and handlers (http.go), queries (store.go), jobs (jobs.go)
+// and click counter (clicks.go) beside them, with their tests; its
+// settings in linkconfig and its end-to-end tests in linkse2e. Outside
+// it are only its migrations and the lines that mount it (cmd/server),
+// register its jobs (cmd/worker) and nest its settings (config.Config).
+// It exists to show where a service's own code goes; delete it as the
+// README describes.
 package links
 
 import (
