@@ -6,11 +6,8 @@ package links
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -104,13 +101,13 @@ func (f *Feature) Mount(r chi.Router) {
 	// creates spend their address's budget: a request refused with 401
 	// costs the service no write.
 	httpapi.Get(r, "/{code}", handleRedirect(f.Log, f, f.HTTP.RequestTimeout))
-	r.With(requireToken(f.Log, f.Config.APITokens), f.CreateLimit, httpapi.Limits(maxLinkBody, f.HTTP.RequestTimeout)).
+	r.With(httpapi.RequireToken(f.Log, "links", f.Config.APITokens), f.CreateLimit, httpapi.Limits(maxLinkBody, f.HTTP.RequestTimeout)).
 		Method(http.MethodPost, "/v1/links", handleCreateLink(f.Log, f, f.HTTP.RequestTimeout))
 	r.Group(func(r chi.Router) {
 		r.Use(httpapi.Limits(f.HTTP.MaxBodyBytes, f.HTTP.RequestTimeout))
 		httpapi.Get(r, "/v1/links", handleListLinks(f.Log, f))
 		httpapi.Get(r, "/v1/links/{code}", handleGetLink(f.Log, f))
-		r.With(requireToken(f.Log, f.Config.APITokens)).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(f.Log, f))
+		r.With(httpapi.RequireToken(f.Log, "links", f.Config.APITokens)).Method(http.MethodDelete, "/v1/links/{code}", handleDeleteLink(f.Log, f))
 	})
 }
 
@@ -465,60 +462,8 @@ var errExpired = kind.New(kind.Gone, "this link has expired")
 
 var privateNoCache = []string{"private, no-cache"}
 
-// requireToken admits requests with a bearer token from tokens, compared
-// in constant time, and records which token it was, by a hash, as the
-// request's caller (web.WithCaller): idempotency keys are scoped by it,
-// and every line logged for the request names it.
-func requireToken(log *slog.Logger, tokens linkconfig.Tokens) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got, err := bearerToken(r.Header)
-			if err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="links"`)
-				web.Error(w, r, log, err)
-				return
-			}
-			match := -1
-			for i, t := range tokens {
-				// Every token is compared, so timing says nothing about
-				// which one matched or how much of it.
-				if subtle.ConstantTimeCompare([]byte(got), []byte(t.Reveal())) == 1 {
-					match = i
-				}
-			}
-			if match < 0 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="links", error="invalid_token"`)
-				web.Error(w, r, log, errInvalidToken)
-				return
-			}
-			sum := sha256.Sum256([]byte(tokens[match].Reveal()))
-			ctx := web.WithCaller(r.Context(), "token:"+hex.EncodeToString(sum[:8]))
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
-}
-
-var errInvalidToken = kind.New(kind.Unauthenticated, "the bearer token is not valid")
-
-// bearerToken returns the token of the request's one Authorization header
-// with the Bearer scheme, which RFC 9110 §11.1 makes case-insensitive, or
-// an error: two headers are ambiguous (a proxy and a client may
-// disagree on which one counts), so they are refused.
-func bearerToken(h http.Header) (string, error) {
-	values := h.Values("Authorization")
-	if len(values) > 1 {
-		return "", kind.Errorf(kind.Invalid, "send one Authorization header, not several")
-	}
-	scheme, token, _ := strings.Cut(strings.Join(values, ""), " ")
-	token = strings.TrimLeft(token, " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", kind.Errorf(kind.Unauthenticated, "Authorization header must carry a bearer token")
-	}
-	return token, nil
-}
-
 // tokenScope is the idempotency scope of the request's caller: the token
-// requireToken admitted, named without revealing it.
+// httpapi.RequireToken admitted, named without revealing it.
 func tokenScope(ctx context.Context) string {
 	return web.Caller(ctx)
 }

@@ -139,7 +139,7 @@ func TestUnauthenticatedCreatesSpendNoBudget(t *testing.T) {
 func TestIdempotencyScopeIsTheTypedCaller(t *testing.T) {
 	scopeOf := func(token string) string {
 		var scope string
-		h := requireToken(quietLog, linkconfig.Tokens{tokenA, tokenB})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := httpapi.RequireToken(quietLog, "links", linkconfig.Tokens{tokenA, tokenB})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
 			for _, name := range []string{"token", web.CallerKey, "caller_id"} {
 				ctx = logging.WithAttrs(ctx, slog.String(name, "same-for-everyone"))

@@ -321,7 +321,7 @@ func TestIdempotency(t *testing.T) {
 // tokenScopeOf is the scope requireToken gives a token.
 func tokenScopeOf(token string) string {
 	var scope string
-	h := requireToken(slog.New(slog.DiscardHandler), linkconfig.Tokens{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := httpapi.RequireToken(slog.New(slog.DiscardHandler), "links", linkconfig.Tokens{config.Secret(token)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scope = tokenScope(r.Context())
 	}))
 	r := httptest.NewRequest("POST", "/", nil)
