@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer cancelBase()
 	public := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
-			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer,
+			Config: cfg.HTTP, Log: log, Metrics: p.Metrics, Health: checker, Build: p.Build, Tracer: p.Tracer, Store: st, Jobs: queue,
 			Features: features,
 		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,

@@ -18,9 +18,13 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/database/dbtest"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
+	"github.com/dozen-go/dozen/migrations"
 )
 
 // quietLog is a logger for tests that look at responses, not logs.
@@ -39,13 +43,28 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 	cfg.Log.FlushInterval = 0
 	log, _ := logging.New(logs, cfg.Log)
 	reg := prometheus.NewRegistry()
+	st, queue := testDatabase(t)
 	return Deps{
 		Config:  cfg.HTTP,
 		Log:     log,
 		Metrics: reg,
 		Health:  health.NewChecker(log, time.Second, 0),
 		Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
+		Store:   st,
+		Jobs:    queue,
 	}, reg, logs
+}
+
+// testDatabase returns a store over an embedded database of the test's
+// own, migrated, that goes when the test ends, and a job inserter over it.
+func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
+	t.Helper()
+	db := dbtest.Open(t, migrations.SQLite)
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db.SQL), queue
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

@@ -16,7 +16,9 @@ import (
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/health"
+	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/kind"
+	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
 )
 
@@ -31,6 +33,11 @@ type Deps struct {
 	Build   buildinfo.Info
 	// Tracer traces each request; nil when tracing is off.
 	Tracer trace.TracerProvider
+	// Store is the service's database, for the handlers of its routes.
+	Store *store.Store
+	// Jobs enqueues background jobs, each in the transaction of the write
+	// it belongs to (InsertTx); the worker process runs them.
+	Jobs *jobs.Client
 	// Features are the service's own packages of routes, mounted behind
 	// the load shedder after routes.go's.
 	Features []Feature

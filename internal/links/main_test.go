@@ -23,6 +23,7 @@ import (
 	"github.com/dozen-go/dozen/internal/httpapi"
 	"github.com/dozen-go/dozen/internal/jobs"
 	"github.com/dozen-go/dozen/internal/logging"
+	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/migrations"
 )
 
@@ -53,6 +54,7 @@ func testDeps(t *testing.T) (deps, *prometheus.Registry, *syncBuffer) {
 	cfg.Log.FlushInterval = 0
 	log, _ := logging.New(logs, cfg.Log)
 	reg := prometheus.NewRegistry()
+	st, queue := testDatabase(t)
 	return deps{
 		Deps: httpapi.Deps{
 			Config:  cfg.HTTP,
@@ -60,6 +62,8 @@ func testDeps(t *testing.T) (deps, *prometheus.Registry, *syncBuffer) {
 			Metrics: reg,
 			Health:  health.NewChecker(log, time.Second, 0),
 			Build:   buildinfo.Info{Module: "example.com/svc", Version: "v1.0.0", GoVersion: "go1.26"},
+			Store:   st,
+			Jobs:    queue,
 		},
 		Links: exampleDeps(cfg.Links, log),
 	}, reg, logs
@@ -73,6 +77,18 @@ func newServer(d deps) http.Handler {
 	f.HTTP = d.Config
 	d.Features = append(d.Features, &f)
 	return httpapi.NewServer(d.Deps)
+}
+
+// testDatabase returns a store over an embedded database of the test's
+// own, migrated, that goes when the test ends, and a job inserter over it.
+func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
+	t.Helper()
+	db := dbtest.Open(t, migrations.SQLite)
+	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db.SQL), queue
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
