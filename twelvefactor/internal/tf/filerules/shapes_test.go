@@ -1,0 +1,90 @@
+package filerules_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// findingsOf runs the file rules over the files and lists the findings of
+// the rules as "RULE severity file:line".
+func findingsOf(t *testing.T, files map[string]string, rules ...string) []string {
+	t.Helper()
+	rep := checkFiles(t, files)
+	var got []string
+	for _, id := range rules {
+		for _, f := range outcome(t, rep, id).Findings {
+			got = append(got, fmt.Sprintf("%s %s %s:%d", id, f.Severity, f.File, f.Line))
+		}
+	}
+	return sorted(got)
+}
+
+// wantFindings fails the test when got and want differ.
+func wantFindings(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(sorted(want), "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(sorted(want), "\n"))
+	}
+}
+
+// envConfig returns a Go file whose config struct reads the names, with
+// caarlos0/env tags.
+func envConfig(names []string) string {
+	var b strings.Builder
+	b.WriteString("package main\n\nimport \"net/http\"\n\ntype config struct {\n")
+	for i, n := range names {
+		fmt.Fprintf(&b, "\tF%d string `env:\"%s\"`\n", i, n)
+	}
+	b.WriteString("}\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n")
+	return b.String()
+}
+
+// TestStarterEnvExample checks III2 on an example env file that is a
+// starter (a few settings a deploy must set, or a pointer to the full
+// list elsewhere): one info finding sums up what it leaves out. A
+// complete-looking file that misses a variable keeps its warning.
+func TestStarterEnvExample(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf("SETTING_%02d", i))
+	}
+	const gomod = "module example.com/svc\n\ngo 1.26.0\n"
+	t.Run("few listed", func(t *testing.T) {
+		got := findingsOf(t, map[string]string{
+			"go.mod":       gomod,
+			"config.go":    envConfig(names),
+			".env.example": "SETTING_00=a\nSETTING_01=b\nSETTING_02=c\nNOT_READ=d\n",
+			".gitignore":   ".env\n",
+		}, "III2")
+		wantFindings(t, got, "III2 info .env.example:0", "III2 warning .env.example:4")
+	})
+	for _, header := range []string{"# The full list of settings: https://docs.example.org/configuration\n", "# Only what a deploy must set.\n# See the docs for every option.\n\n"} {
+		t.Run("points at the docs", func(t *testing.T) {
+			example := header
+			for _, n := range names[:30] {
+				example += n + "=x\n"
+			}
+			got := findingsOf(t, map[string]string{
+				"go.mod":       gomod,
+				"config.go":    envConfig(names),
+				".env.example": example,
+				".gitignore":   ".env\n",
+			}, "III2")
+			wantFindings(t, got, "III2 info .env.example:0")
+		})
+	}
+	t.Run("complete-looking", func(t *testing.T) {
+		example := "# Get an API key at https://dashboard.example.org/keys\n"
+		for _, n := range names[:38] {
+			example += n + "=x\n# see the docs: https://example.org/configuration\n"
+		}
+		got := findingsOf(t, map[string]string{
+			"go.mod":       gomod,
+			"config.go":    envConfig(names),
+			".env.example": example,
+			".gitignore":   ".env\n",
+		}, "III2")
+		wantFindings(t, got, "III2 warning config.go:44", "III2 warning config.go:45")
+	})
+}
