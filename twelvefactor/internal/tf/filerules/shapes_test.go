@@ -88,3 +88,20 @@ func TestStarterEnvExample(t *testing.T) {
 		wantFindings(t, got, "III2 warning config.go:44", "III2 warning config.go:45")
 	})
 }
+
+// TestTranslationCatalogs checks that III3 leaves out translation
+// catalogs, by directory (messages/, locales/) or by a file name that is
+// a language or locale code, and still reports a secret in a config file.
+func TestTranslationCatalogs(t *testing.T) {
+	const catalog = "{\n  \"api_key\": \"API-Schlüssel\",\n  \"smtp_password\": \"SMTP-Kennwort\",\n  \"client_secret\": \"Client-Geheimnis\"\n}\n"
+	got := findingsOf(t, map[string]string{
+		"frontend/messages/da.json":       catalog,
+		"frontend/messages/settings.json": catalog,
+		"web/static/pt-BR.json":           catalog,
+		"web/static/zh-Hans.json":         catalog,
+		"assets/en_US.yaml":               "api_key: API-Schlüssel\n",
+		"config/prod.yaml":                "db_password: hunter2\n",
+		"config/db.yaml":                  "api_key: Zk-39fQp1x\n",
+	}, "III3")
+	wantFindings(t, got, "III3 error config/db.yaml:1", "III3 error config/prod.yaml:1")
+}
