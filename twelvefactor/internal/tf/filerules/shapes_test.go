@@ -105,3 +105,24 @@ func TestTranslationCatalogs(t *testing.T) {
 	}, "III3")
 	wantFindings(t, got, "III3 error config/db.yaml:1", "III3 error config/prod.yaml:1")
 }
+
+// TestGolangMigrateNames checks XII2 against golang-migrate's own parser:
+// a title may hold dots (passkey..up.sql), and an up migration without a
+// down runs, so it is info; a down without an up stays an error.
+func TestGolangMigrateNames(t *testing.T) {
+	got := findingsOf(t, map[string]string{
+		"go.mod": "module example.com/svc\n\ngo 1.26.0\n\nrequire github.com/golang-migrate/migrate/v4 v4.19.0\n",
+		"db/migrations/20240101000000_init.up.sql":            "create table t (id int);\n",
+		"db/migrations/20240813211251_backup_flags..up.sql":   "alter table t add b bool;\n",
+		"db/migrations/20240813211251_backup_flags..down.sql": "alter table t drop b;\n",
+		"db/migrations/20240901000000_v1.2_rename.up.sql":     "alter table t rename to u;\n",
+		"db/migrations/20240901000000_v1.2_rename.down.sql":   "alter table u rename to t;\n",
+		"db/migrations/20241001000000_only_down.down.sql":     "drop table v;\n",
+		"db/migrations/README.sql":                            "-- notes\n",
+		"db/migrations/embed.go":                              "package migrations\n\nimport \"embed\"\n\n//go:embed *.sql\nvar FS embed.FS\n",
+	}, "XII2")
+	wantFindings(t, got,
+		"XII2 info db/migrations/20240101000000_init.up.sql:0",
+		"XII2 error db/migrations/20241001000000_only_down.down.sql:0",
+		"XII2 error db/migrations/README.sql:0")
+}
