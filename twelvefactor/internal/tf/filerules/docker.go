@@ -199,6 +199,10 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 			c.Notef("Dockerfile rules skip %s: it %s, so it packages the program rather than runs it", rel, p)
 			continue
 		}
+		if t := testHarness(repo, rel, repo.Read(rel)); t != "" {
+			c.Notef("Dockerfile rules skip %s: it runs %s, a test tool, so it tests the service rather than runs it", rel, t)
+			continue
+		}
 		out = append(out, d)
 		why := needsToolchain(rel, d)
 		if why != "" {

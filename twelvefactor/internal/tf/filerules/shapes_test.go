@@ -126,3 +126,35 @@ func TestGolangMigrateNames(t *testing.T) {
 		"XII2 error db/migrations/20241001000000_only_down.down.sql:0",
 		"XII2 error db/migrations/README.sql:0")
 }
+
+// TestTestHarnessImages checks that images of test harnesses, by the tool
+// they run or by a directory named for tests, are left out of the
+// runtime-image rules, while the service's own start script is still
+// held to them.
+func TestTestHarnessImages(t *testing.T) {
+	const wait = "#!/bin/sh\nuntil nc -z api 8080; do sleep 1; done\n"
+	files := map[string]string{
+		"go.mod":  "module example.com/svc\n\ngo 1.26.0\n",
+		"main.go": "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+		// A directory named for the contract tester.
+		"deployment/docker/dredd/Dockerfile": "FROM golang:1.26\nRUN go build -o /api ./cmd/api\nCOPY entrypoint /entrypoint\nENTRYPOINT [\"/entrypoint\"]\n",
+		"deployment/docker/dredd/entrypoint": wait + "dredd $@\n",
+		// A directory named for smoke tests.
+		"deploy/smoke/Dockerfile": "FROM golang:1.26\nRUN go build -o /probe ./cmd/probe\nCMD [\"/probe\"]\n",
+		// The tool, in the start script of a neutral directory.
+		"deploy/contract/Dockerfile": "FROM golang:1.26\nRUN go build -o /api ./cmd/api\nCOPY run.sh /run.sh\nENTRYPOINT [\"/run.sh\"]\n",
+		"deploy/contract/run.sh":     wait + "newman run collection.json\n",
+		"deploy/load/Dockerfile":     "FROM grafana/k6:0.54.0\nCOPY script.js /script.js\nCMD [\"run\", \"/script.js\"]\n",
+		"deploy/browser/Dockerfile":  "FROM golang:1.26\nRUN go build -o /api ./cmd/api\nCMD npx playwright test\n",
+		"Dockerfile":                 "FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /svc /src\nFROM debian:13\nCOPY --from=build /svc /svc\nCOPY start.sh /start.sh\nUSER 65532\nCMD [\"/start.sh\"]\n",
+		"start.sh":                   "#!/bin/sh\n/svc\n",
+	}
+	got := findingsOf(t, files, "IX1", "V1", "V2", "V5")
+	wantFindings(t, got, "IX1 error start.sh:2")
+	notes := strings.Join(checkFiles(t, files).Notes, "\n")
+	for _, want := range []string{"skip deploy/contract/Dockerfile: it runs newman", "skip deploy/load/Dockerfile: it runs k6"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes do not say %q:\n%s", want, notes)
+		}
+	}
+}
