@@ -97,8 +97,8 @@ type Rule struct {
 // rules is the registry, in checklist order.
 var rules = []Rule{
 	{"I1", "I", Warning, "One module builds the service",
-		"One codebase is one module: a service built with a nested module (replace => ./lib) is versioned and built in pieces, and gonew cuts the piece out of a template.",
-		"Merge the nested module into the root one, or publish it and require a version."},
+		"One codebase is one repository with a root module. Nested modules the service builds with (replace => ./lib) come from the same commit, so factor I holds; but gonew's module zip leaves nested modules out, so a template built that way loses them (info).",
+		"Add a go.mod at the root; in a template, merge nested modules into the root one, or publish them and require a version."},
 	{"I2", "I", Warning, "No code branches on the deploy name",
 		"Deploys differ in config, not code: `if env == \"production\"` and `//go:build prod` ship code that was never run anywhere else.",
 		"Turn the difference into a setting with its own name (e.g. LOG_FORMAT, TRACE_SAMPLE_RATE) and set it per deploy."},

@@ -451,3 +451,29 @@ func TestProvidedTools(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedModuleIsAdvice checks that a service that builds with nested
+// modules of its own repository (replace => ./sub) is reported as info:
+// one commit builds it, and only a gonew copy of a template loses them. A
+// repository without a go.mod keeps the rule's severity.
+func TestNestedModuleIsAdvice(t *testing.T) {
+	rep := checkFiles(t, map[string]string{
+		"go.mod":         "module example.com/svc\n\ngo 1.26.0\n\nrequire (\n\texample.com/svc/sdk v0.0.0\n\texample.com/svc/rpc v0.0.0\n)\n\nreplace example.com/svc/sdk => ./sdk\n\nreplace example.com/svc/rpc => ./api/rpc\n",
+		"main.go":        "package main\n\nfunc main() {}\n",
+		"sdk/go.mod":     "module example.com/svc/sdk\n\ngo 1.26.0\n",
+		"api/rpc/go.mod": "module example.com/svc/rpc\n\ngo 1.26.0\n",
+	})
+	o := outcome(t, rep, "I1")
+	if len(o.Findings) != 2 || o.Status != tf.Note {
+		t.Fatalf("I1 = %s, want two info findings", render(o))
+	}
+	for _, f := range o.Findings {
+		if f.Severity != tf.Info || !strings.Contains(f.Message, "gonew") {
+			t.Errorf("I1 finding %s: %s at %v, want info naming gonew", f.Location(), f.Message, f.Severity)
+		}
+	}
+	rep = checkFiles(t, map[string]string{"main.go": "package main\n\nfunc main() {}\n"})
+	if o := outcome(t, rep, "I1"); o.Status != tf.Warn {
+		t.Errorf("I1 without go.mod = %s, want warn", render(o))
+	}
+}
