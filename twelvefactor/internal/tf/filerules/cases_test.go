@@ -477,3 +477,49 @@ func TestNestedModuleIsAdvice(t *testing.T) {
 		t.Errorf("I1 without go.mod = %s, want warn", render(o))
 	}
 }
+
+// TestProvidedToolsByPackage checks that a package installs the commands
+// it is known for, when its name differs from theirs: subversion gives
+// svn, mercurial hg, a versioned postgresql client psql. A virtual group
+// deleted again provides nothing.
+func TestProvidedToolsByPackage(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module example.com/svc\n\ngo 1.26.0\n",
+		"main.go": "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+		"Dockerfile": "FROM golang:1.26-alpine AS build\nRUN go build -o /svc .\n" +
+			"FROM alpine:3.22\n" +
+			"RUN apk --no-cache add ca-certificates subversion mercurial breezy openssh-client \\\n" +
+			"    perl-image-exiftool graphviz=12.2.1-r0 ghostscript postgresql16-client \\\n" +
+			" && apk add --virtual .build-deps imagemagick && apk del .build-deps\n" +
+			"COPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n",
+		"worker/Dockerfile": "FROM debian:13\nRUN DEBIAN_FRONTEND=noninteractive apt-get -y install --no-install-recommends \\\n" +
+			"    poppler-utils libreoffice-writer libimage-exiftool-perl redis-tools docker-ce-cli\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := tf.OpenRepo(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := filerules.Check(repo, &tf.Collector{})
+	for tool, want := range map[string]bool{
+		"svn": true, "svnversion": true, "hg": true, "bzr": true, "brz": true,
+		"ssh-keygen": true, "scp": true, "exiftool": true, "dot": true, "gs": true,
+		"psql": true, "pg_dump": true,
+		"pdftotext": true, "soffice": true, "redis-cli": true, "docker": true,
+		"convert": false, "magick": false, // installed and deleted again
+		"ffmpeg": false,
+	} {
+		if got := scope.Provided(tool); got != want {
+			t.Errorf("Provided(%q) = %v, want %v", tool, got, want)
+		}
+	}
+}
