@@ -523,3 +523,52 @@ func TestProvidedToolsByPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestDevImageIsAdvice checks that a single-stage image on golang is
+// advice when it is a development image: compose builds it, or another
+// Dockerfile is named for production, and another Dockerfile builds the
+// deployed image in stages. Alone, it is a warning.
+func TestDevImageIsAdvice(t *testing.T) {
+	const gomod = "module example.com/svc\n\ngo 1.26.0\n"
+	const serve = "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n"
+	const single = "FROM golang:1.26\nWORKDIR /src\nCOPY . .\nRUN go build -o /svc .\nUSER 1000\nCMD [\"/svc\"]\n"
+	const staged = "FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /svc /src\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  tf.Status
+	}{
+		{"compose builds it beside prod.Dockerfile", map[string]string{
+			"compose.yml":     "services:\n  app:\n    build: .\n    ports: [\"8080:8080\"]\n",
+			"Dockerfile":      single,
+			"prod.Dockerfile": staged,
+		}, tf.Note},
+		{"compose names it beside deploy/Dockerfile", map[string]string{
+			"docker-compose.yml": "services:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n",
+			"Dockerfile":         single,
+			"deploy/Dockerfile":  staged,
+		}, tf.Note},
+		{"no compose, beside Dockerfile.production", map[string]string{
+			"Dockerfile":            single,
+			"Dockerfile.production": staged,
+		}, tf.Note},
+		{"the only Dockerfile", map[string]string{
+			"compose.yml": "services:\n  app:\n    build: .\n",
+			"Dockerfile":  single,
+		}, tf.Warn},
+		{"the other image also ships the toolchain", map[string]string{
+			"compose.yml":     "services:\n  app:\n    build: .\n",
+			"Dockerfile":      single,
+			"prod.Dockerfile": "FROM golang:1.26 AS build\nRUN go build -o /svc .\nFROM golang:1.26\nCOPY --from=build /svc /svc\nUSER 1000\nCMD [\"/svc\"]\n",
+		}, tf.Warn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.files["go.mod"], tt.files["main.go"] = gomod, serve
+			o := outcome(t, checkFiles(t, tt.files), "V2")
+			if o.Status != tt.want || len(o.Findings) != 1 || o.Findings[0].File != "Dockerfile" {
+				t.Errorf("V2 = %s, want %s on Dockerfile", render(o), tt.want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"go.yaml.in/yaml/v3"
 
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
@@ -201,11 +202,14 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 			continue
 		}
 		out = append(out, d)
-		why := needsToolchain(rel, d)
+	}
+	composed := composeBuilt(repo)
+	for _, d := range out {
+		why := needsToolchain(d.Path, d)
 		if why != "" {
-			c.Notef("V2 skips %s: %s", rel, why)
+			c.Notef("V2 skips %s: %s", d.Path, why)
 		}
-		checkDockerfile(c, d, why == "")
+		checkDockerfile(c, d, why == "", devImage(d, out, composed))
 	}
 	if len(out) == 0 {
 		c.NotApplicable("no Dockerfile", "II4", "V2", "V5")
@@ -213,9 +217,84 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 	return out
 }
 
+// composeBuilt returns the Dockerfiles that compose files build (build:
+// DIR, or context: and dockerfile:), lowercased slash paths relative to
+// the repository.
+func composeBuilt(repo *tf.Repo) map[string]bool {
+	out := make(map[string]bool)
+	for _, f := range repo.Match(isCompose) {
+		var cf struct {
+			Services map[string]struct {
+				Build yaml.Node `yaml:"build"`
+			} `yaml:"services"`
+		}
+		if yaml.Unmarshal(repo.Read(f), &cf) != nil {
+			continue
+		}
+		for _, svc := range cf.Services {
+			var b struct {
+				Context    string `yaml:"context"`
+				Dockerfile string `yaml:"dockerfile"`
+			}
+			switch svc.Build.Kind {
+			case yaml.ScalarNode:
+				b.Context = svc.Build.Value
+			case yaml.MappingNode:
+				if svc.Build.Decode(&b) != nil {
+					continue
+				}
+			default:
+				continue
+			}
+			if b.Context == "" {
+				b.Context = "."
+			}
+			if b.Dockerfile == "" {
+				b.Dockerfile = "Dockerfile"
+			}
+			out[strings.ToLower(path.Join(path.Dir(f), b.Context, b.Dockerfile))] = true
+		}
+	}
+	return out
+}
+
+// prodImageWords mark a Dockerfile's name as the production image's.
+var prodImageWords = map[string]bool{"prod": true, "production": true, "release": true, "deploy": true}
+
+// devImage says why a single-stage Dockerfile on a Go toolchain image is a
+// development image rather than the artifact, or "": compose builds it, or
+// another Dockerfile is named for production, and another Dockerfile of
+// the repository builds in stages onto a runtime base, which is the image
+// that is deployed.
+func devImage(d *dockerfile, all []*dockerfile, composed map[string]bool) string {
+	if len(d.Stages) != 1 || !isToolchain(d.final().Base) {
+		return ""
+	}
+	local := composed[strings.ToLower(d.Path)]
+	for _, o := range all {
+		if o == d || len(o.Stages) < 2 || !o.buildsGo() || isToolchain(o.final().Base) {
+			continue
+		}
+		named := false
+		for _, part := range strings.Split(strings.ToLower(o.Path), "/") {
+			for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+				named = named || prodImageWords[w]
+			}
+		}
+		switch {
+		case local:
+			return "compose builds it for local development, and " + o.Path + " builds the deployed image in stages"
+		case named:
+			return o.Path + " builds the production image in stages"
+		}
+	}
+	return ""
+}
+
 // checkDockerfile checks one parsed Dockerfile; checkToolchain false
-// leaves V2 out.
-func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool) {
+// leaves V2 out, and dev, saying why the image is a development one,
+// makes V2 advice.
+func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool, dev string) {
 	names := make(map[string]*stage)
 	for _, s := range d.Stages {
 		if names[strings.ToLower(s.Base)] == nil && !strings.Contains(s.Base, "$") && s.Base != "scratch" {
@@ -240,9 +319,13 @@ func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool) {
 		root = names[strings.ToLower(root.Base)]
 	}
 	if checkToolchain && isToolchain(root.Base) {
-		if len(d.Stages) == 1 {
+		switch {
+		case len(d.Stages) == 1 && dev != "":
+			c.Add(tf.Finding{Rule: "V2", File: d.Path, Line: final.Line, Hardening: true,
+				Message: fmt.Sprintf("single-stage build on %s: the image ships the Go toolchain (info: a development image; %s)", root.Base, dev)})
+		case len(d.Stages) == 1:
 			c.Addf("V2", d.Path, final.Line, "single-stage build on %s: the image ships the Go toolchain", root.Base)
-		} else {
+		default:
 			c.Addf("V2", d.Path, final.Line, "final stage is based on %s, a Go toolchain image", root.Base)
 		}
 	}
