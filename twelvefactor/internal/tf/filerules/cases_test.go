@@ -377,6 +377,67 @@ spec:
 			want:  []string{"II4 Dockerfile:1", "II4 Dockerfile:2", "II4 Dockerfile:3", "II4 Dockerfile:4"},
 		},
 		{
+			name: "Secret and ConfigMap keys count as variables only through envFrom",
+			files: map[string]string{
+				"go.mod": gomod,
+				"main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\n" +
+					"func main() {\n\t_ = os.Getenv(\"DB_USER\") + os.Getenv(\"DB_PASS\") + os.Getenv(\"API_TOKEN\") + os.Getenv(\"LOG_LEVEL\") + os.Getenv(\"APP_MODE\")\n\thttp.ListenAndServe(os.Getenv(\"PORT\"), nil)\n}\n",
+				"deploy/kustomization.yaml": "resources:\n  - deployment.yaml\n  - tokens.yaml\n  - settings.yaml\n" +
+					"secretGenerator:\n  - name: db-auth\n    type: kubernetes.io/basic-auth\n    literals:\n      - username=app\n      - password=changeme\n" +
+					"configMapGenerator:\n  - name: flags\n    literals:\n      - MODE=fast\n      - STALE_FLAG=1\n",
+				"deploy/tokens.yaml":   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tokens\nstringData:\n  UPSTREAM_TOKEN: x\n",
+				"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: info\n  OLD_SETTING: \"1\"\n",
+				"deploy/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: svc}
+spec:
+  template:
+    spec:
+      containers:
+        - name: svc
+          image: ghcr.io/acme/svc:1.0.0
+          env:
+            - name: DB_USER
+              valueFrom: {secretKeyRef: {name: db-auth, key: username}}
+            - name: DB_PASS
+              valueFrom: {secretKeyRef: {name: db-auth, key: password}}
+            - name: API_TOKEN
+              valueFrom: {secretKeyRef: {name: tokens, key: UPSTREAM_TOKEN}}
+            - name: UNUSED_ENV
+              value: "1"
+          envFrom:
+            - configMapRef: {name: settings}
+            - prefix: APP_
+              configMapRef: {name: flags}
+`,
+			},
+			rules: []string{"III2"},
+			want:  []string{"III2 deploy/deployment.yaml:8", "III2 deploy/kustomization.yaml:15", "III2 deploy/settings.yaml:7"},
+		},
+		{
+			name: "another component's Secret and ConfigMap beside the service",
+			files: map[string]string{
+				"go.mod":  gomod,
+				"main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\"), nil) }\n",
+				"deploy/argocd/kustomization.yaml": "namespace: argocd\nresources:\n  - https://raw.githubusercontent.com/example/cd/v2.0.0/install.yaml\n  - env.yaml\n" +
+					"secretGenerator:\n  - name: argocd-secret\n    behavior: merge\n    literals:\n      - admin.password=hash\n      - ADMIN_PASSWORD_MTIME=2025-01-01\n",
+				"deploy/argocd/env.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-env\ndata:\n  ARGOCD_OPTS: --insecure\n",
+				"deploy/app/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+				"deploy/app/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: svc}
+spec:
+  template:
+    spec:
+      containers:
+        - name: svc
+          image: ghcr.io/acme/svc:1.0.0
+          env: [{name: PORT, value: "8080"}]
+`,
+			},
+			rules: []string{"III2"},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
