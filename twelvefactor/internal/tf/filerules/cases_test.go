@@ -438,6 +438,20 @@ spec:
 			rules: []string{"III2"},
 		},
 		{
+			name: "a kustomization that includes a remote resource through other directories",
+			files: map[string]string{
+				"deploy/kustomization.yaml":                  "resources:\n  - bootstrap/\n  - app/\n",
+				"deploy/bootstrap/kustomization.yaml":        "resources:\n  - argocd/\n  - namespace.yaml\n",
+				"deploy/bootstrap/namespace.yaml":            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cd\n",
+				"deploy/bootstrap/argocd/kustomization.yaml": "namespace: cd\nresources:\n  - https://raw.githubusercontent.com/example/cd/v2.0.0/install.yaml\n",
+				"deploy/app/kustomization.yaml":              "resources:\n  - service.yaml\n",
+				"deploy/app/service.yaml":                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+				"broken/kustomization.yaml":                  "resources:\n  - ../deploy/app/\n  - missing.yaml\n",
+			},
+			rules: []string{"V6"},
+			want:  []string{"V6 broken/kustomization.yaml:1"},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",

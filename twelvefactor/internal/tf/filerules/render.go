@@ -93,6 +93,45 @@ type kustomizationTree struct {
 	Components []string `yaml:"components"`
 }
 
+// entries returns the resources, bases and components a kustomization
+// includes.
+func (k kustomizationTree) entries() []string {
+	return slices.Concat(k.Resources, k.Bases, k.Components)
+}
+
+// isRemote reports whether a kustomization entry is fetched from the
+// network: a URL, a git reference or a go-getter style path.
+func isRemote(r string) bool {
+	return strings.Contains(r, "://") || strings.Contains(r, "?ref=") || strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "git@")
+}
+
+// remoteChain returns the path from the kustomization in dir to a remote
+// resource it includes, directly or through the local kustomizations it
+// includes: the directories passed through, then the remote entry. It
+// returns nil when everything it includes is local.
+func remoteChain(trees map[string]kustomizationTree, dir string, seen map[string]bool) []string {
+	if seen[dir] {
+		return nil
+	}
+	seen[dir] = true
+	k := trees[dir]
+	for _, r := range k.entries() {
+		if isRemote(r) {
+			return []string{r}
+		}
+	}
+	for _, r := range k.entries() {
+		sub := path.Clean(path.Join(dir, r))
+		if _, ok := trees[sub]; !ok {
+			continue // a file, or a directory that is no kustomization
+		}
+		if chain := remoteChain(trees, sub, seen); chain != nil {
+			return append([]string{sub + "/"}, chain...)
+		}
+	}
+	return nil
+}
+
 // source is where a manifest document is written.
 type source struct {
 	file string
@@ -108,6 +147,8 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 	written := decodeManifests(repo, c)
 	var roots []string
 	included := map[string]bool{}
+	trees := map[string]kustomizationTree{}
+	var dirs []string
 	for _, rel := range repo.Match(isKustomization) {
 		var k kustomizationTree
 		if err := yaml.Unmarshal(repo.Read(rel), &k); err != nil {
@@ -115,20 +156,33 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 			continue
 		}
 		dir := path.Dir(rel)
-		remote := ""
-		for _, r := range slices.Concat(k.Resources, k.Bases, k.Components) {
-			if strings.Contains(r, "://") || strings.Contains(r, "?ref=") || strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "git@") {
-				remote = r
-			}
-			p := path.Clean(path.Join(dir, r))
-			included[p] = true
+		trees[dir] = k
+		dirs = append(dirs, dir)
+		for _, r := range k.entries() {
+			included[path.Clean(path.Join(dir, r))] = true
 		}
-		if remote != "" {
-			c.Notef("V6 does not render %s: it includes %s, a remote resource the linter does not fetch", rel, remote)
+	}
+	for _, dir := range dirs {
+		rel := path.Join(dir, "kustomization.yaml")
+		for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+			if repo.Has(path.Join(dir, name)) {
+				rel = path.Join(dir, name)
+			}
+		}
+		// A remote resource here or in a kustomization this one
+		// includes, through any number of directories: kustomize would
+		// fetch it, so the build fails offline for no fault of the
+		// repository's.
+		if chain := remoteChain(trees, dir, map[string]bool{}); chain != nil {
+			via := ""
+			if len(chain) > 1 {
+				via = " (through " + strings.Join(chain[:len(chain)-1], ", ") + ")"
+			}
+			c.Notef("V6 does not render %s: it includes %s, a remote resource the linter does not fetch%s", rel, chain[len(chain)-1], via)
 			included[dir] = true // rendered by none
 			continue
 		}
-		if k.Kind != "Component" {
+		if trees[dir].Kind != "Component" {
 			roots = append(roots, dir)
 		}
 	}
