@@ -208,7 +208,7 @@ var rules = []Rule{
 		"Exiting deep in the code skips deferred cleanup and graceful shutdown.",
 		"Return the error up to run and let main exit."},
 	{"IX6", "IX", Warning, "Rollouts keep serving capacity",
-		"A rolling update with maxUnavailable above 0 (25% when unset) or the Recreate strategy stops old pods before new ones are ready; without a readinessProbe the rollout cannot tell; a pod a Service routes to that stops serving at SIGTERM, before its endpoint is removed, fails the requests still sent to it.",
+		"A rolling update whose maxUnavailable comes to a pod or more (25% of the replicas when unset, rounded down) or the Recreate strategy stops old pods before new ones are ready; without a readinessProbe the rollout cannot tell; a pod a Service routes to that stops serving at SIGTERM, before its endpoint is removed, fails the requests still sent to it.",
 		"Set strategy.rollingUpdate.maxUnavailable: 0 (maxSurge above 0), give the container a readinessProbe, and on pods a Service selects a preStop sleep or a DRAIN_DELAY."},
 	{"X1", "X", Warning, "One Go version everywhere",
 		"go.mod, the Dockerfile, Heroku and CI should build with the same Go, so what was tested is what runs.",

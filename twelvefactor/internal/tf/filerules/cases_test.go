@@ -452,6 +452,56 @@ spec:
 			want:  []string{"V6 broken/kustomization.yaml:1"},
 		},
 		{
+			name: "maxUnavailable by replicas, in overlays of one base",
+			files: map[string]string{
+				"go.mod":                  gomod,
+				"cmd/server/main.go":      "package main\n\nfunc main() {}\n",
+				"base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+				"base/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: app:1.0.0
+          command: ["/usr/local/bin/server"]
+          readinessProbe:
+            httpGet: {path: /readyz, port: 8080}
+`,
+				// One replica (unset), and three: 25% rounds down to 0.
+				"overlays/dev/kustomization.yaml":        "resources:\n  - ../../base\n",
+				"overlays/stage/kustomization.yaml":      "resources:\n  - ../../base\npatches:\n  - path: patches/deployment.yaml\n",
+				"overlays/stage/patches/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+				"overlays/prod/kustomization.yaml":       "resources:\n  - ../../base\npatches:\n  - path: patches/deployment.yaml\n",
+				"overlays/prod/patches/deployment.yaml":  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 6\n",
+				"overlays/canary/kustomization.yaml":     "resources:\n  - ../../base\nreplicas:\n  - name: web\n    count: 8\n",
+				"overlays/half/kustomization.yaml":       "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/half/strategy.yaml":            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 50%\n",
+				"overlays/small/kustomization.yaml":      "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/small/strategy.yaml":           "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 30%\n",
+				// Both round to 0, so Kubernetes stops an old pod first.
+				"overlays/nosurge/kustomization.yaml":    "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/nosurge/strategy.yaml":         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  strategy:\n    rollingUpdate:\n      maxSurge: 0\n      maxUnavailable: 25%\n",
+				"overlays/autoscaled/kustomization.yaml": "resources:\n  - ../../base\n  - hpa.yaml\n",
+				"overlays/autoscaled/hpa.yaml":           "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 2\n  maxReplicas: 10\n",
+			},
+			rules: []string{"IX6"},
+			want: []string{
+				"IX6 overlays/prod/patches/deployment.yaml:6",
+				"IX6 overlays/canary/kustomization.yaml:3",
+				"IX6 overlays/half/strategy.yaml:9",
+				"IX6 overlays/nosurge/strategy.yaml:10",
+				"IX6 overlays/autoscaled/kustomization.yaml:1",
+			},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
