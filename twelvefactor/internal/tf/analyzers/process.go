@@ -712,11 +712,56 @@ func settingGuarded(pass *analysis.Pass) map[ast.Node]bool {
 				}
 			case *ast.SwitchStmt:
 				mark(n.Body)
+			case *ast.BlockStmt:
+				// if !cfg.Enabled { return } guards the rest of the
+				// block as an if statement's body would.
+				for i, st := range n.List {
+					if settingOffReturn(st) {
+						for _, rest := range n.List[i+1:] {
+							mark(rest)
+						}
+						break
+					}
+				}
 			}
 			return true
 		})
 	}
 	return guarded
+}
+
+// settingOffReturn reports whether st is an early return when a setting is
+// off: an if statement without else whose body ends in return and whose
+// condition is a negated flag (!cfg.Enabled) or an empty-string test
+// (cfg.File == ""). An error check (err != nil) is not a setting.
+func settingOffReturn(st ast.Stmt) bool {
+	ifs, ok := st.(*ast.IfStmt)
+	if !ok || ifs.Init != nil || ifs.Else != nil || len(ifs.Body.List) == 0 {
+		return false
+	}
+	if _, ok := ifs.Body.List[len(ifs.Body.List)-1].(*ast.ReturnStmt); !ok {
+		return false
+	}
+	switch c := ast.Unparen(ifs.Cond).(type) {
+	case *ast.UnaryExpr:
+		if c.Op != token.NOT {
+			return false
+		}
+		switch ast.Unparen(c.X).(type) {
+		case *ast.Ident, *ast.SelectorExpr:
+			return true
+		}
+	case *ast.BinaryExpr:
+		if c.Op != token.EQL {
+			return false
+		}
+		for _, side := range []ast.Expr{c.X, c.Y} {
+			if lit, ok := ast.Unparen(side).(*ast.BasicLit); ok && lit.Kind == token.STRING && (lit.Value == `""` || lit.Value == "``") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // onlyGuardedUses reports whether the package uses the import only where
