@@ -697,3 +697,33 @@ func TestDevImageIsAdvice(t *testing.T) {
 		})
 	}
 }
+
+// TestBaseImageCommands checks that the commands a base image ships count
+// as provided: BusyBox's mount on Alpine, coreutils on Debian; distroless
+// ships none.
+func TestBaseImageCommands(t *testing.T) {
+	for base, want := range map[string]bool{"alpine:3.22": true, "debian:13-slim": true, "gcr.io/distroless/static-debian12:nonroot": false, "scratch": false} {
+		root := t.TempDir()
+		files := map[string]string{
+			"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
+			"main.go":    "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+			"Dockerfile": "FROM golang:1.26 AS build\nRUN go build -o /svc .\nFROM " + base + "\nCOPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n",
+		}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		repo, err := tf.OpenRepo(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope := filerules.Check(repo, &tf.Collector{})
+		if got := scope.Provided("mount"); got != want {
+			t.Errorf("on %s: Provided(mount) = %v, want %v", base, got, want)
+		}
+		if scope.Provided("ffmpeg") {
+			t.Errorf("on %s: Provided(ffmpeg) = true, want false", base)
+		}
+	}
+}

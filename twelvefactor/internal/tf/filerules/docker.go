@@ -584,6 +584,9 @@ func providedTools(docker []*dockerfile) func(tool string) bool {
 			text.WriteString(strings.ToLower(strings.Join(cp.Args, " ")) + "\n")
 		}
 		text.WriteString(strings.ToLower(d.final().Base) + "\n")
+		for _, cmd := range baseCommands(d.final().Base) {
+			commands[cmd] = true
+		}
 	}
 	all := text.String()
 	return func(tool string) bool {
@@ -729,4 +732,32 @@ func (d *dockerfile) watcher() string {
 		}
 	}
 	return ""
+}
+
+// busyboxCommands are commands every Alpine and BusyBox image has: BusyBox
+// provides them.
+var busyboxCommands = strings.Fields(`sh ash cat cp mv rm ln ls mkdir rmdir chmod chown touch find grep
+	egrep sed awk tar gzip gunzip zcat unzip wget ps kill mount umount df du
+	hostname id whoami date sleep env nc nslookup ping head tail sort uniq
+	wc tr cut xargs tee which stat sync uname dd test true false`)
+
+// debianCommands are commands every Debian and Ubuntu image has (coreutils,
+// util-linux, findutils, grep, sed, tar, gzip, bash).
+var debianCommands = strings.Fields(`sh bash dash cat cp mv rm ln ls mkdir rmdir chmod chown touch find
+	xargs grep egrep sed tar gzip gunzip zcat mount umount df du hostname
+	id whoami date sleep env head tail sort uniq wc tr cut tee stat sync
+	uname dd test true false kill mktemp`)
+
+// baseCommands returns the commands an image's base provides before any
+// package is installed: BusyBox's on Alpine and BusyBox, the essential
+// packages' on Debian and Ubuntu, none on distroless or scratch.
+func baseCommands(base string) []string {
+	name, _, _ := imageRef(strings.ToLower(base))
+	switch path.Base(name) {
+	case "alpine", "busybox":
+		return busyboxCommands
+	case "debian", "ubuntu":
+		return debianCommands
+	}
+	return nil
 }
