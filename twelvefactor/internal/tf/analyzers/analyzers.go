@@ -30,6 +30,11 @@ type Options struct {
 	// some package stops a server gracefully; nil limits IX2 to the
 	// package's own calls.
 	ShutsDown func(pkgPath string) bool
+	// EmbeddedSQLite reports whether a package belongs to a program that
+	// keeps its data only in SQLite files: the program reaches a SQLite
+	// driver and no database server driver (V4). nil judges from the
+	// package's own imports.
+	EmbeddedSQLite func(pkgPath string) bool
 }
 
 // All returns every analyzer, configured.
@@ -46,7 +51,7 @@ func All(opts Options) []*analysis.Analyzer {
 		Shutdown(opts.ShutsDown),
 		Exit,
 		LogFiles,
-		AutoMigrate,
+		Migrations(opts.EmbeddedSQLite),
 		StrayPrint,
 	}
 }

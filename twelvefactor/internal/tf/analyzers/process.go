@@ -1,6 +1,7 @@
 package analyzers
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -803,39 +804,171 @@ func isStdStream(pass *analysis.Pass, e ast.Expr) bool {
 	return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && (v.Name() == "Stdout" || v.Name() == "Stderr")
 }
 
-// AutoMigrate is the V4 analyzer: schema changes made by the service
+// AutoMigrate is the V4 analyzer without knowledge of the whole program.
+var AutoMigrate = Migrations(nil)
+
+// Migrations returns the V4 analyzer: schema changes made by the service
 // whenever it starts (gorm's AutoMigrate, ent's Schema.Create) and data
 // seeded by its main package, which belong to a release step or an admin
-// task run once.
-var AutoMigrate = &analysis.Analyzer{
-	Name: "automigrate",
-	Doc:  "V4: report schema migration and seeding at every start of the service",
-	Run: func(pass *analysis.Pass) (any, error) {
-		// One finding per function: a list of AutoMigrate calls is one
-		// decision.
-		done := make(map[*ast.FuncDecl]bool)
-		calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
-			if decl != nil && done[decl] {
+// task run once. embeddedSQLite reports whether the program a package
+// belongs to keeps its data only in SQLite files (a SQLite driver and no
+// database server driver); nil judges from the package's own imports.
+func Migrations(embeddedSQLite func(pkgPath string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "automigrate",
+		Doc:  "V4: report schema migration and seeding at every start of the service",
+		Run: func(pass *analysis.Pass) (any, error) {
+			sqliteOnly := embeddedSQLite != nil && embeddedSQLite(pass.Pkg.Path())
+			done := reportSchemaCalls(pass, sqliteOnly)
+			if !usesCLIFramework(pass.Pkg) {
+				reportSchemaSQL(pass, done, sqliteOnly)
+			}
+			if pass.Pkg.Name() == "main" {
+				reportSeeding(pass)
+			}
+			return nil, nil
+		},
+	}
+}
+
+// migrationLibraries are the import paths of migration tools: a package
+// that imports one holds versioned steps that the tool runs once each.
+var migrationLibraries = []string{"github.com/go-gormigrate/gormigrate", "gopkg.in/gormigrate.v1", "github.com/golang-migrate/migrate", "github.com/pressly/goose", "ariga.io/atlas", "github.com/rubenv/sql-migrate", "github.com/uptrace/bun/migrate"}
+
+// reportSchemaCalls reports gorm's AutoMigrate and ent's Schema.Create
+// run by the service, at most once per package and shape (the first call,
+// with the number of calls): a list of models migrated is one decision.
+// Left out: a program that keeps its data in an embedded SQLite file,
+// which no release step can reach, and calls inside versioned migration
+// steps (a Migrate field of a migration value, a function named for a
+// migration that the package hands to a runner rather than calls, or a
+// package importing a migration library), which their runner applies once
+// per version. It returns the functions holding a reported call.
+func reportSchemaCalls(pass *analysis.Pass, sqliteOnly bool) map[*ast.FuncDecl]bool {
+	done := make(map[*ast.FuncDecl]bool)
+	embedded := sqliteOnly || reaches(pass.Pkg, sqliteDrivers) && !reaches(pass.Pkg, serverDrivers)
+	if embedded || importsAny(pass.Pkg, migrationLibraries) {
+		return done
+	}
+	steps := migrationSteps(pass)
+	type shape struct {
+		first *ast.CallExpr
+		decl  *ast.FuncDecl
+		n     int
+	}
+	var gormCalls, entCalls shape
+	calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
+		var s *shape
+		switch t := recvType(fn); {
+		case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
+			t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
+			s = &gormCalls
+		case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
+			s = &entCalls
+		default:
+			return
+		}
+		for _, st := range steps {
+			if st.Pos() <= call.Pos() && call.End() <= st.End() {
 				return
 			}
-			switch t := recvType(fn); {
-			case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
-				t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
-				report(pass, "V4", call, "gorm's AutoMigrate changes the schema at every start of the service; run the migration once per release")
-				done[decl] = decl != nil
-			case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
-				report(pass, "V4", call, "ent's Schema.Create changes the schema at every start of the service; run the migration once per release")
-				done[decl] = decl != nil
+		}
+		if s.first == nil {
+			s.first, s.decl = call, decl
+		}
+		s.n++
+	})
+	for _, s := range []struct {
+		shape
+		what string
+	}{{gormCalls, "gorm's AutoMigrate"}, {entCalls, "ent's Schema.Create"}} {
+		if s.first == nil {
+			continue
+		}
+		count := ""
+		if s.n > 1 {
+			count = fmt.Sprintf(" (%d calls in this package)", s.n)
+		}
+		report(pass, "V4", s.first, "%s changes the schema at every start of the service%s; run the migration once per release", s.what, count)
+		if s.decl != nil {
+			done[s.decl] = true
+		}
+	}
+	return done
+}
+
+// migrationSteps returns the bodies of the package's versioned migration
+// steps: function literals given as the Migrate or Rollback field of a
+// composite literal, and functions named for a migration that the package
+// uses as a value (handed to a runner with their version) and never calls
+// itself.
+func migrationSteps(pass *analysis.Pass) []ast.Node {
+	var steps []ast.Node
+	called := make(map[types.Object]bool)
+	valued := make(map[types.Object]bool)
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.KeyValueExpr:
+				if k, ok := n.Key.(*ast.Ident); ok && (k.Name == "Migrate" || k.Name == "Rollback") {
+					if lit, ok := n.Value.(*ast.FuncLit); ok {
+						steps = append(steps, lit.Body)
+					}
+				}
+				if id, ok := ast.Unparen(n.Value).(*ast.Ident); ok {
+					valued[pass.TypesInfo.Uses[id]] = true
+				}
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+					called[pass.TypesInfo.Uses[id]] = true
+				}
+				for _, a := range n.Args {
+					if id, ok := ast.Unparen(a).(*ast.Ident); ok {
+						valued[pass.TypesInfo.Uses[id]] = true
+					}
+				}
 			}
+			return true
 		})
-		if !usesCLIFramework(pass.Pkg) {
-			reportSchemaSQL(pass, done)
+	}
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			decl, ok := d.(*ast.FuncDecl)
+			if !ok || decl.Body == nil || decl.Recv != nil || !migrationStep.MatchString(decl.Name.Name) {
+				continue
+			}
+			obj := pass.TypesInfo.Defs[decl.Name]
+			if obj != nil && valued[obj] && !called[obj] {
+				steps = append(steps, decl.Body)
+			}
 		}
-		if pass.Pkg.Name() == "main" {
-			reportSeeding(pass)
+	}
+	return steps
+}
+
+// reaches reports whether pkg imports, at any depth, a path starting with
+// one of prefixes.
+func reaches(pkg *types.Package, prefixes []string) bool {
+	seen := make(map[*types.Package]bool)
+	var walk func(p *types.Package) bool
+	walk = func(p *types.Package) bool {
+		if seen[p] {
+			return false
 		}
-		return nil, nil
-	},
+		seen[p] = true
+		for _, imp := range p.Imports() {
+			for _, pre := range prefixes {
+				if imp.Path() == pre || strings.HasPrefix(imp.Path(), pre+"/") {
+					return true
+				}
+			}
+			if walk(imp) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(pkg)
 }
 
 // createTable matches DDL that creates or changes a table.
@@ -885,9 +1018,9 @@ var migrationStep = regexp.MustCompile(`(?i)migrat|upgrade|install|^v[0-9]+(_[0-
 // file the process owns, which no release step can reach; and DDL in migration steps or admin commands (a package
 // or function named for migrations, upgrade or install, or for a version),
 // whose runner or command decides when they run.
-func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool) {
+func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool, sqliteProgram bool) {
 	guarded := settingGuarded(pass)
-	sqliteOnlyPkg := importsAny(pass.Pkg, sqliteDrivers) && !importsAny(pass.Pkg, serverDrivers)
+	sqliteOnlyPkg := sqliteProgram || importsAny(pass.Pkg, sqliteDrivers) && !importsAny(pass.Pkg, serverDrivers)
 	stepPkg := migrationStep.MatchString(pass.Pkg.Name())
 	reported := false
 	for _, file := range pass.Files {
@@ -1064,4 +1197,20 @@ var StrayPrint = &analysis.Analyzer{
 		})
 		return nil, nil
 	},
+}
+
+// DriverKind tells whether an import path is a SQLite driver ("sqlite"),
+// a database server driver ("server"), or neither ("").
+func DriverKind(path string) string {
+	for _, set := range []struct {
+		kind     string
+		prefixes []string
+	}{{"sqlite", sqliteDrivers}, {"server", serverDrivers}} {
+		for _, p := range set.prefixes {
+			if path == p || strings.HasPrefix(path, p+"/") {
+				return set.kind
+			}
+		}
+	}
+	return ""
 }
