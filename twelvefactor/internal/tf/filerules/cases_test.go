@@ -62,6 +62,34 @@ func TestFileCases(t *testing.T) {
 			rules: []string{"XII1"},
 		},
 		{
+			name: "migrations shipped inside the build tree the final stage copies",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nWORKDIR /go/src/example\nWORKDIR svc\nCOPY . .\nRUN go build -o server .\nFROM debian:12-slim\nWORKDIR /srv\nCOPY --from=compile /go/src/example/svc/ ./\nUSER 65532\nCMD [\"/srv/server\"]\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "migrations shipped inside a parent directory the final stage copies",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nCOPY db /opt/db\nRUN go build -o /server .\nFROM scratch\nCOPY --from=compile /opt /opt\nCMD [\"/server\"]\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "a build tree's other directory does not ship the migrations",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nWORKDIR /src\nCOPY . .\nRUN go build -o /src/bin/server .\nFROM scratch\nCOPY --from=compile /src/bin /bin\nCMD [\"/bin/server\"]\n",
+			},
+			rules: []string{"XII1"},
+			want:  []string{"XII1 db/store/migrations:0"},
+		},
+		{
 			name: "config per deploy in a config directory",
 			files: map[string]string{
 				"config/production.yml":  "port: 8080\n",

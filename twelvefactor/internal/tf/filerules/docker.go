@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -18,6 +19,20 @@ import (
 type dockerfile struct {
 	Path   string
 	Stages []*stage
+}
+
+// stage returns the stage a COPY --from or a FROM names: its AS name or
+// its index; nil when none has it.
+func (d *dockerfile) stage(name string) *stage {
+	for _, st := range d.Stages {
+		if st.Name != "" && st.Name == name {
+			return st
+		}
+	}
+	if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(d.Stages) {
+		return d.Stages[i]
+	}
+	return nil
 }
 
 // final returns the last stage, the one that becomes the image.
@@ -36,6 +51,9 @@ type stage struct {
 	Copies   []command // COPY and ADD, Args are the sources
 	Expose   []command
 	Runs     []command // RUN
+	// Workdir is the stage's working directory as an absolute path, after
+	// its last WORKDIR ("/" when none is set).
+	Workdir string
 }
 
 // command is one instruction with its arguments.
@@ -43,6 +61,9 @@ type command struct {
 	Line int
 	Args []string
 	From string // COPY --from
+	// Dest is a COPY or ADD destination as an absolute path, resolved
+	// against the stage's working directory at that point.
+	Dest string
 }
 
 // isDockerfile reports whether a file name is a Dockerfile of the service.
@@ -108,11 +129,21 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 				}
 				return m
 			})
-			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine}
+			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine, Workdir: "/"}
+			if prev := d.stage(strings.ToLower(base)); prev != nil {
+				cur.Workdir = prev.Workdir
+			}
 			if len(words) >= 3 && strings.EqualFold(words[1], "as") {
 				cur.Name = strings.ToLower(words[2])
 			}
 			d.Stages = append(d.Stages, cur)
+		case "workdir":
+			if cur != nil && len(words) > 0 {
+				cur.Workdir = path.Join(cur.Workdir, words[0])
+				if path.IsAbs(words[0]) {
+					cur.Workdir = path.Clean(words[0])
+				}
+			}
 		case "user":
 			if cur != nil && len(words) > 0 {
 				cur.User, cur.UserLine = words[0], n.StartLine
@@ -123,7 +154,10 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 			}
 		case "copy", "add":
 			if cur != nil && len(words) > 1 {
-				cmd := command{Line: n.StartLine, Args: words[:len(words)-1]}
+				cmd := command{Line: n.StartLine, Args: words[:len(words)-1], Dest: path.Join(cur.Workdir, words[len(words)-1])}
+				if path.IsAbs(words[len(words)-1]) {
+					cmd.Dest = path.Clean(words[len(words)-1])
+				}
 				for _, fl := range n.Flags {
 					if v, ok := strings.CutPrefix(fl, "--from="); ok {
 						cmd.From = strings.ToLower(v)
@@ -376,6 +410,44 @@ func dockerCopies(ds []*dockerfile, dir string) bool {
 				if cp.From != "" && (src == "/"+dir || strings.HasSuffix(src, "/"+dir) || strings.Contains(src, "/"+dir+"/")) {
 					return true
 				}
+				if cp.From != "" && stageHolds(d.stage(cp.From), dir, src) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// stageHolds reports whether the path src of a build stage st holds the
+// repository directory dir: the stage copied dir from the build context,
+// alone or inside a parent directory (COPY . . under WORKDIR /src puts
+// migrations/ at /src/migrations), to src or to a directory under src.
+func stageHolds(st *stage, dir, src string) bool {
+	if st == nil {
+		return false
+	}
+	src = path.Join("/", src)
+	for _, cp := range st.Copies {
+		if cp.From != "" || cp.Dest == "" {
+			continue
+		}
+		for _, from := range cp.Args {
+			from = path.Clean(strings.TrimPrefix(from, "./"))
+			rel := dir
+			switch {
+			case from == dir:
+				rel = ""
+			case from != ".":
+				r, ok := strings.CutPrefix(dir, from+"/")
+				if !ok {
+					continue
+				}
+				rel = r
+			}
+			at := path.Join(cp.Dest, rel)
+			if src == "/" || at == src || strings.HasPrefix(at, src+"/") {
+				return true
 			}
 		}
 	}
