@@ -295,7 +295,11 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 		}
 		return false
 	}
-	check := func(after []ast.Stmt) {
+	// check reports the first exit in after that no stop precedes, and
+	// reports whether a stop comes before any exit. A goroutine started
+	// from a function literal runs apart from the handler and stops
+	// nothing in its order.
+	check := func(after []ast.Stmt) bool {
 		stops := false
 		for _, st := range after {
 			var exit *ast.CallExpr
@@ -306,6 +310,10 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 				switch n := n.(type) {
 				case *ast.FuncLit:
 					return false
+				case *ast.GoStmt:
+					if _, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
+						return false
+					}
 				case *ast.CallExpr:
 					if mayStop(pass, n) {
 						stops = true
@@ -318,14 +326,19 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 				return true
 			})
 			if stops {
-				return
+				return true
 			}
 			if exit != nil {
 				report(pass, "IX1", exit, "after the stop signal this handler exits the process without shutting the servers down, so SIGTERM still cuts requests mid-flight")
-				return
+				return false
 			}
 		}
+		return false
 	}
+	// hatches are the bodies of goroutines that a handler which stops the
+	// servers starts after the signal: they wait for a second signal and
+	// exit at once, the escape hatch of a shutdown that hangs.
+	hatches := make(map[*ast.BlockStmt]bool)
 	for _, file := range pass.Files {
 		if ast.IsGenerated(file) {
 			continue
@@ -333,18 +346,33 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 		ast.Inspect(file, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BlockStmt:
+				if hatches[n] {
+					return true
+				}
 				for i, st := range n.List {
-					if receives(st) {
-						check(n.List[i+1:])
+					if receives(st) && check(n.List[i+1:]) {
+						markHatches(n.List[i+1:], hatches)
 					}
 				}
 			case *ast.CommClause:
-				if n.Comm != nil && receives(n.Comm) {
-					check(n.Body)
+				if n.Comm != nil && receives(n.Comm) && check(n.Body) {
+					markHatches(n.Body, hatches)
 				}
 			}
 			return true
 		})
+	}
+}
+
+// markHatches adds to hatches the bodies of the function literals that
+// the statements start as goroutines.
+func markHatches(stmts []ast.Stmt, hatches map[*ast.BlockStmt]bool) {
+	for _, st := range stmts {
+		if g, ok := st.(*ast.GoStmt); ok {
+			if lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit); ok {
+				hatches[lit.Body] = true
+			}
+		}
 	}
 }
 
