@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/ast/astutil"
 )
 
 // SystemTool returns the II3 analyzer: exec.Command with a constant
@@ -167,7 +168,9 @@ func redact(dsn string) string {
 
 // InsecureTLS is the IV3 analyzer: InsecureSkipVerify set to constant true
 // where no setting decides it. A constant inside an if statement is taken
-// to be behind a setting (if cfg.InsecureSkipVerify { … = true }).
+// to be behind a setting (if cfg.InsecureSkipVerify { … = true }), and so
+// is one held by a variable or a function (an insecure client kept beside
+// the secure one) that the package uses only where a setting decides.
 var InsecureTLS = &analysis.Analyzer{
 	Name: "insecuretls",
 	Doc:  "IV3: report InsecureSkipVerify: true that no setting controls",
@@ -180,6 +183,15 @@ var InsecureTLS = &analysis.Analyzer{
 			v, ok := pass.TypesInfo.Uses[id].(*types.Var)
 			return ok && v.Pkg() != nil && v.Pkg().Path() == "crypto/tls" && v.Name() == "InsecureSkipVerify"
 		}
+		var guarded map[ast.Node]bool
+		always := func(file *ast.File, n ast.Node) {
+			if guarded == nil {
+				guarded = settingGuarded(pass)
+			}
+			if !chosenBySetting(pass, file, n, guarded) {
+				report(pass, "IV3", n, "InsecureSkipVerify is always true")
+			}
+		}
 		for _, file := range pass.Files {
 			if ast.IsGenerated(file) {
 				continue
@@ -188,13 +200,13 @@ var InsecureTLS = &analysis.Analyzer{
 				switch n := n.(type) {
 				case *ast.KeyValueExpr:
 					if id, ok := n.Key.(*ast.Ident); ok && isField(id) && isTrue(n.Value) {
-						report(pass, "IV3", n, "InsecureSkipVerify is always true")
+						always(file, n)
 					}
 				case *ast.AssignStmt:
 					for i, lhs := range n.Lhs {
 						sel, ok := lhs.(*ast.SelectorExpr)
 						if ok && i < len(n.Rhs) && isField(sel.Sel) && isTrue(n.Rhs[i]) {
-							report(pass, "IV3", n, "InsecureSkipVerify is always true")
+							always(file, n)
 						}
 					}
 				}
@@ -202,4 +214,112 @@ var InsecureTLS = &analysis.Analyzer{
 		}
 		return nil, nil
 	},
+}
+
+// chosenBySetting reports whether the insecure configuration at n is held
+// by something the package uses only where a setting decides: the variable
+// it is assigned to, or the package-level variable or function that holds
+// it, used at least once and only inside an if statement or a switch case
+// or as a value of a ternary-like call whose first argument is a bool
+// setting (pick(cfg.AllowInsecure, insecureClient, client)).
+func chosenBySetting(pass *analysis.Pass, file *ast.File, n ast.Node, guarded map[ast.Node]bool) bool {
+	path, _ := astutil.PathEnclosingInterval(file, n.Pos(), n.End())
+	var holders []types.Object
+	local := true // the innermost variable only, inside a function
+	for i, p := range path {
+		switch p := p.(type) {
+		case *ast.AssignStmt:
+			if i == 0 || !local || len(p.Lhs) != len(p.Rhs) {
+				continue
+			}
+			for j, r := range p.Rhs {
+				if r.Pos() <= n.Pos() && n.End() <= r.End() {
+					if id, ok := p.Lhs[j].(*ast.Ident); ok {
+						holders = append(holders, pass.TypesInfo.ObjectOf(id))
+					}
+				}
+			}
+			local = false
+		case *ast.ValueSpec:
+			top := i+2 < len(path) && isFile(path[i+2])
+			if !top && !local {
+				continue
+			}
+			for j, v := range p.Values {
+				if j < len(p.Names) && v.Pos() <= n.Pos() && n.End() <= v.End() {
+					holders = append(holders, pass.TypesInfo.Defs[p.Names[j]])
+				}
+			}
+			local = false
+		case *ast.FuncDecl:
+			if p.Recv == nil {
+				holders = append(holders, pass.TypesInfo.Defs[p.Name])
+			}
+		}
+	}
+	for _, h := range holders {
+		if h != nil && usedOnlyBySetting(pass, h, guarded) {
+			return true
+		}
+	}
+	return false
+}
+
+// isFile reports whether n is a file: a declaration directly in it is at
+// package level.
+func isFile(n ast.Node) bool {
+	_, ok := n.(*ast.File)
+	return ok
+}
+
+// usedOnlyBySetting reports whether the package uses obj at least once and
+// only where a setting decides (see chosenBySetting).
+func usedOnlyBySetting(pass *analysis.Pass, obj types.Object, guarded map[ast.Node]bool) bool {
+	picked := make(map[*ast.Ident]bool)
+	for _, file := range pass.Files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) < 2 || !boolSetting(pass, call.Args[0]) {
+				return true
+			}
+			for _, a := range call.Args[1:] {
+				e := ast.Unparen(a)
+				if c, ok := e.(*ast.CallExpr); ok && len(c.Args) == 0 {
+					e = ast.Unparen(c.Fun)
+				}
+				if id, ok := e.(*ast.Ident); ok {
+					picked[id] = true
+				}
+			}
+			return true
+		})
+	}
+	uses := 0
+	for id, o := range pass.TypesInfo.Uses {
+		if o != obj {
+			continue
+		}
+		if !guarded[id] && !picked[id] {
+			return false
+		}
+		uses++
+	}
+	return uses > 0
+}
+
+// boolSetting reports whether e is a bool variable or field that is not a
+// constant: the setting a ternary-like helper picks by.
+func boolSetting(pass *analysis.Pass, e ast.Expr) bool {
+	e = ast.Unparen(e)
+	switch e.(type) {
+	case *ast.Ident, *ast.SelectorExpr:
+	default:
+		return false
+	}
+	tv, ok := pass.TypesInfo.Types[e]
+	if !ok || tv.Value != nil {
+		return false
+	}
+	b, ok := tv.Type.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.Bool
 }
