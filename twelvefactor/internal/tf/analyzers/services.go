@@ -2,20 +2,28 @@ package analyzers
 
 import (
 	"go/ast"
+	"go/build/constraint"
+	"go/token"
 	"go/types"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ast/astutil"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // SystemTool returns the II3 analyzer: exec.Command with a constant
 // program name looked up in PATH depends on a tool nobody declared. A path
 // ("./bin/tool", "/usr/bin/tool") names its binary explicitly; a tool the
 // service's image installs (provided says so; nil knows none) is declared;
-// a tool the package probes for first (exec.LookPath, which) is optional;
-// the go command is a developer tool's job.
+// a tool the package probes for first (exec.LookPath, which) is optional,
+// and so is one whose failure the code tolerates (the error branch returns
+// no error or only logs); a run on another platform's code path (a
+// _darwin.go or _windows.go file, a build constraint Linux does not meet,
+// a branch on runtime.GOOS naming another system) needs nothing of the
+// Linux image; the go command is a developer tool's job.
 func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 	return &analysis.Analyzer{
 		Name: "systemtool",
@@ -28,7 +36,19 @@ func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 				tool string
 			}
 			var runs []run
-			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
+			otherOS := make(map[*ast.File]bool)
+			for _, f := range pass.Files {
+				otherOS[f] = otherPlatformFile(pass.Fset.File(f.Pos()).Name(), f)
+			}
+			visit(pass, func(n ast.Node, _ *ast.FuncDecl, file *ast.File) {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return
+				}
+				fn, ok := typeutil.Callee(pass.TypesInfo, call).(*types.Func)
+				if !ok {
+					return
+				}
 				arg := -1
 				switch {
 				case isFunc(fn, "os/exec", "LookPath") && len(call.Args) == 1:
@@ -52,6 +72,9 @@ func SystemTool(provided func(tool string) bool) *analysis.Analyzer {
 					if probe, ok := constString(pass, call.Args[arg+1]); ok {
 						probed[probe] = true
 					}
+				}
+				if otherOS[file] || optionalRun(pass, file, call) {
+					return
 				}
 				runs = append(runs, run{call, fn.Name(), name})
 			})
@@ -322,4 +345,228 @@ func boolSetting(pass *analysis.Pass, e ast.Expr) bool {
 	}
 	b, ok := tv.Type.Underlying().(*types.Basic)
 	return ok && b.Kind() == types.Bool
+}
+
+// knownOS are the GOOS values a file name suffix or a build constraint may
+// name.
+var knownOS = map[string]bool{"aix": true, "android": true, "darwin": true, "dragonfly": true, "freebsd": true, "hurd": true, "illumos": true, "ios": true, "js": true, "linux": true, "nacl": true, "netbsd": true, "openbsd": true, "plan9": true, "solaris": true, "wasip1": true, "windows": true, "zos": true}
+
+// otherPlatformFile reports whether a Go file is built only for systems
+// other than Linux: its name ends in _GOOS.go or _GOOS_GOARCH.go for
+// another system, or its //go:build line is false on Linux (tags other
+// than systems count as set).
+func otherPlatformFile(name string, f *ast.File) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(name), ".go"), "_test")
+	parts := strings.Split(base, "_")
+	for _, i := range []int{len(parts) - 1, len(parts) - 2} {
+		if i >= 1 && knownOS[parts[i]] {
+			return parts[i] != "linux"
+		}
+	}
+	for _, g := range f.Comments {
+		if g.Pos() >= f.Package {
+			break
+		}
+		for _, c := range g.List {
+			if !constraint.IsGoBuild(c.Text) {
+				continue
+			}
+			expr, err := constraint.Parse(c.Text)
+			if err != nil {
+				return false
+			}
+			return !expr.Eval(func(tag string) bool {
+				return tag == "linux" || tag == "unix" || !knownOS[tag]
+			})
+		}
+	}
+	return false
+}
+
+// optionalRun reports whether a command's run is optional: inside a branch
+// on runtime.GOOS that names another system, or followed by an error check
+// whose branch tolerates the failure (returns no error, or only logs).
+func optionalRun(pass *analysis.Pass, file *ast.File, call *ast.CallExpr) bool {
+	path, _ := astutil.PathEnclosingInterval(file, call.Pos(), call.End())
+	for i, p := range path {
+		switch p := p.(type) {
+		case *ast.IfStmt:
+			if i > 0 && path[i-1] == p.Body && goosOther(pass, p.Cond) {
+				return true
+			}
+		case *ast.CaseClause:
+			if len(p.List) > 0 && i+2 < len(path) {
+				if sw, ok := path[i+2].(*ast.SwitchStmt); ok && sw.Tag != nil && isGOOS(pass, sw.Tag) {
+					other := true
+					for _, e := range p.List {
+						v, ok := constString(pass, e)
+						other = other && ok && v != "linux"
+					}
+					if other {
+						return true
+					}
+				}
+			}
+		}
+	}
+	// The statement that runs the command, the error it assigns, and the
+	// check that follows it.
+	var st ast.Stmt
+	var block []ast.Stmt
+	var fnType *ast.FuncType
+	for i, p := range path {
+		if s, ok := p.(ast.Stmt); ok && st == nil {
+			st = s
+			if i+1 < len(path) {
+				switch parent := path[i+1].(type) {
+				case *ast.BlockStmt:
+					block = parent.List
+				case *ast.IfStmt:
+					if parent.Init == s {
+						block = []ast.Stmt{s, parent}
+					}
+				}
+			}
+		}
+		switch p := p.(type) {
+		case *ast.FuncDecl:
+			fnType = p.Type
+		case *ast.FuncLit:
+			fnType = p.Type
+		}
+		if fnType != nil {
+			break
+		}
+	}
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || fnType == nil {
+		return false
+	}
+	var errObj types.Object
+	for _, l := range as.Lhs {
+		if id, ok := l.(*ast.Ident); ok {
+			if o := pass.TypesInfo.ObjectOf(id); o != nil && isErrorType(o.Type()) {
+				errObj = o
+			}
+		}
+	}
+	if errObj == nil {
+		return false
+	}
+	for i, s := range block {
+		if s != st || i+1 >= len(block) {
+			continue
+		}
+		ifs, ok := block[i+1].(*ast.IfStmt)
+		if !ok || !errNotNil(pass, ifs.Cond, errObj) {
+			return false
+		}
+		return tolerates(pass, ifs.Body, fnType)
+	}
+	return false
+}
+
+// errorIface is the error interface.
+var errorIface = types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+
+// isErrorType reports whether t is the error interface.
+func isErrorType(t types.Type) bool {
+	return types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
+// errNotNil reports whether cond is err != nil for the error variable obj.
+func errNotNil(pass *analysis.Pass, cond ast.Expr, obj types.Object) bool {
+	b, ok := ast.Unparen(cond).(*ast.BinaryExpr)
+	if !ok || b.Op != token.NEQ {
+		return false
+	}
+	id, ok := ast.Unparen(b.X).(*ast.Ident)
+	return ok && pass.TypesInfo.ObjectOf(id) == obj && isNil(pass, b.Y)
+}
+
+// isNil reports whether e is the predeclared nil.
+func isNil(pass *analysis.Pass, e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	_, isNil := pass.TypesInfo.ObjectOf(id).(*types.Nil)
+	return isNil
+}
+
+// tolerates reports whether an error branch carries on without the tool:
+// every return in it gives nil for its error results (a bare return only
+// in a function without error results), and it does not end the process.
+func tolerates(pass *analysis.Pass, body *ast.BlockStmt, fnType *ast.FuncType) bool {
+	errResults := false
+	if fnType.Results != nil {
+		for _, f := range fnType.Results.List {
+			if tv, ok := pass.TypesInfo.Types[f.Type]; ok && isErrorType(tv.Type) {
+				errResults = true
+			}
+		}
+	}
+	ok := true
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			if len(n.Results) == 0 {
+				ok = ok && !errResults
+			}
+			for _, r := range n.Results {
+				if tv, found := pass.TypesInfo.Types[r]; found && !isNil(pass, r) && types.Implements(tv.Type, errorIface) {
+					ok = false
+				}
+			}
+		case *ast.CallExpr:
+			if fn, isFn := typeutil.Callee(pass.TypesInfo, n).(*types.Func); isFn && isExit(fn) {
+				ok = false
+			}
+			if b, isB := typeutil.Callee(pass.TypesInfo, n).(*types.Builtin); isB && b.Name() == "panic" {
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// goosOther reports whether cond holds only on systems other than Linux:
+// runtime.GOOS == "darwin", runtime.GOOS != "linux", or a conjunction
+// with such a term.
+func goosOther(pass *analysis.Pass, cond ast.Expr) bool {
+	b, ok := ast.Unparen(cond).(*ast.BinaryExpr)
+	if !ok {
+		return false
+	}
+	if b.Op == token.LAND {
+		return goosOther(pass, b.X) || goosOther(pass, b.Y)
+	}
+	if b.Op != token.EQL && b.Op != token.NEQ {
+		return false
+	}
+	x, y := b.X, b.Y
+	if !isGOOS(pass, x) {
+		x, y = y, x
+	}
+	v, ok := constString(pass, y)
+	if !isGOOS(pass, x) || !ok {
+		return false
+	}
+	if b.Op == token.EQL {
+		return v != "linux"
+	}
+	return v == "linux"
+}
+
+// isGOOS reports whether e is runtime.GOOS.
+func isGOOS(pass *analysis.Pass, e ast.Expr) bool {
+	sel, ok := ast.Unparen(e).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	c, ok := pass.TypesInfo.Uses[sel.Sel].(*types.Const)
+	return ok && c.Pkg() != nil && c.Pkg().Path() == "runtime" && c.Name() == "GOOS"
 }
