@@ -146,6 +146,20 @@ func isMainFunc(pass *analysis.Pass, decl *ast.FuncDecl) bool {
 	return pass.Pkg.Name() == "main" && decl != nil && decl.Recv == nil && decl.Name.Name == "main"
 }
 
+// infoNote begins the note that marks a diagnostic as advice: the
+// checklist reports it at info, whatever the rule's severity.
+const infoNote = " (info: "
+
+// reportInfo reports a diagnostic for the analyzer's rule as advice, with
+// the reason in its note.
+func reportInfo(pass *analysis.Pass, rule string, n ast.Node, reason, format string, args ...any) {
+	report(pass, rule, n, format+infoNote+reason+")", args...)
+}
+
+// IsInfo reports whether a diagnostic's message marks it as advice, to be
+// reported at info.
+func IsInfo(message string) bool { return strings.Contains(message, infoNote) }
+
 // report reports a diagnostic for the analyzer's rule.
 func report(pass *analysis.Pass, rule string, n ast.Node, format string, args ...any) {
 	pass.Report(analysis.Diagnostic{Pos: n.Pos(), End: n.End(), Category: rule, Message: fmt.Sprintf(format, args...)})

@@ -36,3 +36,12 @@ func TestOtherPlatformFile(t *testing.T) {
 		}
 	}
 }
+
+func TestIsInfo(t *testing.T) {
+	if !IsInfo("http.ListenAndServe cannot be shut down gracefully" + infoNote + devNote + ")") {
+		t.Error("a development listener's message is not marked as info")
+	}
+	if IsInfo("http.ListenAndServe cannot be shut down gracefully") {
+		t.Error("a plain message is marked as info")
+	}
+}

@@ -543,6 +543,45 @@ func SyntaxStopsServers(files []*ast.File) bool {
 	return found
 }
 
+// devNote is the note of a listener that a development setting starts.
+const devNote = "a development setting starts this listener, a local server rather than the service's"
+
+// devSetting matches the names of settings that turn on a development
+// mode: dev, devMode, development, cfg.Dev, devAddr.
+var devSetting = regexp.MustCompile(`(?i)^(is_?)?dev(elopment)?(_?(mode|addr|address|server|listen))?$`)
+
+// devGuarded returns the nodes inside the body of an if statement whose
+// condition names a development setting (if *dev != "" {…}, if
+// cfg.DevMode {…}): a local development server of the same program.
+func devGuarded(pass *analysis.Pass) map[ast.Node]bool {
+	guarded := make(map[ast.Node]bool)
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ifs, ok := n.(*ast.IfStmt)
+			if !ok {
+				return true
+			}
+			names := false
+			ast.Inspect(ifs.Cond, func(c ast.Node) bool {
+				if id, ok := c.(*ast.Ident); ok && devSetting.MatchString(id.Name) {
+					names = true
+				}
+				return !names
+			})
+			if names {
+				ast.Inspect(ifs.Body, func(m ast.Node) bool {
+					if m != nil {
+						guarded[m] = true
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	return guarded
+}
+
 // Shutdown returns the IX2 analyzer: servers that cannot shut down
 // gracefully: http.ListenAndServe and gin's Run, and an http.Server,
 // grpc.Server, echo or fiber server started where nothing stops it. A
@@ -570,6 +609,7 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			// http.Serve in a command package (shiori open) is a
 			// subcommand's local viewer, not the service.
 			subcommand := usesCLIFramework(pass.Pkg)
+			dev := devGuarded(pass)
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				for _, a := range call.Args {
 					if !otherModule(pass, fn) {
@@ -585,7 +625,11 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 					}
 				}
 				if unstoppable(fn) {
-					if !(subcommand && shutsDown != nil && shutsDown(pass.Pkg.Path())) {
+					switch {
+					case subcommand && shutsDown != nil && shutsDown(pass.Pkg.Path()):
+					case dev[call]:
+						reportInfo(pass, "IX2", call, devNote, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
+					default:
 						report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
 					}
 					return
@@ -603,12 +647,17 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 				if stopped[s.srv.typ] || program || handed[receiverObj(pass, s.call)] {
 					continue
 				}
-				name := s.name
+				format, args := "%s is started but nothing in this program calls its %s", []any{s.name, ""}
 				if len(s.srv.stop) == 0 {
-					report(pass, "IX2", s.call, "%s serves connections that no Shutdown in this program drains", name)
+					format, args = "%s serves connections that no Shutdown in this program drains", args[:1]
+				} else {
+					args[1] = s.srv.stop[0]
+				}
+				if dev[s.call] {
+					reportInfo(pass, "IX2", s.call, devNote, format, args...)
 					continue
 				}
-				report(pass, "IX2", s.call, "%s is started but nothing in this program calls its %s", name, s.srv.stop[0])
+				report(pass, "IX2", s.call, format, args...)
 			}
 			return nil, nil
 		},

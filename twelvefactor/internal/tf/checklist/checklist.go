@@ -497,7 +497,7 @@ func Analyze(root string, as []*analysis.Analyzer, pkgs []*packages.Package) ([]
 			if !ok || tf.OutsideService(rel) {
 				continue // outside the repository, or test infrastructure
 			}
-			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message})
+			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message, Hardening: analyzers.IsInfo(d.Message)})
 		}
 	}
 	return out, nil
