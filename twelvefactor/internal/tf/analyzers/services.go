@@ -438,10 +438,41 @@ func optionalRun(pass *analysis.Pass, file *ast.File, call *ast.CallExpr) bool {
 			break
 		}
 	}
-	as, ok := st.(*ast.AssignStmt)
-	if !ok || fnType == nil {
+	if fnType == nil {
 		return false
 	}
+	as, ok := st.(*ast.AssignStmt)
+	if !ok {
+		return false
+	}
+	// cmd := exec.Command(…) then out, err := cmd.Output(): the run is
+	// the later statement that calls a method of cmd.
+	if len(as.Lhs) == 1 && as.Tok == token.DEFINE {
+		if id, ok := as.Lhs[0].(*ast.Ident); ok && isExecCmd(pass.TypesInfo.ObjectOf(id)) {
+			cmd := pass.TypesInfo.ObjectOf(id)
+			for i, s := range block {
+				if s != st {
+					continue
+				}
+				for k, later := range block[i+1:] {
+					run, rest := later, block[i+2+k:]
+					if ifs, ok := later.(*ast.IfStmt); ok && ifs.Init != nil {
+						run, rest = ifs.Init, []ast.Stmt{ifs}
+					}
+					if a, ok := run.(*ast.AssignStmt); ok && len(a.Rhs) == 1 && callsMethodOf(pass, a.Rhs[0], cmd) {
+						return errorTolerated(pass, a, append([]ast.Stmt{a}, rest...), fnType)
+					}
+				}
+			}
+			return false
+		}
+	}
+	return errorTolerated(pass, as, block, fnType)
+}
+
+// errorTolerated reports whether the error that as assigns is checked by
+// the statement after it in block, whose branch tolerates the failure.
+func errorTolerated(pass *analysis.Pass, as *ast.AssignStmt, block []ast.Stmt, fnType *ast.FuncType) bool {
 	var errObj types.Object
 	for _, l := range as.Lhs {
 		if id, ok := l.(*ast.Ident); ok {
@@ -454,7 +485,7 @@ func optionalRun(pass *analysis.Pass, file *ast.File, call *ast.CallExpr) bool {
 		return false
 	}
 	for i, s := range block {
-		if s != st || i+1 >= len(block) {
+		if s != as || i+1 >= len(block) {
 			continue
 		}
 		ifs, ok := block[i+1].(*ast.IfStmt)
@@ -464,6 +495,34 @@ func optionalRun(pass *analysis.Pass, file *ast.File, call *ast.CallExpr) bool {
 		return tolerates(pass, ifs.Body, fnType)
 	}
 	return false
+}
+
+// isExecCmd reports whether obj is a variable of type *exec.Cmd.
+func isExecCmd(obj types.Object) bool {
+	v, ok := obj.(*types.Var)
+	if !ok {
+		return false
+	}
+	p, ok := v.Type().(*types.Pointer)
+	if !ok {
+		return false
+	}
+	n, ok := types.Unalias(p.Elem()).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "os/exec" && n.Obj().Name() == "Cmd"
+}
+
+// callsMethodOf reports whether e is a call of a method of the variable obj.
+func callsMethodOf(pass *analysis.Pass, e ast.Expr, obj types.Object) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := ast.Unparen(sel.X).(*ast.Ident)
+	return ok && pass.TypesInfo.ObjectOf(id) == obj
 }
 
 // errorIface is the error interface.

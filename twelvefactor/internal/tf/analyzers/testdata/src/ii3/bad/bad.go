@@ -29,3 +29,12 @@ func Linux(goos string) error {
 	}
 	return nil
 }
+
+// Devices returns the failure of a tool run through a Cmd value.
+func Devices() error {
+	cmd := exec.Command("lspci") // want `exec.Command runs "lspci"`
+	if err := cmd.Run(); err != nil {
+		return err
+	}
+	return nil
+}
