@@ -920,11 +920,29 @@ var migrationLibraries = []string{"github.com/go-gormigrate/gormigrate", "gopkg.
 // steps (a Migrate field of a migration value, a function named for a
 // migration that the package hands to a runner rather than calls, or a
 // package importing a migration library), which their runner applies once
-// per version. It returns the functions holding a reported call.
+// per version. What V4 judges of such steps is whether func main runs
+// them unconditionally (gormigrate's Migrate), at every start. It returns
+// the functions holding a reported call.
 func reportSchemaCalls(pass *analysis.Pass, sqliteOnly bool) map[*ast.FuncDecl]bool {
 	done := make(map[*ast.FuncDecl]bool)
 	embedded := sqliteOnly || reaches(pass.Pkg, sqliteDrivers) && !reaches(pass.Pkg, serverDrivers)
-	if embedded || importsAny(pass.Pkg, migrationLibraries) {
+	if embedded {
+		return done
+	}
+	if pass.Pkg.Name() == "main" {
+		guarded := settingGuarded(pass)
+		reported := false
+		calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
+			if reported || guarded[call] || !isMainFunc(pass, decl) {
+				return
+			}
+			if t := recvType(fn); strings.Contains(t, "gormigrate") && strings.HasSuffix(t, ".Gormigrate") && (fn.Name() == "Migrate" || fn.Name() == "MigrateTo") {
+				report(pass, "V4", call, "main runs the versioned migrations at every start of the service; run them once per release")
+				reported = true
+			}
+		})
+	}
+	if importsAny(pass.Pkg, migrationLibraries) {
 		return done
 	}
 	steps := migrationSteps(pass)
