@@ -117,6 +117,9 @@ var outsideDirs = map[string]bool{
 	"integration": true, "integration-tests": true, "integrationtest": true,
 	"mocks": true, "devtools": true, "hack": true, "benchmarks": true,
 	"testdata": true, "dummy": true, "dummies": true,
+	"it": true, "smoke": true, "loadtest": true, "loadtests": true,
+	"dredd": true, "newman": true, "postman": true, "k6": true, "locust": true, "jmeter": true,
+	"playwright": true, "schemathesis": true, "hurl": true, "venom": true,
 }
 
 // OutsideService reports whether a slash path is inside a test or example
@@ -144,4 +147,4 @@ func OutsideService(rel string) bool {
 
 // outsideWords are the words of directory names that mark test and
 // example code.
-var outsideWords = map[string]bool{"test": true, "tests": true, "testing": true, "e2e": true, "integration": true, "example": true, "examples": true, "mock": true, "mocks": true}
+var outsideWords = map[string]bool{"test": true, "tests": true, "testing": true, "e2e": true, "integration": true, "example": true, "examples": true, "mock": true, "mocks": true, "smoke": true}

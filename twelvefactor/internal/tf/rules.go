@@ -97,8 +97,8 @@ type Rule struct {
 // rules is the registry, in checklist order.
 var rules = []Rule{
 	{"I1", "I", Warning, "One module builds the service",
-		"One codebase is one module: a service built with a nested module (replace => ./lib) is versioned and built in pieces, and gonew cuts the piece out of a template.",
-		"Merge the nested module into the root one, or publish it and require a version."},
+		"One codebase is one repository with a root module. Nested modules the service builds with (replace => ./lib) come from the same commit, so factor I holds; but gonew's module zip leaves nested modules out, so a template built that way loses them (info).",
+		"Add a go.mod at the root; in a template, merge nested modules into the root one, or publish them and require a version."},
 	{"I2", "I", Warning, "No code branches on the deploy name",
 		"Deploys differ in config, not code: `if env == \"production\"` and `//go:build prod` ship code that was never run anywhere else.",
 		"Turn the difference into a setting with its own name (e.g. LOG_FORMAT, TRACE_SAMPLE_RATE) and set it per deploy."},
@@ -208,7 +208,7 @@ var rules = []Rule{
 		"Exiting deep in the code skips deferred cleanup and graceful shutdown.",
 		"Return the error up to run and let main exit."},
 	{"IX6", "IX", Warning, "Rollouts keep serving capacity",
-		"A rolling update with maxUnavailable above 0 (25% when unset) or the Recreate strategy stops old pods before new ones are ready; without a readinessProbe the rollout cannot tell; a pod a Service routes to that stops serving at SIGTERM, before its endpoint is removed, fails the requests still sent to it.",
+		"A rolling update whose maxUnavailable comes to a pod or more (25% of the replicas when unset, rounded down) or the Recreate strategy stops old pods before new ones are ready; without a readinessProbe the rollout cannot tell; a pod a Service routes to that stops serving at SIGTERM, before its endpoint is removed, fails the requests still sent to it.",
 		"Set strategy.rollingUpdate.maxUnavailable: 0 (maxSurge above 0), give the container a readinessProbe, and on pods a Service selects a preStop sleep or a DRAIN_DELAY."},
 	{"X1", "X", Warning, "One Go version everywhere",
 		"go.mod, the Dockerfile, Heroku and CI should build with the same Go, so what was tested is what runs.",

@@ -30,6 +30,11 @@ type Options struct {
 	// some package stops a server gracefully; nil limits IX2 to the
 	// package's own calls.
 	ShutsDown func(pkgPath string) bool
+	// EmbeddedSQLite reports whether a package belongs to a program that
+	// keeps its data only in SQLite files: the program reaches a SQLite
+	// driver and no database server driver (V4). nil judges from the
+	// package's own imports.
+	EmbeddedSQLite func(pkgPath string) bool
 }
 
 // All returns every analyzer, configured.
@@ -46,7 +51,7 @@ func All(opts Options) []*analysis.Analyzer {
 		Shutdown(opts.ShutsDown),
 		Exit,
 		LogFiles,
-		AutoMigrate,
+		Migrations(opts.EmbeddedSQLite),
 		StrayPrint,
 	}
 }
@@ -140,6 +145,20 @@ func constString(pass *analysis.Pass, e ast.Expr) (string, bool) {
 func isMainFunc(pass *analysis.Pass, decl *ast.FuncDecl) bool {
 	return pass.Pkg.Name() == "main" && decl != nil && decl.Recv == nil && decl.Name.Name == "main"
 }
+
+// infoNote begins the note that marks a diagnostic as advice: the
+// checklist reports it at info, whatever the rule's severity.
+const infoNote = " (info: "
+
+// reportInfo reports a diagnostic for the analyzer's rule as advice, with
+// the reason in its note.
+func reportInfo(pass *analysis.Pass, rule string, n ast.Node, reason, format string, args ...any) {
+	report(pass, rule, n, format+infoNote+reason+")", args...)
+}
+
+// IsInfo reports whether a diagnostic's message marks it as advice, to be
+// reported at info.
+func IsInfo(message string) bool { return strings.Contains(message, infoNote) }
 
 // report reports a diagnostic for the analyzer's rule.
 func report(pass *analysis.Pass, rule string, n ast.Node, format string, args ...any) {

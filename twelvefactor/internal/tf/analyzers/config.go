@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // configElem matches the import path elements of config packages:
@@ -109,18 +110,31 @@ var DeployBranch = &analysis.Analyzer{
 			}
 			report(pass, "I2", at, "the code branches on %s %s %q; deploys should differ only in config", types.ExprString(x), op, s)
 		}
+		// logged holds the comparisons of if conditions whose branches
+		// only log: they change no behaviour.
+		logged := make(map[ast.Node]bool)
 		visit(pass, func(n ast.Node, decl *ast.FuncDecl, _ *ast.File) {
 			if interactive[decl] {
 				return
 			}
 			switch n := n.(type) {
+			case *ast.IfStmt:
+				if logOnlyIf(pass, n) {
+					ast.Inspect(n.Cond, func(m ast.Node) bool {
+						logged[m] = true
+						return true
+					})
+				}
 			case *ast.BinaryExpr:
+				if logged[n] {
+					return
+				}
 				if n.Op == token.EQL || n.Op == token.NEQ {
 					check(n, n.X, n.Y, n.Op)
 					check(n, n.Y, n.X, n.Op)
 				}
 			case *ast.SwitchStmt:
-				if n.Tag == nil {
+				if n.Tag == nil || logOnlySwitch(pass, n) {
 					return
 				}
 				for _, s := range n.Body.List {
@@ -132,6 +146,107 @@ var DeployBranch = &analysis.Analyzer{
 		})
 		return nil, nil
 	},
+}
+
+// logOnlyIf reports whether every branch of an if statement (its body,
+// its else and the branches of an else if) only logs.
+func logOnlyIf(pass *analysis.Pass, n *ast.IfStmt) bool {
+	if !logOnly(pass, n.Body.List) {
+		return false
+	}
+	switch e := n.Else.(type) {
+	case nil:
+		return true
+	case *ast.BlockStmt:
+		return logOnly(pass, e.List)
+	case *ast.IfStmt:
+		return logOnlyIf(pass, e)
+	}
+	return false
+}
+
+// logOnlySwitch reports whether every clause of a switch only logs.
+func logOnlySwitch(pass *analysis.Pass, n *ast.SwitchStmt) bool {
+	for _, s := range n.Body.List {
+		if !logOnly(pass, s.(*ast.CaseClause).Body) {
+			return false
+		}
+	}
+	return true
+}
+
+// logOnly reports whether statements only log or print.
+func logOnly(pass *analysis.Pass, stmts []ast.Stmt) bool {
+	for _, s := range stmts {
+		switch s := s.(type) {
+		case *ast.EmptyStmt:
+		case *ast.BlockStmt:
+			if !logOnly(pass, s.List) {
+				return false
+			}
+		case *ast.ExprStmt:
+			call, ok := s.X.(*ast.CallExpr)
+			if !ok || !logCall(pass, call) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// logPackages are the packages of loggers: the standard library's and
+// the common structured loggers.
+var logPackages = map[string]bool{
+	"log": true, "log/slog": true, "go.uber.org/zap": true, "go.uber.org/zap/zapcore": true,
+	"github.com/rs/zerolog": true, "github.com/rs/zerolog/log": true, "github.com/sirupsen/logrus": true,
+	"k8s.io/klog": true, "k8s.io/klog/v2": true, "github.com/golang/glog": true,
+	"github.com/charmbracelet/log": true, "github.com/hashicorp/go-hclog": true,
+}
+
+// logMethods are the names of logging methods, for loggers of the
+// program's own types (a Logger interface).
+var logMethods = regexp.MustCompile(`^(Print|Debug|Info|Warn|Warning|Error|Trace|Log|Notice)(f|ln|w|Context)?$`)
+
+// exits matches the logging functions that stop the program.
+var exits = regexp.MustCompile(`^(Fatal|Panic|DPanic|Exit)`)
+
+// logCall reports whether a call only logs or prints: a function or
+// method of a logger package (log.Println, slog.Info, zap's and logrus's
+// loggers, zerolog's log.Info().Msg chains), fmt.Print* or fmt.Fprint* to
+// os.Stdout or os.Stderr, or a logging method of a logger type. Calls
+// that stop the program (log.Fatal, Panic) change what it does.
+func logCall(pass *analysis.Pass, call *ast.CallExpr) bool {
+	fn, ok := typeutil.Callee(pass.TypesInfo, call).(*types.Func)
+	if !ok || fn.Pkg() == nil || exits.MatchString(fn.Name()) {
+		return false
+	}
+	switch {
+	case isFunc(fn, "fmt", "Print", "Printf", "Println"):
+		return true
+	case isFunc(fn, "fmt", "Fprint", "Fprintf", "Fprintln"):
+		if len(call.Args) == 0 {
+			return false
+		}
+		sel, ok := ast.Unparen(call.Args[0]).(*ast.SelectorExpr)
+		if !ok {
+			return false
+		}
+		v, ok := pass.TypesInfo.Uses[sel.Sel].(*types.Var)
+		return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && (v.Name() == "Stdout" || v.Name() == "Stderr")
+	case logPackages[fn.Pkg().Path()]:
+	case fn.Signature().Recv() != nil && logMethods.MatchString(fn.Name()) && strings.Contains(strings.ToLower(recvType(fn)+types.TypeString(fn.Signature().Recv().Type(), nil)), "log"):
+	default:
+		return false
+	}
+	// A chain (log.Info().Str(k, v).Msg(m)) logs when each call in it does.
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if inner, ok := ast.Unparen(sel.X).(*ast.CallExpr); ok {
+			return logCall(pass, inner)
+		}
+	}
+	return true
 }
 
 // readsTerminal reports whether a node reads the user's answers: os.Stdin,

@@ -1,6 +1,7 @@
 package analyzers
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -294,7 +295,11 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 		}
 		return false
 	}
-	check := func(after []ast.Stmt) {
+	// check reports the first exit in after that no stop precedes, and
+	// reports whether a stop comes before any exit. A goroutine started
+	// from a function literal runs apart from the handler and stops
+	// nothing in its order.
+	check := func(after []ast.Stmt) bool {
 		stops := false
 		for _, st := range after {
 			var exit *ast.CallExpr
@@ -305,6 +310,10 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 				switch n := n.(type) {
 				case *ast.FuncLit:
 					return false
+				case *ast.GoStmt:
+					if _, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
+						return false
+					}
 				case *ast.CallExpr:
 					if mayStop(pass, n) {
 						stops = true
@@ -317,14 +326,19 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 				return true
 			})
 			if stops {
-				return
+				return true
 			}
 			if exit != nil {
 				report(pass, "IX1", exit, "after the stop signal this handler exits the process without shutting the servers down, so SIGTERM still cuts requests mid-flight")
-				return
+				return false
 			}
 		}
+		return false
 	}
+	// hatches are the bodies of goroutines that a handler which stops the
+	// servers starts after the signal: they wait for a second signal and
+	// exit at once, the escape hatch of a shutdown that hangs.
+	hatches := make(map[*ast.BlockStmt]bool)
 	for _, file := range pass.Files {
 		if ast.IsGenerated(file) {
 			continue
@@ -332,18 +346,33 @@ func reportExitingHandlers(pass *analysis.Pass, channels map[types.Object]bool) 
 		ast.Inspect(file, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BlockStmt:
+				if hatches[n] {
+					return true
+				}
 				for i, st := range n.List {
-					if receives(st) {
-						check(n.List[i+1:])
+					if receives(st) && check(n.List[i+1:]) {
+						markHatches(n.List[i+1:], hatches)
 					}
 				}
 			case *ast.CommClause:
-				if n.Comm != nil && receives(n.Comm) {
-					check(n.Body)
+				if n.Comm != nil && receives(n.Comm) && check(n.Body) {
+					markHatches(n.Body, hatches)
 				}
 			}
 			return true
 		})
+	}
+}
+
+// markHatches adds to hatches the bodies of the function literals that
+// the statements start as goroutines.
+func markHatches(stmts []ast.Stmt, hatches map[*ast.BlockStmt]bool) {
+	for _, st := range stmts {
+		if g, ok := st.(*ast.GoStmt); ok {
+			if lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit); ok {
+				hatches[lit.Body] = true
+			}
+		}
 	}
 }
 
@@ -514,6 +543,45 @@ func SyntaxStopsServers(files []*ast.File) bool {
 	return found
 }
 
+// devNote is the note of a listener that a development setting starts.
+const devNote = "a development setting starts this listener, a local server rather than the service's"
+
+// devSetting matches the names of settings that turn on a development
+// mode: dev, devMode, development, cfg.Dev, devAddr.
+var devSetting = regexp.MustCompile(`(?i)^(is_?)?dev(elopment)?(_?(mode|addr|address|server|listen))?$`)
+
+// devGuarded returns the nodes inside the body of an if statement whose
+// condition names a development setting (if *dev != "" {…}, if
+// cfg.DevMode {…}): a local development server of the same program.
+func devGuarded(pass *analysis.Pass) map[ast.Node]bool {
+	guarded := make(map[ast.Node]bool)
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ifs, ok := n.(*ast.IfStmt)
+			if !ok {
+				return true
+			}
+			names := false
+			ast.Inspect(ifs.Cond, func(c ast.Node) bool {
+				if id, ok := c.(*ast.Ident); ok && devSetting.MatchString(id.Name) {
+					names = true
+				}
+				return !names
+			})
+			if names {
+				ast.Inspect(ifs.Body, func(m ast.Node) bool {
+					if m != nil {
+						guarded[m] = true
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	return guarded
+}
+
 // Shutdown returns the IX2 analyzer: servers that cannot shut down
 // gracefully: http.ListenAndServe and gin's Run, and an http.Server,
 // grpc.Server, echo or fiber server started where nothing stops it. A
@@ -541,6 +609,7 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 			// http.Serve in a command package (shiori open) is a
 			// subcommand's local viewer, not the service.
 			subcommand := usesCLIFramework(pass.Pkg)
+			dev := devGuarded(pass)
 			calls(pass, func(call *ast.CallExpr, fn *types.Func, _ *ast.FuncDecl) {
 				for _, a := range call.Args {
 					if !otherModule(pass, fn) {
@@ -556,7 +625,11 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 					}
 				}
 				if unstoppable(fn) {
-					if !(subcommand && shutsDown != nil && shutsDown(pass.Pkg.Path())) {
+					switch {
+					case subcommand && shutsDown != nil && shutsDown(pass.Pkg.Path()):
+					case dev[call]:
+						reportInfo(pass, "IX2", call, devNote, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
+					default:
 						report(pass, "IX2", call, "%s.%s cannot be shut down gracefully", fn.Pkg().Name(), fn.Name())
 					}
 					return
@@ -574,12 +647,17 @@ func Shutdown(shutsDown func(pkgPath string) bool) *analysis.Analyzer {
 				if stopped[s.srv.typ] || program || handed[receiverObj(pass, s.call)] {
 					continue
 				}
-				name := s.name
+				format, args := "%s is started but nothing in this program calls its %s", []any{s.name, ""}
 				if len(s.srv.stop) == 0 {
-					report(pass, "IX2", s.call, "%s serves connections that no Shutdown in this program drains", name)
+					format, args = "%s serves connections that no Shutdown in this program drains", args[:1]
+				} else {
+					args[1] = s.srv.stop[0]
+				}
+				if dev[s.call] {
+					reportInfo(pass, "IX2", s.call, devNote, format, args...)
 					continue
 				}
-				report(pass, "IX2", s.call, "%s is started but nothing in this program calls its %s", name, s.srv.stop[0])
+				report(pass, "IX2", s.call, format, args...)
 			}
 			return nil, nil
 		},
@@ -712,11 +790,56 @@ func settingGuarded(pass *analysis.Pass) map[ast.Node]bool {
 				}
 			case *ast.SwitchStmt:
 				mark(n.Body)
+			case *ast.BlockStmt:
+				// if !cfg.Enabled { return } guards the rest of the
+				// block as an if statement's body would.
+				for i, st := range n.List {
+					if settingOffReturn(st) {
+						for _, rest := range n.List[i+1:] {
+							mark(rest)
+						}
+						break
+					}
+				}
 			}
 			return true
 		})
 	}
 	return guarded
+}
+
+// settingOffReturn reports whether st is an early return when a setting is
+// off: an if statement without else whose body ends in return and whose
+// condition is a negated flag (!cfg.Enabled) or an empty-string test
+// (cfg.File == ""). An error check (err != nil) is not a setting.
+func settingOffReturn(st ast.Stmt) bool {
+	ifs, ok := st.(*ast.IfStmt)
+	if !ok || ifs.Init != nil || ifs.Else != nil || len(ifs.Body.List) == 0 {
+		return false
+	}
+	if _, ok := ifs.Body.List[len(ifs.Body.List)-1].(*ast.ReturnStmt); !ok {
+		return false
+	}
+	switch c := ast.Unparen(ifs.Cond).(type) {
+	case *ast.UnaryExpr:
+		if c.Op != token.NOT {
+			return false
+		}
+		switch ast.Unparen(c.X).(type) {
+		case *ast.Ident, *ast.SelectorExpr:
+			return true
+		}
+	case *ast.BinaryExpr:
+		if c.Op != token.EQL {
+			return false
+		}
+		for _, side := range []ast.Expr{c.X, c.Y} {
+			if lit, ok := ast.Unparen(side).(*ast.BasicLit); ok && lit.Kind == token.STRING && (lit.Value == `""` || lit.Value == "``") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // onlyGuardedUses reports whether the package uses the import only where
@@ -758,39 +881,189 @@ func isStdStream(pass *analysis.Pass, e ast.Expr) bool {
 	return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && (v.Name() == "Stdout" || v.Name() == "Stderr")
 }
 
-// AutoMigrate is the V4 analyzer: schema changes made by the service
+// AutoMigrate is the V4 analyzer without knowledge of the whole program.
+var AutoMigrate = Migrations(nil)
+
+// Migrations returns the V4 analyzer: schema changes made by the service
 // whenever it starts (gorm's AutoMigrate, ent's Schema.Create) and data
 // seeded by its main package, which belong to a release step or an admin
-// task run once.
-var AutoMigrate = &analysis.Analyzer{
-	Name: "automigrate",
-	Doc:  "V4: report schema migration and seeding at every start of the service",
-	Run: func(pass *analysis.Pass) (any, error) {
-		// One finding per function: a list of AutoMigrate calls is one
-		// decision.
-		done := make(map[*ast.FuncDecl]bool)
+// task run once. embeddedSQLite reports whether the program a package
+// belongs to keeps its data only in SQLite files (a SQLite driver and no
+// database server driver); nil judges from the package's own imports.
+func Migrations(embeddedSQLite func(pkgPath string) bool) *analysis.Analyzer {
+	return &analysis.Analyzer{
+		Name: "automigrate",
+		Doc:  "V4: report schema migration and seeding at every start of the service",
+		Run: func(pass *analysis.Pass) (any, error) {
+			sqliteOnly := embeddedSQLite != nil && embeddedSQLite(pass.Pkg.Path())
+			done := reportSchemaCalls(pass, sqliteOnly)
+			if !usesCLIFramework(pass.Pkg) {
+				reportSchemaSQL(pass, done, sqliteOnly)
+			}
+			if pass.Pkg.Name() == "main" {
+				reportSeeding(pass)
+			}
+			return nil, nil
+		},
+	}
+}
+
+// migrationLibraries are the import paths of migration tools: a package
+// that imports one holds versioned steps that the tool runs once each.
+var migrationLibraries = []string{"github.com/go-gormigrate/gormigrate", "gopkg.in/gormigrate.v1", "github.com/golang-migrate/migrate", "github.com/pressly/goose", "ariga.io/atlas", "github.com/rubenv/sql-migrate", "github.com/uptrace/bun/migrate"}
+
+// reportSchemaCalls reports gorm's AutoMigrate and ent's Schema.Create
+// run by the service, at most once per package and shape (the first call,
+// with the number of calls): a list of models migrated is one decision.
+// Left out: a program that keeps its data in an embedded SQLite file,
+// which no release step can reach, and calls inside versioned migration
+// steps (a Migrate field of a migration value, a function named for a
+// migration that the package hands to a runner rather than calls, or a
+// package importing a migration library), which their runner applies once
+// per version. What V4 judges of such steps is whether func main runs
+// them unconditionally (gormigrate's Migrate), at every start. It returns
+// the functions holding a reported call.
+func reportSchemaCalls(pass *analysis.Pass, sqliteOnly bool) map[*ast.FuncDecl]bool {
+	done := make(map[*ast.FuncDecl]bool)
+	embedded := sqliteOnly || reaches(pass.Pkg, sqliteDrivers) && !reaches(pass.Pkg, serverDrivers)
+	if embedded {
+		return done
+	}
+	if pass.Pkg.Name() == "main" {
+		guarded := settingGuarded(pass)
+		reported := false
 		calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
-			if decl != nil && done[decl] {
+			if reported || guarded[call] || !isMainFunc(pass, decl) {
 				return
 			}
-			switch t := recvType(fn); {
-			case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
-				t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
-				report(pass, "V4", call, "gorm's AutoMigrate changes the schema at every start of the service; run the migration once per release")
-				done[decl] = decl != nil
-			case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
-				report(pass, "V4", call, "ent's Schema.Create changes the schema at every start of the service; run the migration once per release")
-				done[decl] = decl != nil
+			if t := recvType(fn); strings.Contains(t, "gormigrate") && strings.HasSuffix(t, ".Gormigrate") && (fn.Name() == "Migrate" || fn.Name() == "MigrateTo") {
+				report(pass, "V4", call, "main runs the versioned migrations at every start of the service; run them once per release")
+				reported = true
 			}
 		})
-		if !usesCLIFramework(pass.Pkg) {
-			reportSchemaSQL(pass, done)
+	}
+	if importsAny(pass.Pkg, migrationLibraries) {
+		return done
+	}
+	steps := migrationSteps(pass)
+	type shape struct {
+		first *ast.CallExpr
+		decl  *ast.FuncDecl
+		n     int
+	}
+	var gormCalls, entCalls shape
+	calls(pass, func(call *ast.CallExpr, fn *types.Func, decl *ast.FuncDecl) {
+		var s *shape
+		switch t := recvType(fn); {
+		case t == "gorm.io/gorm.DB" && fn.Name() == "AutoMigrate",
+			t == "github.com/jinzhu/gorm.DB" && fn.Name() == "AutoMigrate":
+			s = &gormCalls
+		case strings.HasSuffix(t, "/ent/migrate.Schema") && fn.Name() == "Create":
+			s = &entCalls
+		default:
+			return
 		}
-		if pass.Pkg.Name() == "main" {
-			reportSeeding(pass)
+		for _, st := range steps {
+			if st.Pos() <= call.Pos() && call.End() <= st.End() {
+				return
+			}
 		}
-		return nil, nil
-	},
+		if s.first == nil {
+			s.first, s.decl = call, decl
+		}
+		s.n++
+	})
+	for _, s := range []struct {
+		shape
+		what string
+	}{{gormCalls, "gorm's AutoMigrate"}, {entCalls, "ent's Schema.Create"}} {
+		if s.first == nil {
+			continue
+		}
+		count := ""
+		if s.n > 1 {
+			count = fmt.Sprintf(" (%d calls in this package)", s.n)
+		}
+		report(pass, "V4", s.first, "%s changes the schema at every start of the service%s; run the migration once per release", s.what, count)
+		if s.decl != nil {
+			done[s.decl] = true
+		}
+	}
+	return done
+}
+
+// migrationSteps returns the bodies of the package's versioned migration
+// steps: function literals given as the Migrate or Rollback field of a
+// composite literal, and functions named for a migration that the package
+// uses as a value (handed to a runner with their version) and never calls
+// itself.
+func migrationSteps(pass *analysis.Pass) []ast.Node {
+	var steps []ast.Node
+	called := make(map[types.Object]bool)
+	valued := make(map[types.Object]bool)
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.KeyValueExpr:
+				if k, ok := n.Key.(*ast.Ident); ok && (k.Name == "Migrate" || k.Name == "Rollback") {
+					if lit, ok := n.Value.(*ast.FuncLit); ok {
+						steps = append(steps, lit.Body)
+					}
+				}
+				if id, ok := ast.Unparen(n.Value).(*ast.Ident); ok {
+					valued[pass.TypesInfo.Uses[id]] = true
+				}
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+					called[pass.TypesInfo.Uses[id]] = true
+				}
+				for _, a := range n.Args {
+					if id, ok := ast.Unparen(a).(*ast.Ident); ok {
+						valued[pass.TypesInfo.Uses[id]] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			decl, ok := d.(*ast.FuncDecl)
+			if !ok || decl.Body == nil || decl.Recv != nil || !migrationStep.MatchString(decl.Name.Name) {
+				continue
+			}
+			obj := pass.TypesInfo.Defs[decl.Name]
+			if obj != nil && valued[obj] && !called[obj] {
+				steps = append(steps, decl.Body)
+			}
+		}
+	}
+	return steps
+}
+
+// reaches reports whether pkg imports, at any depth, a path starting with
+// one of prefixes.
+func reaches(pkg *types.Package, prefixes []string) bool {
+	seen := make(map[*types.Package]bool)
+	var walk func(p *types.Package) bool
+	walk = func(p *types.Package) bool {
+		if seen[p] {
+			return false
+		}
+		seen[p] = true
+		for _, imp := range p.Imports() {
+			for _, pre := range prefixes {
+				if imp.Path() == pre || strings.HasPrefix(imp.Path(), pre+"/") {
+					return true
+				}
+			}
+			if walk(imp) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(pkg)
 }
 
 // createTable matches DDL that creates or changes a table.
@@ -840,9 +1113,9 @@ var migrationStep = regexp.MustCompile(`(?i)migrat|upgrade|install|^v[0-9]+(_[0-
 // file the process owns, which no release step can reach; and DDL in migration steps or admin commands (a package
 // or function named for migrations, upgrade or install, or for a version),
 // whose runner or command decides when they run.
-func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool) {
+func reportSchemaSQL(pass *analysis.Pass, done map[*ast.FuncDecl]bool, sqliteProgram bool) {
 	guarded := settingGuarded(pass)
-	sqliteOnlyPkg := importsAny(pass.Pkg, sqliteDrivers) && !importsAny(pass.Pkg, serverDrivers)
+	sqliteOnlyPkg := sqliteProgram || importsAny(pass.Pkg, sqliteDrivers) && !importsAny(pass.Pkg, serverDrivers)
 	stepPkg := migrationStep.MatchString(pass.Pkg.Name())
 	reported := false
 	for _, file := range pass.Files {
@@ -1019,4 +1292,20 @@ var StrayPrint = &analysis.Analyzer{
 		})
 		return nil, nil
 	},
+}
+
+// DriverKind tells whether an import path is a SQLite driver ("sqlite"),
+// a database server driver ("server"), or neither ("").
+func DriverKind(path string) string {
+	for _, set := range []struct {
+		kind     string
+		prefixes []string
+	}{{"sqlite", sqliteDrivers}, {"server", serverDrivers}} {
+		for _, p := range set.prefixes {
+			if path == p || strings.HasPrefix(path, p+"/") {
+				return set.kind
+			}
+		}
+	}
+	return ""
 }

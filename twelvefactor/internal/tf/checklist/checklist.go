@@ -213,11 +213,13 @@ func checkModule(ctx context.Context, repo *tf.Repo, cfg *tf.Config, scope *file
 	}
 	signals := signalReach(pkgs)
 	shutdown := shutdownReach(pkgs)
+	embedded := embeddedSQLite(pkgs)
 	as := analyzers.All(analyzers.Options{
 		ConfigPackages: cfg.ConfigPackages,
 		HandlesSignals: func(path string) bool { return signals[path] },
 		ShutsDown:      func(path string) bool { return shutdown[path] },
 		Provided:       scope.Provided,
+		EmbeddedSQLite: func(string) bool { return embedded },
 	})
 	var findings []tf.Finding
 	for _, set := range []struct {
@@ -345,6 +347,22 @@ func signalReach(pkgs []*packages.Package) map[string]bool {
 		}
 	})
 	return reach
+}
+
+// embeddedSQLite reports whether the loaded packages, with everything they
+// import, reach a SQLite driver and no database server driver: a module
+// whose data lives in SQLite files the process opens itself.
+func embeddedSQLite(pkgs []*packages.Package) bool {
+	sqlite, server := false, false
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		switch analyzers.DriverKind(p.PkgPath) {
+		case "sqlite":
+			sqlite = true
+		case "server":
+			server = true
+		}
+	})
+	return sqlite && !server
 }
 
 // wellTyped splits the packages into those that, with all their
@@ -479,7 +497,7 @@ func Analyze(root string, as []*analysis.Analyzer, pkgs []*packages.Package) ([]
 			if !ok || tf.OutsideService(rel) {
 				continue // outside the repository, or test infrastructure
 			}
-			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message})
+			out = append(out, tf.Finding{Rule: d.Category, File: rel, Line: pos.Line, Column: pos.Column, Message: d.Message, Hardening: analyzers.IsInfo(d.Message)})
 		}
 	}
 	return out, nil

@@ -198,6 +198,18 @@ func TestRunRepositories(t *testing.T) {
 			count:  map[string]int{"IX2": 2, "IX1": 2},
 		},
 		{
+			name: "a development listener is advice",
+			files: map[string]string{
+				"go.mod":   "module example.com/devsrv\n\ngo 1.26.0\n",
+				"Procfile": "web: devsrv\n",
+				"main.go": "package main\n\nimport (\n\t\"context\"\n\t\"flag\"\n\t\"net/http\"\n\t\"os\"\n\t\"os/signal\"\n\t\"syscall\"\n)\n\n" +
+					"func main() {\n\tdev := flag.String(\"dev\", \"\", \"\")\n\tflag.Parse()\n\tif *dev != \"\" {\n\t\thttp.ListenAndServe(*dev, nil)\n\t\treturn\n\t}\n" +
+					"\tsrv := &http.Server{Addr: os.Getenv(\"ADDR\")}\n\tctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)\n\tdefer stop()\n\tgo srv.ListenAndServe()\n\t<-ctx.Done()\n\tsrv.Shutdown(context.Background())\n}\n",
+			},
+			status: map[string]tf.Status{"IX2": tf.Note},
+			count:  map[string]int{"IX2": 1},
+		},
+		{
 			name: "packages that compile are still checked",
 			files: map[string]string{
 				"go.mod":       "module example.com/part\n\ngo 1.26.0\n",

@@ -62,6 +62,34 @@ func TestFileCases(t *testing.T) {
 			rules: []string{"XII1"},
 		},
 		{
+			name: "migrations shipped inside the build tree the final stage copies",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nWORKDIR /go/src/example\nWORKDIR svc\nCOPY . .\nRUN go build -o server .\nFROM debian:12-slim\nWORKDIR /srv\nCOPY --from=compile /go/src/example/svc/ ./\nUSER 65532\nCMD [\"/srv/server\"]\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "migrations shipped inside a parent directory the final stage copies",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nCOPY db /opt/db\nRUN go build -o /server .\nFROM scratch\nCOPY --from=compile /opt /opt\nCMD [\"/server\"]\n",
+			},
+			rules: []string{"XII1"},
+		},
+		{
+			name: "a build tree's other directory does not ship the migrations",
+			files: map[string]string{
+				"go.mod":                      gomod,
+				"db/store/migrations/1_a.sql": "create table t (id int);\n",
+				"Dockerfile":                  "FROM golang:1.26 AS compile\nWORKDIR /src\nCOPY . .\nRUN go build -o /src/bin/server .\nFROM scratch\nCOPY --from=compile /src/bin /bin\nCMD [\"/bin/server\"]\n",
+			},
+			rules: []string{"XII1"},
+			want:  []string{"XII1 db/store/migrations:0"},
+		},
+		{
 			name: "config per deploy in a config directory",
 			files: map[string]string{
 				"config/production.yml":  "port: 8080\n",
@@ -377,6 +405,131 @@ spec:
 			want:  []string{"II4 Dockerfile:1", "II4 Dockerfile:2", "II4 Dockerfile:3", "II4 Dockerfile:4"},
 		},
 		{
+			name: "Secret and ConfigMap keys count as variables only through envFrom",
+			files: map[string]string{
+				"go.mod": gomod,
+				"main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\n" +
+					"func main() {\n\t_ = os.Getenv(\"DB_USER\") + os.Getenv(\"DB_PASS\") + os.Getenv(\"API_TOKEN\") + os.Getenv(\"LOG_LEVEL\") + os.Getenv(\"APP_MODE\")\n\thttp.ListenAndServe(os.Getenv(\"PORT\"), nil)\n}\n",
+				"deploy/kustomization.yaml": "resources:\n  - deployment.yaml\n  - tokens.yaml\n  - settings.yaml\n" +
+					"secretGenerator:\n  - name: db-auth\n    type: kubernetes.io/basic-auth\n    literals:\n      - username=app\n      - password=changeme\n" +
+					"configMapGenerator:\n  - name: flags\n    literals:\n      - MODE=fast\n      - STALE_FLAG=1\n",
+				"deploy/tokens.yaml":   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tokens\nstringData:\n  UPSTREAM_TOKEN: x\n",
+				"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: info\n  OLD_SETTING: \"1\"\n",
+				"deploy/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: svc}
+spec:
+  template:
+    spec:
+      containers:
+        - name: svc
+          image: ghcr.io/acme/svc:1.0.0
+          env:
+            - name: DB_USER
+              valueFrom: {secretKeyRef: {name: db-auth, key: username}}
+            - name: DB_PASS
+              valueFrom: {secretKeyRef: {name: db-auth, key: password}}
+            - name: API_TOKEN
+              valueFrom: {secretKeyRef: {name: tokens, key: UPSTREAM_TOKEN}}
+            - name: UNUSED_ENV
+              value: "1"
+          envFrom:
+            - configMapRef: {name: settings}
+            - prefix: APP_
+              configMapRef: {name: flags}
+`,
+			},
+			rules: []string{"III2"},
+			want:  []string{"III2 deploy/deployment.yaml:8", "III2 deploy/kustomization.yaml:15", "III2 deploy/settings.yaml:7"},
+		},
+		{
+			name: "another component's Secret and ConfigMap beside the service",
+			files: map[string]string{
+				"go.mod":  gomod,
+				"main.go": "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(os.Getenv(\"PORT\"), nil) }\n",
+				"deploy/argocd/kustomization.yaml": "namespace: argocd\nresources:\n  - https://raw.githubusercontent.com/example/cd/v2.0.0/install.yaml\n  - env.yaml\n" +
+					"secretGenerator:\n  - name: argocd-secret\n    behavior: merge\n    literals:\n      - admin.password=hash\n      - ADMIN_PASSWORD_MTIME=2025-01-01\n",
+				"deploy/argocd/env.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-env\ndata:\n  ARGOCD_OPTS: --insecure\n",
+				"deploy/app/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+				"deploy/app/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: svc}
+spec:
+  template:
+    spec:
+      containers:
+        - name: svc
+          image: ghcr.io/acme/svc:1.0.0
+          env: [{name: PORT, value: "8080"}]
+`,
+			},
+			rules: []string{"III2"},
+		},
+		{
+			name: "a kustomization that includes a remote resource through other directories",
+			files: map[string]string{
+				"deploy/kustomization.yaml":                  "resources:\n  - bootstrap/\n  - app/\n",
+				"deploy/bootstrap/kustomization.yaml":        "resources:\n  - argocd/\n  - namespace.yaml\n",
+				"deploy/bootstrap/namespace.yaml":            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cd\n",
+				"deploy/bootstrap/argocd/kustomization.yaml": "namespace: cd\nresources:\n  - https://raw.githubusercontent.com/example/cd/v2.0.0/install.yaml\n",
+				"deploy/app/kustomization.yaml":              "resources:\n  - service.yaml\n",
+				"deploy/app/service.yaml":                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+				"broken/kustomization.yaml":                  "resources:\n  - ../deploy/app/\n  - missing.yaml\n",
+			},
+			rules: []string{"V6"},
+			want:  []string{"V6 broken/kustomization.yaml:1"},
+		},
+		{
+			name: "maxUnavailable by replicas, in overlays of one base",
+			files: map[string]string{
+				"go.mod":                  gomod,
+				"cmd/server/main.go":      "package main\n\nfunc main() {}\n",
+				"base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+				"base/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: app:1.0.0
+          command: ["/usr/local/bin/server"]
+          readinessProbe:
+            httpGet: {path: /readyz, port: 8080}
+`,
+				// One replica (unset), and three: 25% rounds down to 0.
+				"overlays/dev/kustomization.yaml":        "resources:\n  - ../../base\n",
+				"overlays/stage/kustomization.yaml":      "resources:\n  - ../../base\npatches:\n  - path: patches/deployment.yaml\n",
+				"overlays/stage/patches/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+				"overlays/prod/kustomization.yaml":       "resources:\n  - ../../base\npatches:\n  - path: patches/deployment.yaml\n",
+				"overlays/prod/patches/deployment.yaml":  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 6\n",
+				"overlays/canary/kustomization.yaml":     "resources:\n  - ../../base\nreplicas:\n  - name: web\n    count: 8\n",
+				"overlays/half/kustomization.yaml":       "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/half/strategy.yaml":            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 50%\n",
+				"overlays/small/kustomization.yaml":      "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/small/strategy.yaml":           "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 30%\n",
+				// Both round to 0, so Kubernetes stops an old pod first.
+				"overlays/nosurge/kustomization.yaml":    "resources:\n  - ../../base\npatches:\n  - path: strategy.yaml\n",
+				"overlays/nosurge/strategy.yaml":         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  strategy:\n    rollingUpdate:\n      maxSurge: 0\n      maxUnavailable: 25%\n",
+				"overlays/autoscaled/kustomization.yaml": "resources:\n  - ../../base\n  - hpa.yaml\n",
+				"overlays/autoscaled/hpa.yaml":           "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 2\n  maxReplicas: 10\n",
+			},
+			rules: []string{"IX6"},
+			want: []string{
+				"IX6 overlays/prod/patches/deployment.yaml:6",
+				"IX6 overlays/canary/kustomization.yaml:3",
+				"IX6 overlays/half/strategy.yaml:9",
+				"IX6 overlays/nosurge/strategy.yaml:10",
+				"IX6 overlays/autoscaled/kustomization.yaml:1",
+			},
+		},
+		{
 			name: "a samples repository has no root module",
 			files: map[string]string{
 				"frontend/go.mod": "module example.com/frontend\n\ngo 1.26.0\n",
@@ -448,6 +601,157 @@ func TestProvidedTools(t *testing.T) {
 	for tool, want := range map[string]bool{"pg_dump": true, "curl": true, "git": false, "ffmpeg": false} {
 		if got := scope.Provided(tool); got != want {
 			t.Errorf("Provided(%q) = %v, want %v (git is only in the build stage)", tool, got, want)
+		}
+	}
+}
+
+// TestNestedModuleIsAdvice checks that a service that builds with nested
+// modules of its own repository (replace => ./sub) is reported as info:
+// one commit builds it, and only a gonew copy of a template loses them. A
+// repository without a go.mod keeps the rule's severity.
+func TestNestedModuleIsAdvice(t *testing.T) {
+	rep := checkFiles(t, map[string]string{
+		"go.mod":         "module example.com/svc\n\ngo 1.26.0\n\nrequire (\n\texample.com/svc/sdk v0.0.0\n\texample.com/svc/rpc v0.0.0\n)\n\nreplace example.com/svc/sdk => ./sdk\n\nreplace example.com/svc/rpc => ./api/rpc\n",
+		"main.go":        "package main\n\nfunc main() {}\n",
+		"sdk/go.mod":     "module example.com/svc/sdk\n\ngo 1.26.0\n",
+		"api/rpc/go.mod": "module example.com/svc/rpc\n\ngo 1.26.0\n",
+	})
+	o := outcome(t, rep, "I1")
+	if len(o.Findings) != 2 || o.Status != tf.Note {
+		t.Fatalf("I1 = %s, want two info findings", render(o))
+	}
+	for _, f := range o.Findings {
+		if f.Severity != tf.Info || !strings.Contains(f.Message, "gonew") {
+			t.Errorf("I1 finding %s: %s at %v, want info naming gonew", f.Location(), f.Message, f.Severity)
+		}
+	}
+	rep = checkFiles(t, map[string]string{"main.go": "package main\n\nfunc main() {}\n"})
+	if o := outcome(t, rep, "I1"); o.Status != tf.Warn {
+		t.Errorf("I1 without go.mod = %s, want warn", render(o))
+	}
+}
+
+// TestProvidedToolsByPackage checks that a package installs the commands
+// it is known for, when its name differs from theirs: subversion gives
+// svn, mercurial hg, a versioned postgresql client psql. A virtual group
+// deleted again provides nothing.
+func TestProvidedToolsByPackage(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module example.com/svc\n\ngo 1.26.0\n",
+		"main.go": "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+		"Dockerfile": "FROM golang:1.26-alpine AS build\nRUN go build -o /svc .\n" +
+			"FROM alpine:3.22\n" +
+			"RUN apk --no-cache add ca-certificates subversion mercurial breezy openssh-client \\\n" +
+			"    perl-image-exiftool graphviz=12.2.1-r0 ghostscript postgresql16-client \\\n" +
+			" && apk add --virtual .build-deps imagemagick && apk del .build-deps\n" +
+			"COPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n",
+		"worker/Dockerfile": "FROM debian:13\nRUN DEBIAN_FRONTEND=noninteractive apt-get -y install --no-install-recommends \\\n" +
+			"    poppler-utils libreoffice-writer libimage-exiftool-perl redis-tools docker-ce-cli\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := tf.OpenRepo(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := filerules.Check(repo, &tf.Collector{})
+	for tool, want := range map[string]bool{
+		"svn": true, "svnversion": true, "hg": true, "bzr": true, "brz": true,
+		"ssh-keygen": true, "scp": true, "exiftool": true, "dot": true, "gs": true,
+		"psql": true, "pg_dump": true,
+		"pdftotext": true, "soffice": true, "redis-cli": true, "docker": true,
+		"convert": false, "magick": false, // installed and deleted again
+		"ffmpeg": false,
+	} {
+		if got := scope.Provided(tool); got != want {
+			t.Errorf("Provided(%q) = %v, want %v", tool, got, want)
+		}
+	}
+}
+
+// TestDevImageIsAdvice checks that a single-stage image on golang is
+// advice when it is a development image: compose builds it, or another
+// Dockerfile is named for production, and another Dockerfile builds the
+// deployed image in stages. Alone, it is a warning.
+func TestDevImageIsAdvice(t *testing.T) {
+	const gomod = "module example.com/svc\n\ngo 1.26.0\n"
+	const serve = "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n"
+	const single = "FROM golang:1.26\nWORKDIR /src\nCOPY . .\nRUN go build -o /svc .\nUSER 1000\nCMD [\"/svc\"]\n"
+	const staged = "FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /svc /src\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  tf.Status
+	}{
+		{"compose builds it beside prod.Dockerfile", map[string]string{
+			"compose.yml":     "services:\n  app:\n    build: .\n    ports: [\"8080:8080\"]\n",
+			"Dockerfile":      single,
+			"prod.Dockerfile": staged,
+		}, tf.Note},
+		{"compose names it beside deploy/Dockerfile", map[string]string{
+			"docker-compose.yml": "services:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n",
+			"Dockerfile":         single,
+			"deploy/Dockerfile":  staged,
+		}, tf.Note},
+		{"no compose, beside Dockerfile.production", map[string]string{
+			"Dockerfile":            single,
+			"Dockerfile.production": staged,
+		}, tf.Note},
+		{"the only Dockerfile", map[string]string{
+			"compose.yml": "services:\n  app:\n    build: .\n",
+			"Dockerfile":  single,
+		}, tf.Warn},
+		{"the other image also ships the toolchain", map[string]string{
+			"compose.yml":     "services:\n  app:\n    build: .\n",
+			"Dockerfile":      single,
+			"prod.Dockerfile": "FROM golang:1.26 AS build\nRUN go build -o /svc .\nFROM golang:1.26\nCOPY --from=build /svc /svc\nUSER 1000\nCMD [\"/svc\"]\n",
+		}, tf.Warn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.files["go.mod"], tt.files["main.go"] = gomod, serve
+			o := outcome(t, checkFiles(t, tt.files), "V2")
+			if o.Status != tt.want || len(o.Findings) != 1 || o.Findings[0].File != "Dockerfile" {
+				t.Errorf("V2 = %s, want %s on Dockerfile", render(o), tt.want)
+			}
+		})
+	}
+}
+
+// TestBaseImageCommands checks that the commands a base image ships count
+// as provided: BusyBox's mount on Alpine, coreutils on Debian; distroless
+// ships none.
+func TestBaseImageCommands(t *testing.T) {
+	for base, want := range map[string]bool{"alpine:3.22": true, "debian:13-slim": true, "gcr.io/distroless/static-debian12:nonroot": false, "scratch": false} {
+		root := t.TempDir()
+		files := map[string]string{
+			"go.mod":     "module example.com/svc\n\ngo 1.26.0\n",
+			"main.go":    "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\"\", nil) }\n",
+			"Dockerfile": "FROM golang:1.26 AS build\nRUN go build -o /svc .\nFROM " + base + "\nCOPY --from=build /svc /svc\nUSER 65532\nCMD [\"/svc\"]\n",
+		}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		repo, err := tf.OpenRepo(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope := filerules.Check(repo, &tf.Collector{})
+		if got := scope.Provided("mount"); got != want {
+			t.Errorf("on %s: Provided(mount) = %v, want %v", base, got, want)
+		}
+		if scope.Provided("ffmpeg") {
+			t.Errorf("on %s: Provided(ffmpeg) = true, want false", base)
 		}
 	}
 }

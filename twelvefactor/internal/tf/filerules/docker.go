@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"go.yaml.in/yaml/v3"
 
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
@@ -16,6 +19,20 @@ import (
 type dockerfile struct {
 	Path   string
 	Stages []*stage
+}
+
+// stage returns the stage a COPY --from or a FROM names: its AS name or
+// its index; nil when none has it.
+func (d *dockerfile) stage(name string) *stage {
+	for _, st := range d.Stages {
+		if st.Name != "" && st.Name == name {
+			return st
+		}
+	}
+	if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(d.Stages) {
+		return d.Stages[i]
+	}
+	return nil
 }
 
 // final returns the last stage, the one that becomes the image.
@@ -34,6 +51,9 @@ type stage struct {
 	Copies   []command // COPY and ADD, Args are the sources
 	Expose   []command
 	Runs     []command // RUN
+	// Workdir is the stage's working directory as an absolute path, after
+	// its last WORKDIR ("/" when none is set).
+	Workdir string
 }
 
 // command is one instruction with its arguments.
@@ -41,6 +61,9 @@ type command struct {
 	Line int
 	Args []string
 	From string // COPY --from
+	// Dest is a COPY or ADD destination as an absolute path, resolved
+	// against the stage's working directory at that point.
+	Dest string
 }
 
 // isDockerfile reports whether a file name is a Dockerfile of the service.
@@ -106,11 +129,21 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 				}
 				return m
 			})
-			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine}
+			cur = &stage{Base: base, FromArg: strings.Contains(words[0], "$"), Line: n.StartLine, Workdir: "/"}
+			if prev := d.stage(strings.ToLower(base)); prev != nil {
+				cur.Workdir = prev.Workdir
+			}
 			if len(words) >= 3 && strings.EqualFold(words[1], "as") {
 				cur.Name = strings.ToLower(words[2])
 			}
 			d.Stages = append(d.Stages, cur)
+		case "workdir":
+			if cur != nil && len(words) > 0 {
+				cur.Workdir = path.Join(cur.Workdir, words[0])
+				if path.IsAbs(words[0]) {
+					cur.Workdir = path.Clean(words[0])
+				}
+			}
 		case "user":
 			if cur != nil && len(words) > 0 {
 				cur.User, cur.UserLine = words[0], n.StartLine
@@ -121,7 +154,10 @@ func parseDockerfile(rel string, data []byte) (*dockerfile, error) {
 			}
 		case "copy", "add":
 			if cur != nil && len(words) > 1 {
-				cmd := command{Line: n.StartLine, Args: words[:len(words)-1]}
+				cmd := command{Line: n.StartLine, Args: words[:len(words)-1], Dest: path.Join(cur.Workdir, words[len(words)-1])}
+				if path.IsAbs(words[len(words)-1]) {
+					cmd.Dest = path.Clean(words[len(words)-1])
+				}
 				for _, fl := range n.Flags {
 					if v, ok := strings.CutPrefix(fl, "--from="); ok {
 						cmd.From = strings.ToLower(v)
@@ -199,12 +235,19 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 			c.Notef("Dockerfile rules skip %s: it %s, so it packages the program rather than runs it", rel, p)
 			continue
 		}
-		out = append(out, d)
-		why := needsToolchain(rel, d)
-		if why != "" {
-			c.Notef("V2 skips %s: %s", rel, why)
+		if t := testHarness(repo, rel, repo.Read(rel)); t != "" {
+			c.Notef("Dockerfile rules skip %s: it runs %s, a test tool, so it tests the service rather than runs it", rel, t)
+			continue
 		}
-		checkDockerfile(c, d, why == "")
+		out = append(out, d)
+	}
+	composed := composeBuilt(repo)
+	for _, d := range out {
+		why := needsToolchain(d.Path, d)
+		if why != "" {
+			c.Notef("V2 skips %s: %s", d.Path, why)
+		}
+		checkDockerfile(c, d, why == "", devImage(d, out, composed))
 	}
 	if len(out) == 0 {
 		c.NotApplicable("no Dockerfile", "II4", "V2", "V5")
@@ -212,9 +255,84 @@ func checkDockerfiles(repo *tf.Repo, c *tf.Collector) []*dockerfile {
 	return out
 }
 
+// composeBuilt returns the Dockerfiles that compose files build (build:
+// DIR, or context: and dockerfile:), lowercased slash paths relative to
+// the repository.
+func composeBuilt(repo *tf.Repo) map[string]bool {
+	out := make(map[string]bool)
+	for _, f := range repo.Match(isCompose) {
+		var cf struct {
+			Services map[string]struct {
+				Build yaml.Node `yaml:"build"`
+			} `yaml:"services"`
+		}
+		if yaml.Unmarshal(repo.Read(f), &cf) != nil {
+			continue
+		}
+		for _, svc := range cf.Services {
+			var b struct {
+				Context    string `yaml:"context"`
+				Dockerfile string `yaml:"dockerfile"`
+			}
+			switch svc.Build.Kind {
+			case yaml.ScalarNode:
+				b.Context = svc.Build.Value
+			case yaml.MappingNode:
+				if svc.Build.Decode(&b) != nil {
+					continue
+				}
+			default:
+				continue
+			}
+			if b.Context == "" {
+				b.Context = "."
+			}
+			if b.Dockerfile == "" {
+				b.Dockerfile = "Dockerfile"
+			}
+			out[strings.ToLower(path.Join(path.Dir(f), b.Context, b.Dockerfile))] = true
+		}
+	}
+	return out
+}
+
+// prodImageWords mark a Dockerfile's name as the production image's.
+var prodImageWords = map[string]bool{"prod": true, "production": true, "release": true, "deploy": true}
+
+// devImage says why a single-stage Dockerfile on a Go toolchain image is a
+// development image rather than the artifact, or "": compose builds it, or
+// another Dockerfile is named for production, and another Dockerfile of
+// the repository builds in stages onto a runtime base, which is the image
+// that is deployed.
+func devImage(d *dockerfile, all []*dockerfile, composed map[string]bool) string {
+	if len(d.Stages) != 1 || !isToolchain(d.final().Base) {
+		return ""
+	}
+	local := composed[strings.ToLower(d.Path)]
+	for _, o := range all {
+		if o == d || len(o.Stages) < 2 || !o.buildsGo() || isToolchain(o.final().Base) {
+			continue
+		}
+		named := false
+		for _, part := range strings.Split(strings.ToLower(o.Path), "/") {
+			for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+				named = named || prodImageWords[w]
+			}
+		}
+		switch {
+		case local:
+			return "compose builds it for local development, and " + o.Path + " builds the deployed image in stages"
+		case named:
+			return o.Path + " builds the production image in stages"
+		}
+	}
+	return ""
+}
+
 // checkDockerfile checks one parsed Dockerfile; checkToolchain false
-// leaves V2 out.
-func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool) {
+// leaves V2 out, and dev, saying why the image is a development one,
+// makes V2 advice.
+func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool, dev string) {
 	names := make(map[string]*stage)
 	for _, s := range d.Stages {
 		if names[strings.ToLower(s.Base)] == nil && !strings.Contains(s.Base, "$") && s.Base != "scratch" {
@@ -239,9 +357,13 @@ func checkDockerfile(c *tf.Collector, d *dockerfile, checkToolchain bool) {
 		root = names[strings.ToLower(root.Base)]
 	}
 	if checkToolchain && isToolchain(root.Base) {
-		if len(d.Stages) == 1 {
+		switch {
+		case len(d.Stages) == 1 && dev != "":
+			c.Add(tf.Finding{Rule: "V2", File: d.Path, Line: final.Line, Hardening: true,
+				Message: fmt.Sprintf("single-stage build on %s: the image ships the Go toolchain (info: a development image; %s)", root.Base, dev)})
+		case len(d.Stages) == 1:
 			c.Addf("V2", d.Path, final.Line, "single-stage build on %s: the image ships the Go toolchain", root.Base)
-		} else {
+		default:
 			c.Addf("V2", d.Path, final.Line, "final stage is based on %s, a Go toolchain image", root.Base)
 		}
 	}
@@ -288,45 +410,284 @@ func dockerCopies(ds []*dockerfile, dir string) bool {
 				if cp.From != "" && (src == "/"+dir || strings.HasSuffix(src, "/"+dir) || strings.Contains(src, "/"+dir+"/")) {
 					return true
 				}
+				if cp.From != "" && stageHolds(d.stage(cp.From), dir, src) {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
 
-// toolPackages are the packages that install a system tool under another
+// stageHolds reports whether the path src of a build stage st holds the
+// repository directory dir: the stage copied dir from the build context,
+// alone or inside a parent directory (COPY . . under WORKDIR /src puts
+// migrations/ at /src/migrations), to src or to a directory under src.
+func stageHolds(st *stage, dir, src string) bool {
+	if st == nil {
+		return false
+	}
+	src = path.Join("/", src)
+	for _, cp := range st.Copies {
+		if cp.From != "" || cp.Dest == "" {
+			continue
+		}
+		for _, from := range cp.Args {
+			from = path.Clean(strings.TrimPrefix(from, "./"))
+			rel := dir
+			switch {
+			case from == dir:
+				rel = ""
+			case from != ".":
+				r, ok := strings.CutPrefix(dir, from+"/")
+				if !ok {
+					continue
+				}
+				rel = r
+			}
+			at := path.Join(cp.Dest, rel)
+			if src == "/" || at == src || strings.HasPrefix(at, src+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// packageCommands are the commands of the Debian and Alpine packages
+// whose names differ from their commands, or that install several. A
+// package missing here provides the command of its own name.
+var packageCommands = map[string][]string{
+	"subversion":             {"svn", "svnversion", "svnadmin", "svnlook", "svnsync", "svndumpfilter", "svnrdump"},
+	"mercurial":              {"hg"},
+	"breezy":                 {"bzr", "brz"},
+	"bzr":                    {"bzr", "brz"},
+	"brz":                    {"bzr", "brz"},
+	"imagemagick":            {"convert", "magick", "identify", "mogrify", "composite", "montage", "compare"},
+	"graphicsmagick":         {"gm"},
+	"poppler-utils":          {"pdftotext", "pdfinfo", "pdftoppm", "pdfimages", "pdftocairo", "pdfunite", "pdfseparate", "pdftohtml", "pdffonts"},
+	"poppler":                {"pdftotext", "pdfinfo", "pdftoppm", "pdfimages", "pdftocairo", "pdfunite", "pdfseparate", "pdftohtml", "pdffonts"},
+	"ffmpeg":                 {"ffmpeg", "ffprobe"},
+	"postgresql":             {"psql", "pg_dump", "pg_restore", "pg_dumpall", "pg_isready", "createdb", "dropdb"},
+	"postgresql-client":      {"psql", "pg_dump", "pg_restore", "pg_dumpall", "pg_isready", "createdb", "dropdb"},
+	"mysql-client":           {"mysql", "mysqldump", "mysqladmin"},
+	"default-mysql-client":   {"mysql", "mysqldump", "mysqladmin"},
+	"mariadb-client":         {"mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump"},
+	"libreoffice":            {"soffice", "libreoffice"},
+	"chromium":               {"chromium", "chromium-browser"},
+	"chromium-browser":       {"chromium", "chromium-browser"},
+	"exiftool":               {"exiftool"},
+	"libimage-exiftool-perl": {"exiftool"},
+	"perl-image-exiftool":    {"exiftool"},
+	"openssh":                {"ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan", "ssh-add", "ssh-agent"},
+	"openssh-client":         {"ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan", "ssh-add", "ssh-agent"},
+	"openssh-client-default": {"ssh", "scp", "sftp", "ssh-keyscan", "ssh-add", "ssh-agent"},
+	"openssh-keygen":         {"ssh-keygen"},
+	"git-lfs":                {"git-lfs"},
+	"tini":                   {"tini"},
+	"ca-certificates":        nil,
+	"tzdata":                 nil,
+	"graphviz":               {"dot", "neato", "circo", "fdp", "sfdp", "twopi"},
+	"ghostscript":            {"gs"},
+	"qpdf":                   {"qpdf"},
+	"pandoc":                 {"pandoc"},
+	"unzip":                  {"unzip", "zipinfo", "funzip"},
+	"zip":                    {"zip"},
+	"tar":                    {"tar"},
+	"curl":                   {"curl"},
+	"wget":                   {"wget"},
+	"rsync":                  {"rsync"},
+	"openssl":                {"openssl"},
+	"sqlite":                 {"sqlite3"},
+	"sqlite3":                {"sqlite3"},
+	"redis":                  {"redis-cli", "redis-server"},
+	"redis-tools":            {"redis-cli"},
+	"docker-cli":             {"docker"},
+	"docker-ce-cli":          {"docker"},
+	"docker.io":              {"docker"},
+	"kubectl":                {"kubectl"},
+	"kubernetes-client":      {"kubectl"},
+	"helm":                   {"helm"},
+	"procps":                 {"ps", "pgrep", "pkill", "top", "free", "kill"},
+	"dnsutils":               {"dig", "nslookup", "nsupdate"},
+	"bind-tools":             {"dig", "nslookup", "host"},
+	"iputils-ping":           {"ping"},
+	"iputils":                {"ping"},
+	"netcat-openbsd":         {"nc"},
+	"xz-utils":               {"xz", "unxz", "xzcat"},
+	"xz":                     {"xz", "unxz", "xzcat"},
+	"gnupg":                  {"gpg"},
+	"gpg":                    {"gpg"},
+	"p7zip-full":             {"7z", "7za"},
+	"p7zip":                  {"7z", "7za"},
+	"wkhtmltopdf":            {"wkhtmltopdf", "wkhtmltoimage"},
+}
+
+// packagePrefixes are package families whose members carry a suffix
+// (libreoffice-writer, postgresql-client-16): each provides the family's
+// commands.
+var packagePrefixes = []string{"libreoffice", "postgresql-client", "postgresql", "mysql-client", "mariadb-client"}
+
+// commandsOf returns the commands a package installs: its table entry,
+// that of its family (libreoffice-calc, postgresql16-client), or its own
 // name.
-var toolPackages = map[string][]string{
-	"pg_dump": {"postgresql"}, "pg_restore": {"postgresql"}, "psql": {"postgresql"}, "pg_dumpall": {"postgresql"},
-	"mysqldump": {"mysql", "mariadb"}, "mysql": {"mysql", "mariadb"},
-	"convert": {"imagemagick"}, "magick": {"imagemagick"}, "chromium": {"chromium"},
+func commandsOf(pkg string) []string {
+	if cmds, ok := packageCommands[pkg]; ok {
+		return cmds
+	}
+	// Versions in the name: postgresql-client-16, postgresql16-client.
+	plain := strings.Trim(strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return -1
+		}
+		return r
+	}, pkg), "-")
+	plain = strings.ReplaceAll(plain, "--", "-")
+	if cmds, ok := packageCommands[plain]; ok {
+		return cmds
+	}
+	for _, p := range packagePrefixes {
+		if strings.HasPrefix(plain, p+"-") {
+			return packageCommands[p]
+		}
+	}
+	return []string{pkg}
+}
+
+// installFlagsWithValue are the package manager flags followed by a value.
+var installFlagsWithValue = map[string]bool{
+	"--virtual": true, "-t": true, "--target-release": true, "--default-release": true, "-o": true, "--option": true,
+	"--repository": true, "-X": true, "--root": true, "-p": true, "--keys-dir": true, "--arch": true,
+	"--enablerepo": true, "--disablerepo": true, "--setopt": true, "--releasever": true,
+}
+
+// shellCommands splits a RUN line into its commands.
+var shellCommands = regexp.MustCompile(`&&|\|\||;|\n`)
+
+// installed returns the packages that a RUN line installs with apk add,
+// apt-get install, apt install, yum, dnf or microdnf install; their
+// version pins (curl=8.5.0-r0) and architectures (:amd64) dropped, and
+// the packages of an apk virtual group deleted later (apk del .build-deps)
+// left out.
+func installed(run string) []string {
+	var out []string
+	groups := make(map[string][]string) // apk add --virtual NAME: its packages
+	for _, cmd := range shellCommands.Split(run, -1) {
+		f := strings.Fields(cmd)
+		i := 0
+		for i < len(f) && (f[i] == "sudo" || strings.Contains(f[i], "=") && !strings.HasPrefix(f[i], "-")) {
+			i++ // sudo, DEBIAN_FRONTEND=noninteractive
+		}
+		if i >= len(f) {
+			continue
+		}
+		mgr := path.Base(f[i])
+		// The subcommand, after any flags (apk --no-cache add, apt-get -y
+		// install).
+		j := i + 1
+		for j < len(f) && strings.HasPrefix(f[j], "-") {
+			if installFlagsWithValue[f[j]] {
+				j++
+			}
+			j++
+		}
+		if j >= len(f) {
+			continue
+		}
+		sub := f[j]
+		switch {
+		case mgr == "apk" && sub == "del":
+			for _, w := range f[j+1:] {
+				drop := append(groups[w], w)
+				out = slices.DeleteFunc(out, func(p string) bool { return slices.Contains(drop, p) })
+			}
+			continue
+		case mgr == "apk" && sub == "add",
+			(mgr == "apt-get" || mgr == "apt" || mgr == "aptitude") && sub == "install",
+			(mgr == "yum" || mgr == "dnf" || mgr == "microdnf" || mgr == "zypper") && sub == "install":
+		default:
+			continue
+		}
+		group := ""
+		for j++; j < len(f); j++ {
+			w := strings.Trim(f[j], `"'`)
+			if installFlagsWithValue[w] {
+				if (w == "--virtual" || w == "-t") && mgr == "apk" && j+1 < len(f) {
+					group = f[j+1]
+				}
+				j++
+				continue
+			}
+			if strings.HasPrefix(w, "--virtual=") {
+				group = strings.TrimPrefix(w, "--virtual=")
+			}
+			if strings.HasPrefix(w, "-") || w == "" || strings.ContainsAny(w, "$/") {
+				continue
+			}
+			w, _, _ = strings.Cut(w, "=")
+			w, _, _ = strings.Cut(w, ":")
+			w = strings.TrimRight(w, "<>~")
+			if group != "" {
+				groups[group] = append(groups[group], w)
+			}
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // providedTools returns a test for the system tools the final stages of
-// the service's Dockerfiles install (apk add, apt-get install) or copy in.
+// the service's Dockerfiles install (apk add, apt-get install, under the
+// package's name or one of its commands) or copy in.
 func providedTools(docker []*dockerfile) func(tool string) bool {
 	var text strings.Builder
+	commands := make(map[string]bool)
 	for _, d := range docker {
 		for _, r := range d.final().Runs {
-			text.WriteString(strings.ToLower(strings.Join(r.Args, " ")) + "\n")
+			run := strings.ToLower(strings.Join(r.Args, " "))
+			text.WriteString(run + "\n")
+			for _, pkg := range installed(run) {
+				for _, cmd := range commandsOf(pkg) {
+					commands[cmd] = true
+				}
+			}
 		}
 		for _, cp := range d.final().Copies {
 			text.WriteString(strings.ToLower(strings.Join(cp.Args, " ")) + "\n")
 		}
 		text.WriteString(strings.ToLower(d.final().Base) + "\n")
+		for _, cmd := range baseCommands(d.final().Base) {
+			commands[cmd] = true
+		}
 	}
-	installed := text.String()
+	all := text.String()
 	return func(tool string) bool {
-		if strings.Contains(installed, strings.ToLower(tool)) {
+		tool = strings.ToLower(tool)
+		if commands[tool] {
 			return true
 		}
-		for _, pkg := range toolPackages[tool] {
-			if strings.Contains(installed, pkg) {
+		// The tool's name as a word of a command, a copied path or the
+		// base image (curl -o /usr/local/bin/kubectl, COPY --from=x
+		// /usr/bin/ffmpeg): not inside another word (imagemagick is not
+		// magick).
+		for i := strings.Index(all, tool); i >= 0; {
+			end := i + len(tool)
+			if (i == 0 || !wordByte(all[i-1])) && (end == len(all) || !wordByte(all[end])) {
 				return true
 			}
+			next := strings.Index(all[i+1:], tool)
+			if next < 0 {
+				break
+			}
+			i += 1 + next
 		}
 		return false
 	}
+}
+
+// wordByte reports whether b continues a command name.
+func wordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '-'
 }
 
 // buildEnvDirs are directories that hold build environments: images
@@ -443,4 +804,32 @@ func (d *dockerfile) watcher() string {
 		}
 	}
 	return ""
+}
+
+// busyboxCommands are commands every Alpine and BusyBox image has: BusyBox
+// provides them.
+var busyboxCommands = strings.Fields(`sh ash cat cp mv rm ln ls mkdir rmdir chmod chown touch find grep
+	egrep sed awk tar gzip gunzip zcat unzip wget ps kill mount umount df du
+	hostname id whoami date sleep env nc nslookup ping head tail sort uniq
+	wc tr cut xargs tee which stat sync uname dd test true false`)
+
+// debianCommands are commands every Debian and Ubuntu image has (coreutils,
+// util-linux, findutils, grep, sed, tar, gzip, bash).
+var debianCommands = strings.Fields(`sh bash dash cat cp mv rm ln ls mkdir rmdir chmod chown touch find
+	xargs grep egrep sed tar gzip gunzip zcat mount umount df du hostname
+	id whoami date sleep env head tail sort uniq wc tr cut tee stat sync
+	uname dd test true false kill mktemp`)
+
+// baseCommands returns the commands an image's base provides before any
+// package is installed: BusyBox's on Alpine and BusyBox, the essential
+// packages' on Debian and Ubuntu, none on distroless or scratch.
+func baseCommands(base string) []string {
+	name, _, _ := imageRef(strings.ToLower(base))
+	switch path.Base(name) {
+	case "alpine", "busybox":
+		return busyboxCommands
+	case "debian", "ubuntu":
+		return debianCommands
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package filerules
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -126,13 +127,7 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 			listed[v.Name] = true
 			stale(v, example)
 		}
-		seen := make(map[string]bool)
-		for _, v := range src.Env {
-			if !listed[v.Name] && !seen[v.Name] {
-				seen[v.Name] = true
-				c.Addf("III2", v.File, v.Line, "the code reads %s, which %s does not list", v.Name, example)
-			}
-		}
+		checkUnlisted(c, src, example, repo.Read(example), listed)
 	}
 	if data := repo.Read("app.json"); data != nil {
 		var app appJSON
@@ -145,6 +140,67 @@ func checkEnvContract(repo *tf.Repo, c *tf.Collector, src *goSource, k *kube) {
 	for _, v := range k.Keys {
 		stale(v, "the manifests")
 	}
+}
+
+// docPointer matches a comment that sends the reader elsewhere for the
+// full list of settings: a URL or "see the docs", about documentation or
+// configuration.
+var (
+	docPointer = regexp.MustCompile(`(?i)https?://|\bsee\b|\b(full|complete)\s+list\b`)
+	docWords   = regexp.MustCompile(`(?i)(\b|_)(docs?|documentation|readme|wiki|config|configuration|configuring|settings|variables|options|reference)(\b|_)`)
+)
+
+// starterExample reports whether an example env file points at other
+// documentation for the full list of settings, in the comments before
+// its first setting.
+func starterExample(data []byte) bool {
+	for _, l := range lines(data) {
+		t := strings.TrimSpace(l)
+		if envLine.MatchString(t) || commentedEnvLine.MatchString(t) {
+			return false
+		}
+		if strings.HasPrefix(t, "#") && docPointer.MatchString(t) && docWords.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkUnlisted reports the variables the code reads that the example env
+// file does not list. A file that lists fewer than half of them, or that
+// points at other documentation for the full list, is a starter (what a
+// deploy must set), not the contract: one info finding sums up what it
+// leaves out instead of a warning per variable.
+func checkUnlisted(c *tf.Collector, src *goSource, example string, data []byte, listed map[string]bool) {
+	seen := make(map[string]bool)
+	var unlisted []envVar
+	for _, v := range src.Env {
+		if seen[v.Name] {
+			continue
+		}
+		seen[v.Name] = true
+		if !listed[v.Name] {
+			unlisted = append(unlisted, v)
+		}
+	}
+	if len(unlisted) == 0 {
+		return
+	}
+	if listedRead := len(seen) - len(unlisted); listedRead*2 >= len(seen) && !starterExample(data) {
+		for _, v := range unlisted {
+			c.Addf("III2", v.File, v.Line, "the code reads %s, which %s does not list", v.Name, example)
+		}
+		return
+	}
+	var names []string
+	for _, v := range unlisted[:min(len(unlisted), 5)] {
+		names = append(names, v.Name)
+	}
+	if len(unlisted) > len(names) {
+		names = append(names, "…")
+	}
+	c.Add(tf.Finding{Rule: "III2", File: example, Hardening: true,
+		Message: fmt.Sprintf("%s is a starter file: the code reads %d of %d variables that it does not list (%s); make sure the documentation lists them", example, len(unlisted), len(seen), strings.Join(names, ", "))})
 }
 
 // checkAppJSON compares app.json's env with the code.

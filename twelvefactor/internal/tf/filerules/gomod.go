@@ -1,6 +1,7 @@
 package filerules
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -29,9 +30,10 @@ type modInfo struct {
 }
 
 // checkGoMod runs I1, I3, II1 and II2. I1 reports a repository without a
-// go.mod and a service built from nested modules (a replace into a
-// subdirectory); nested modules the root does not use (tools, a linter,
-// samples) are codebases of their own. It returns nil when there is no
+// go.mod, and as info a service built with nested modules (a replace into
+// a subdirectory), which gonew's module zip leaves out of a template;
+// nested modules the root does not use (tools, a linter, samples) are
+// codebases of their own. It returns nil when there is no
 // root go.mod.
 func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 	if !underGit(repo.Root) {
@@ -71,13 +73,17 @@ func checkGoMod(repo *tf.Repo, c *tf.Collector) *modInfo {
 	}
 	for _, r := range mf.Replace {
 		// A directory inside the repository builds wherever the
-		// repository is cloned, but then the service is built from more
-		// than one module (I1); one outside it builds only on this
-		// machine (II2). A nested module the root does not build with,
+		// repository is cloned, from the same commit (I1 info); one
+		// outside it builds only on this machine (II2). A nested module the root does not build with,
 		// such as tools/ or a linter, is a codebase of its own.
 		p := r.New.Path
 		if inner := path.Clean(p); r.New.Version == "" && !filepath.IsAbs(p) && inner != "." && inner != ".." && !strings.HasPrefix(inner, "../") && repo.Has(path.Join(inner, "go.mod")) {
-			c.Addf("I1", "go.mod", r.Syntax.Start.Line, "the service builds with the nested module %s (replace %s => %s); one codebase is one module", inner, r.Old.Path, p)
+			// The nested module is built from the same commit, so the
+			// repository is still one codebase; only a template copied
+			// with gonew, whose module zip leaves nested modules out,
+			// loses it. That is advice.
+			c.Add(tf.Finding{Rule: "I1", File: "go.mod", Line: r.Syntax.Start.Line, Hardening: true,
+				Message: fmt.Sprintf("the service builds with the nested module %s (replace %s => %s) (info: one commit still builds it, so factor I holds; a template copied with gonew loses it, as gonew's module zip leaves nested modules out)", inner, r.Old.Path, p)})
 		}
 		if r.New.Version == "" && (filepath.IsAbs(p) || path.Clean(p) == ".." || strings.HasPrefix(path.Clean(p), "../")) {
 			c.Addf("II2", "go.mod", r.Syntax.Start.Line, "replace %s => %s points at a directory outside the repository", r.Old.Path, p)

@@ -76,6 +76,7 @@ type container struct {
 		} `yaml:"valueFrom"`
 	} `yaml:"env"`
 	EnvFrom []struct {
+		Prefix       string  `yaml:"prefix"`
 		ConfigMapRef *objRef `yaml:"configMapRef"`
 		SecretRef    *objRef `yaml:"secretRef"`
 	} `yaml:"envFrom"`
@@ -214,9 +215,13 @@ type generator struct {
 // kube is what the other rules need from the manifests.
 type kube struct {
 	Objects []*kobject
-	// Keys are the environment names set by ConfigMaps, Secrets,
-	// generators and container env entries, with where.
+	// Keys are the environment names the service's containers are given,
+	// with where: their env entries, and the keys of the ConfigMaps,
+	// Secrets and generators they take whole with envFrom.
 	Keys []envVar
+	// objectKeys are the keys of each ConfigMap, Secret and generator, by
+	// name; they become environment variables only through envFrom.
+	objectKeys map[string][]envVar
 	// HasJob is set when a Job or a Helm or Argo CD hook exists.
 	HasJob bool
 	// ours reports whether the repository builds an image; the manifest
@@ -344,7 +349,7 @@ func (k *kube) addGenerator(repo *tf.Repo, c *tf.Collector, rel, dir string, g g
 	for _, lit := range g.Literals {
 		name, _, _ := strings.Cut(lit, "=")
 		line := lineOf(data, lit)
-		k.Keys = append(k.Keys, envVar{Name: name, File: rel, Line: line})
+		k.addObjectKey(g.Name, envVar{Name: name, File: rel, Line: line})
 		if configMap && secretKey.MatchString(name) {
 			c.Addf("III5", rel, line, "ConfigMap generator %s sets %s, which looks like a secret", g.Name, name)
 		}
@@ -352,12 +357,20 @@ func (k *kube) addGenerator(repo *tf.Repo, c *tf.Collector, rel, dir string, g g
 	for _, env := range g.Envs {
 		f := path.Join(dir, env)
 		for _, v := range parseEnvFile(f, repo.Read(f)) {
-			k.Keys = append(k.Keys, v)
+			k.addObjectKey(g.Name, v)
 			if configMap && secretKey.MatchString(v.Name) {
 				c.Addf("III5", v.File, v.Line, "ConfigMap generator %s sets %s, which looks like a secret", g.Name, v.Name)
 			}
 		}
 	}
+}
+
+// addObjectKey records a key of the ConfigMap or Secret called name.
+func (k *kube) addObjectKey(name string, v envVar) {
+	if k.objectKeys == nil {
+		k.objectKeys = make(map[string][]envVar)
+	}
+	k.objectKeys[name] = append(k.objectKeys[name], v)
 }
 
 // lineOf returns the 1-based line of the first occurrence of s, or 0.
@@ -443,7 +456,7 @@ func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 			for _, key := range append(mapKeys(&o.Data), mapKeys(&o.StringData)...) {
 				if envName.MatchString(key.Value) {
 					// Other keys are files mounted from the object.
-					k.Keys = append(k.Keys, envVar{Name: key.Value, File: o.File, Line: key.Line})
+					k.addObjectKey(o.Metadata.Name, envVar{Name: key.Value, File: o.File, Line: key.Line})
 				}
 				if o.Kind == "ConfigMap" && secretKey.MatchString(key.Value) {
 					c.Addf("III5", o.File, key.Line, "ConfigMap %s has key %s, which looks like a secret", o.Metadata.Name, key.Value)
@@ -457,6 +470,7 @@ func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 		}
 	}
 	workloads, servers, configMaps := 0, 0, 0
+	envFromSeen := make(map[string]bool) // prefix and object taken with envFrom
 	for _, o := range k.Objects {
 		if o.Kind == "ConfigMap" {
 			configMaps++
@@ -480,8 +494,27 @@ func checkKube(repo *tf.Repo, c *tf.Collector, src *goSource) *kube {
 				c.Addf("VIII2", o.File, ct.Line, "container %s backgrounds its process with %s", ct.Name, how)
 			}
 			if k.goProgram(ct.Image) {
+				// A key taken with configMapKeyRef or secretKeyRef is
+				// the variable its env entry names; a ConfigMap or
+				// Secret taken whole with envFrom gives each key
+				// (behind the prefix). Keys of objects no container
+				// of the service takes this way are not its settings:
+				// files, a basic-auth Secret's username, another
+				// component's config.
 				for _, e := range ct.Env {
 					k.Keys = append(k.Keys, envVar{Name: e.Name, File: o.File, Line: ct.Line})
+				}
+				for _, e := range ct.EnvFrom {
+					for _, r := range []*objRef{e.ConfigMapRef, e.SecretRef} {
+						if r == nil || envFromSeen[e.Prefix+"\x00"+r.Name] {
+							continue
+						}
+						envFromSeen[e.Prefix+"\x00"+r.Name] = true
+						for _, v := range k.objectKeys[r.Name] {
+							v.Name = e.Prefix + v.Name
+							k.Keys = append(k.Keys, v)
+						}
+					}
 				}
 			}
 		}

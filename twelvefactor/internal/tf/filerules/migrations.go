@@ -2,6 +2,7 @@ package filerules
 
 import (
 	"cmp"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -11,8 +12,10 @@ import (
 	tf "github.com/dozen-go/dozen/twelvefactor/internal/tf"
 )
 
-// migrationName is golang-migrate's file name: VERSION_TITLE.up.sql.
-var migrationName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-]+)\.(up|down)\.sql$`)
+// migrationName is golang-migrate's file name, VERSION_TITLE.up.sql, as
+// its parser reads it: the title may hold dots, and any extension
+// follows up or down.
+var migrationName = regexp.MustCompile(`^([0-9]+)_(.*)\.(down|up)\.(.*)$`)
 
 // migrationDirs returns the directories that hold .sql files in or under a
 // directory named migrations (migrations/, or one directory per dialect
@@ -241,7 +244,10 @@ func checkMigrationNames(repo *tf.Repo, c *tf.Collector, dir string) {
 		case p.up == "":
 			c.Addf("XII2", p.down, 0, "version %d has a down migration but no up", v)
 		case p.down == "":
-			c.Addf("XII2", p.up, 0, "version %d has an up migration but no down", v)
+			// golang-migrate runs up without a down file; an initial
+			// migration without one is a common, deliberate choice.
+			c.Add(tf.Finding{Rule: "XII2", File: p.up, Hardening: true,
+				Message: fmt.Sprintf("version %d has an up migration but no down", v)})
 		}
 	}
 }

@@ -84,7 +84,9 @@ type image struct {
 
 // readImage reads the first Dockerfile of the service.
 func readImage(repo *tf.Repo, mains map[string]string) *image {
-	files := repo.Match(func(rel string) bool { return isDockerfile(rel) && packaging(rel, repo.Read(rel)) == "" })
+	files := repo.Match(func(rel string) bool {
+		return isDockerfile(rel) && packaging(rel, repo.Read(rel)) == "" && testHarness(repo, rel, repo.Read(rel)) == ""
+	})
 	if len(files) == 0 {
 		return nil
 	}

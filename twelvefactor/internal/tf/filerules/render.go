@@ -2,6 +2,7 @@ package filerules
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"path"
 	"path/filepath"
@@ -33,6 +34,8 @@ type rendering struct {
 	Secrets    map[string]map[string]string
 	// Selectors are the pod selectors of the rendered Services.
 	Selectors []map[string]string
+	// Autoscaled are the workloads an autoscaler scales, as Kind/name.
+	Autoscaled map[string]bool
 }
 
 // workload is a rendered object with a pod template.
@@ -44,8 +47,44 @@ type workload struct {
 	File string
 	Line int
 	Pod  *corev1.PodTemplateSpec
-	// Strategy is a Deployment's update strategy, nil for other kinds.
+	// Strategy is a Deployment's update strategy, nil for other kinds;
+	// Replicas its replica count, nil when unset.
 	Strategy *appsv1.DeploymentStrategy
+	Replicas *int32
+
+	// overlay is the kustomization file of the rendering when the object
+	// is written outside its directory (in a base); replicasLine the line
+	// of its replicas: entry when it sets this object's count.
+	overlay      string
+	replicasLine int
+	// patches are the patches of the rendering that apply to the object,
+	// the top kustomization's first.
+	patches []patchDoc
+}
+
+// site returns where a finding about the fields belongs in the
+// rendering: the first of its patches that sets one of them, else the
+// rendering's kustomization file when the object is written in a base
+// (at its replicas: entry when replicas is one of the fields and it sets
+// them), else the object as written.
+func (w workload) site(fields ...string) (string, int) {
+	for _, p := range w.patches {
+		for _, f := range fields { // the first field is the most precise
+			for i, l := range p.lines {
+				t := strings.TrimLeft(strings.TrimSpace(l), "- ")
+				if strings.HasPrefix(t, f+":") || strings.HasPrefix(t, `"`+f+`":`) || strings.Contains(t, "/"+f) {
+					return p.file, p.start + i
+				}
+			}
+		}
+	}
+	if w.overlay != "" {
+		if w.replicasLine > 0 && slices.Contains(fields, "replicas") {
+			return w.overlay, w.replicasLine
+		}
+		return w.overlay, 1
+	}
+	return w.File, w.Line
 }
 
 // longRunning reports whether the workload's pods are restarted when they
@@ -87,10 +126,75 @@ func decodeStrict(b []byte, v any) error {
 // kustomizationTree is the part of a kustomization file that links it
 // to the others.
 type kustomizationTree struct {
-	Kind       string   `yaml:"kind"`
-	Resources  []string `yaml:"resources"`
-	Bases      []string `yaml:"bases"`
-	Components []string `yaml:"components"`
+	Kind                  string       `yaml:"kind"`
+	Resources             []string     `yaml:"resources"`
+	Bases                 []string     `yaml:"bases"`
+	Components            []string     `yaml:"components"`
+	Patches               []patchEntry `yaml:"patches"`
+	PatchesStrategicMerge []string     `yaml:"patchesStrategicMerge"`
+	PatchesJSON6902       []patchEntry `yaml:"patchesJson6902"`
+	Replicas              []struct {
+		Name string `yaml:"name"`
+	} `yaml:"replicas"`
+}
+
+// patchEntry is one entry of a kustomization's patches: a file or an
+// inline patch, and the objects it targets.
+type patchEntry struct {
+	Path   string `yaml:"path"`
+	Patch  string `yaml:"patch"`
+	Target *struct {
+		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
+	} `yaml:"target"`
+}
+
+// targets reports whether a patch entry's target selects the object; an
+// entry without a target names its object inside the patch.
+func (p patchEntry) targets(kind, name string) bool {
+	if p.Target == nil {
+		return false
+	}
+	return (p.Target.Kind == "" || p.Target.Kind == kind) && (p.Target.Name == "" || p.Target.Name == name)
+}
+
+// entries returns the resources, bases and components a kustomization
+// includes.
+func (k kustomizationTree) entries() []string {
+	return slices.Concat(k.Resources, k.Bases, k.Components)
+}
+
+// isRemote reports whether a kustomization entry is fetched from the
+// network: a URL, a git reference or a go-getter style path.
+func isRemote(r string) bool {
+	return strings.Contains(r, "://") || strings.Contains(r, "?ref=") || strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "git@")
+}
+
+// remoteChain returns the path from the kustomization in dir to a remote
+// resource it includes, directly or through the local kustomizations it
+// includes: the directories passed through, then the remote entry. It
+// returns nil when everything it includes is local.
+func remoteChain(trees map[string]kustomizationTree, dir string, seen map[string]bool) []string {
+	if seen[dir] {
+		return nil
+	}
+	seen[dir] = true
+	k := trees[dir]
+	for _, r := range k.entries() {
+		if isRemote(r) {
+			return []string{r}
+		}
+	}
+	for _, r := range k.entries() {
+		sub := path.Clean(path.Join(dir, r))
+		if _, ok := trees[sub]; !ok {
+			continue // a file, or a directory that is no kustomization
+		}
+		if chain := remoteChain(trees, sub, seen); chain != nil {
+			return append([]string{sub + "/"}, chain...)
+		}
+	}
+	return nil
 }
 
 // source is where a manifest document is written.
@@ -98,6 +202,128 @@ type source struct {
 	file string
 	line int
 	bad  bool // it does not decode as written
+}
+
+// tree is what a kustomization includes, through the kustomizations it
+// includes: the resource files, and the patches in the order they are
+// found from the top (the kustomization's own patches first).
+type tree struct {
+	resources map[string]bool
+	patches   []patchSite
+}
+
+// patchSite is a patch of a kustomization: a file of patches, or an
+// inline one written in the kustomization file.
+type patchSite struct {
+	file  string
+	entry patchEntry
+	// smp is set for a strategic-merge patch, which names its objects
+	// itself.
+	smp bool
+}
+
+// walkTree collects what the kustomization in dir includes.
+func walkTree(repo *tf.Repo, trees map[string]kustomizationTree, dir string, t *tree, seen map[string]bool) {
+	if seen[dir] {
+		return
+	}
+	seen[dir] = true
+	k := trees[dir]
+	kf := kustomizationFile(repo, dir)
+	for _, p := range k.Patches {
+		if p.Path != "" {
+			t.patches = append(t.patches, patchSite{file: path.Join(dir, p.Path), entry: p, smp: p.Target == nil})
+		} else {
+			t.patches = append(t.patches, patchSite{file: kf, entry: p})
+		}
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		if strings.Contains(p, "\n") {
+			t.patches = append(t.patches, patchSite{file: kf, entry: patchEntry{Patch: p}, smp: true})
+		} else {
+			t.patches = append(t.patches, patchSite{file: path.Join(dir, p), smp: true})
+		}
+	}
+	for _, p := range k.PatchesJSON6902 {
+		f := kf
+		if p.Path != "" {
+			f = path.Join(dir, p.Path)
+		}
+		t.patches = append(t.patches, patchSite{file: f, entry: p})
+	}
+	for _, r := range k.entries() {
+		sub := path.Clean(path.Join(dir, r))
+		if _, ok := trees[sub]; ok {
+			walkTree(repo, trees, sub, t, seen)
+		} else if !isRemote(r) {
+			t.resources[sub] = true
+		}
+	}
+}
+
+// kustomizationFile returns the kustomization file of a directory.
+func kustomizationFile(repo *tf.Repo, dir string) string {
+	file := path.Join(dir, "kustomization.yaml")
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if repo.Has(path.Join(dir, name)) {
+			file = path.Join(dir, name)
+		}
+	}
+	return file
+}
+
+// patchDoc is the text of a patch that applies to one object.
+type patchDoc struct {
+	file  string
+	start int // the line of the first of lines
+	lines []string
+}
+
+// objectPatches returns the text of the tree's patches that apply to the
+// object: the document of a strategic-merge patch file that names it, a
+// JSON 6902 patch file or an inline patch whose target selects it.
+func objectPatches(repo *tf.Repo, t *tree, written map[string][]source, kind, name string) []patchDoc {
+	var out []patchDoc
+	for _, p := range t.patches {
+		switch {
+		case p.entry.Patch != "":
+			inline := p.entry.targets(kind, name) ||
+				p.smp && strings.Contains(p.entry.Patch, kind) && strings.Contains(p.entry.Patch, name)
+			if inline {
+				// The kustomization file, from the patch's first line.
+				data := repo.Read(p.file)
+				first, _, _ := strings.Cut(strings.TrimSpace(p.entry.Patch), "\n")
+				start := max(lineOf(data, first), 1)
+				ls := lines(data)
+				out = append(out, patchDoc{file: p.file, start: start, lines: ls[min(start-1, len(ls)):]})
+			}
+		case p.smp:
+			for _, src := range written[kind+"/"+name] {
+				if src.file == p.file {
+					out = append(out, document(repo, src))
+				}
+			}
+		case p.entry.targets(kind, name):
+			out = append(out, patchDoc{file: p.file, start: 1, lines: lines(repo.Read(p.file))})
+		}
+	}
+	return out
+}
+
+// document returns the YAML document of a file that holds a source.
+func document(repo *tf.Repo, src source) patchDoc {
+	ls := lines(repo.Read(src.file))
+	start, end := src.line, src.line
+	for start > 1 && strings.TrimSpace(ls[start-2]) != "---" {
+		start--
+	}
+	for end < len(ls) && strings.TrimSpace(ls[end]) != "---" {
+		end++
+	}
+	if start < 1 || end > len(ls) || start > end {
+		return patchDoc{file: src.file, start: 1, lines: ls}
+	}
+	return patchDoc{file: src.file, start: start, lines: ls[start-1 : end]}
 }
 
 // renderKube runs V6: it decodes every manifest of a known kind strictly,
@@ -108,6 +334,8 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 	written := decodeManifests(repo, c)
 	var roots []string
 	included := map[string]bool{}
+	trees := map[string]kustomizationTree{}
+	var dirs []string
 	for _, rel := range repo.Match(isKustomization) {
 		var k kustomizationTree
 		if err := yaml.Unmarshal(repo.Read(rel), &k); err != nil {
@@ -115,20 +343,33 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 			continue
 		}
 		dir := path.Dir(rel)
-		remote := ""
-		for _, r := range slices.Concat(k.Resources, k.Bases, k.Components) {
-			if strings.Contains(r, "://") || strings.Contains(r, "?ref=") || strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "git@") {
-				remote = r
-			}
-			p := path.Clean(path.Join(dir, r))
-			included[p] = true
+		trees[dir] = k
+		dirs = append(dirs, dir)
+		for _, r := range k.entries() {
+			included[path.Clean(path.Join(dir, r))] = true
 		}
-		if remote != "" {
-			c.Notef("V6 does not render %s: it includes %s, a remote resource the linter does not fetch", rel, remote)
+	}
+	for _, dir := range dirs {
+		rel := path.Join(dir, "kustomization.yaml")
+		for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+			if repo.Has(path.Join(dir, name)) {
+				rel = path.Join(dir, name)
+			}
+		}
+		// A remote resource here or in a kustomization this one
+		// includes, through any number of directories: kustomize would
+		// fetch it, so the build fails offline for no fault of the
+		// repository's.
+		if chain := remoteChain(trees, dir, map[string]bool{}); chain != nil {
+			via := ""
+			if len(chain) > 1 {
+				via = " (through " + strings.Join(chain[:len(chain)-1], ", ") + ")"
+			}
+			c.Notef("V6 does not render %s: it includes %s, a remote resource the linter does not fetch%s", rel, chain[len(chain)-1], via)
 			included[dir] = true // rendered by none
 			continue
 		}
-		if k.Kind != "Component" {
+		if trees[dir].Kind != "Component" {
 			roots = append(roots, dir)
 		}
 	}
@@ -140,7 +381,7 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 		if included[dir] {
 			continue // a base: rendered as part of the overlays that include it
 		}
-		if r := render(repo, c, dir, written); r != nil {
+		if r := render(repo, c, dir, written, trees); r != nil {
 			out = append(out, r)
 		}
 	}
@@ -149,8 +390,8 @@ func renderKube(repo *tf.Repo, c *tf.Collector) []*rendering {
 
 // decodeManifests decodes every YAML document of a known kind strictly and
 // returns where each object is written, by kind and name.
-func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
-	written := map[string]source{}
+func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string][]source {
+	written := map[string][]source{}
 	for _, rel := range repo.Match(func(rel string) bool {
 		return (strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")) && !isKustomization(rel) && !tf.OutsideService(rel)
 	}) {
@@ -175,7 +416,7 @@ func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
 			}
 			line := kindLine(&doc)
 			key := head.Kind + "/" + head.Metadata.Name
-			written[key] = source{file: rel, line: line}
+			written[key] = append(written[key], source{file: rel, line: line})
 			newT, ok := strictTypes[head.APIVersion+" "+head.Kind]
 			if !ok {
 				continue
@@ -189,7 +430,7 @@ func decodeManifests(repo *tf.Repo, c *tf.Collector) map[string]source {
 				continue
 			}
 			if err := decodeStrict(j, newT()); err != nil {
-				written[key] = source{file: rel, line: line, bad: true}
+				written[key][len(written[key])-1].bad = true
 				c.Addf("V6", rel, line, "%s %s does not decode as %s: %v", head.Kind, head.Metadata.Name, head.APIVersion, cleanJSONErr(err))
 			}
 		}
@@ -237,29 +478,53 @@ func cleanJSONErr(err error) string {
 }
 
 // render builds the kustomization in dir and decodes its objects.
-func render(repo *tf.Repo, c *tf.Collector, dir string, written map[string]source) *rendering {
-	file := dir + "/kustomization.yaml"
-	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
-		if repo.Has(path.Join(dir, name)) {
-			file = path.Join(dir, name)
-		}
-	}
+func render(repo *tf.Repo, c *tf.Collector, dir string, written map[string][]source, trees map[string]kustomizationTree) *rendering {
+	file := kustomizationFile(repo, dir)
 	opts := krusty.MakeDefaultOptions()
 	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), filepath.Join(repo.Root, filepath.FromSlash(dir)))
 	if err != nil {
 		c.Addf("V6", file, 1, "kustomize build %s fails: %v", dir, strings.ReplaceAll(err.Error(), repo.Root+string(filepath.Separator), ""))
 		return nil
 	}
-	r := &rendering{Dir: dir, File: file, ConfigMaps: map[string]map[string]string{}, Secrets: map[string]map[string]string{}}
+	t := &tree{resources: map[string]bool{}}
+	walkTree(repo, trees, dir, t, map[string]bool{})
+	patchFiles := map[string]bool{}
+	for _, p := range t.patches {
+		patchFiles[p.file] = true
+	}
+	r := &rendering{Dir: dir, File: file, ConfigMaps: map[string]map[string]string{}, Secrets: map[string]map[string]string{}, Autoscaled: map[string]bool{}}
 	for _, res := range m.Resources() {
 		b, err := res.MarshalJSON()
 		if err != nil {
 			continue
 		}
 		kind, name := res.GetKind(), res.GetName()
-		at, ok := written[kind+"/"+res.OrgId().Name]
-		if !ok {
-			at = source{file: file, line: 1}
+		// Where the object is written in this kustomization's tree:
+		// the resource file, not another overlay's patch of it.
+		orgName := res.OrgId().Name
+		at, found := source{file: file, line: 1}, false
+		for _, src := range written[kind+"/"+orgName] {
+			if t.resources[src.file] && !found {
+				at, found = src, true
+			}
+		}
+		for _, src := range written[kind+"/"+orgName] {
+			if src.bad && (t.resources[src.file] || patchFiles[src.file]) {
+				at.bad = true
+			}
+		}
+		var scaler struct {
+			Spec struct {
+				ScaleTargetRef *struct {
+					Kind string `json:"kind"`
+					Name string `json:"name"`
+				} `json:"scaleTargetRef"`
+			} `json:"spec"`
+		}
+		if json.Unmarshal(b, &scaler) == nil && scaler.Spec.ScaleTargetRef != nil {
+			// A HorizontalPodAutoscaler, or another autoscaler (KEDA's
+			// ScaledObject) that sets the replicas.
+			r.Autoscaled[cmp.Or(scaler.Spec.ScaleTargetRef.Kind, "Deployment")+"/"+scaler.Spec.ScaleTargetRef.Name] = true
 		}
 		newT, ok := strictTypes[res.GetApiVersion()+" "+kind]
 		if !ok {
@@ -274,17 +539,34 @@ func render(repo *tf.Repo, c *tf.Collector, dir string, written map[string]sourc
 			}
 			continue
 		}
+		w := workload{Kind: kind, Name: name, File: at.file, Line: at.line}
+		if !found || path.Dir(at.file) != dir && !strings.HasPrefix(at.file, dir+"/") && dir != "." {
+			w.overlay = file // written outside the kustomization's directory: a base
+		}
 		switch o := obj.(type) {
 		case *appsv1.Deployment:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, &o.Spec.Strategy})
+			w.Pod, w.Strategy, w.Replicas = &o.Spec.Template, &o.Spec.Strategy, o.Spec.Replicas
+			w.patches = objectPatches(repo, t, written, kind, orgName)
+			if slices.ContainsFunc(trees[dir].Replicas, func(rp struct {
+				Name string `yaml:"name"`
+			}) bool {
+				return rp.Name == orgName || rp.Name == name
+			}) {
+				w.replicasLine = lineOf(repo.Read(file), "replicas:")
+			}
+			r.Workloads = append(r.Workloads, w)
 		case *appsv1.StatefulSet:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
+			w.Pod = &o.Spec.Template
+			r.Workloads = append(r.Workloads, w)
 		case *appsv1.DaemonSet:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
+			w.Pod = &o.Spec.Template
+			r.Workloads = append(r.Workloads, w)
 		case *batchv1.Job:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.Template, nil})
+			w.Pod = &o.Spec.Template
+			r.Workloads = append(r.Workloads, w)
 		case *batchv1.CronJob:
-			r.Workloads = append(r.Workloads, workload{kind, name, at.file, at.line, &o.Spec.JobTemplate.Spec.Template, nil})
+			w.Pod = &o.Spec.JobTemplate.Spec.Template
+			r.Workloads = append(r.Workloads, w)
 		case *corev1.Service:
 			if len(o.Spec.Selector) > 0 {
 				r.Selectors = append(r.Selectors, o.Spec.Selector)

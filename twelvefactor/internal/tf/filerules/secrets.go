@@ -104,14 +104,45 @@ func configFile(rel string, data string) bool {
 	if isCompose(rel) || strings.HasPrefix(rel, ".github/") || strings.Contains(data, "apiVersion:") || tf.Base(rel) == "package.json" {
 		return false
 	}
-	// Translations label a password field; they do not set one.
+	return !translation(rel)
+}
+
+// translationDirs are the directory names that hold translation catalogs.
+var translationDirs = map[string]bool{
+	"messages": true, "locale": true, "locales": true, "i18n": true, "l10n": true,
+	"lang": true, "langs": true, "language": true, "languages": true, "translations": true,
+}
+
+// localeName matches a file named for a language or locale: da.json,
+// pt-BR.json, en_US.yaml, zh-Hans.json, sr-Latn-RS.json. The language
+// must be an ISO 639-1 code.
+var localeName = regexp.MustCompile(`^([a-z]{2})(?:[-_][A-Za-z]{4})?(?:[-_](?:[A-Za-z]{2}|[0-9]{3}))?\.[a-z]+$`)
+
+// iso639 are the two-letter language codes of ISO 639-1.
+var iso639 = make(map[string]bool)
+
+func init() {
+	for _, code := range strings.Fields(`aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+		da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu
+		ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no
+		nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl
+		tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu`) {
+		iso639[code] = true
+	}
+}
+
+// translation reports whether a file is a translation catalog: in a
+// directory of translations (messages/, locales/, i18n/) or named for a
+// language or locale (da.json, pt-BR.json). Its entries label fields
+// (api_key: API-nøgle); they set nothing.
+func translation(rel string) bool {
 	for _, d := range strings.Split(path.Dir(rel), "/") {
-		switch strings.ToLower(d) {
-		case "locale", "locales", "i18n", "l10n", "lang", "langs", "translations":
-			return false
+		if translationDirs[strings.ToLower(d)] {
+			return true
 		}
 	}
-	return true
+	m := localeName.FindStringSubmatch(path.Base(rel))
+	return m != nil && iso639[m[1]]
 }
 
 // literalSecret reports whether a config value is a literal secret rather

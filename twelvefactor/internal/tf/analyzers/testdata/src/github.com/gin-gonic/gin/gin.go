@@ -6,3 +6,10 @@ type Engine struct{}
 func Default() *Engine { return &Engine{} }
 
 func (e *Engine) Run(addr ...string) error { return nil }
+
+const (
+	DebugMode   = "debug"
+	ReleaseMode = "release"
+)
+
+func SetMode(value string) {}
