@@ -259,6 +259,25 @@ spec:
 			want:  []string{"III3 deploy/keys/signing.pem:1"},
 		},
 		{
+			name: "keys named for tests or kept with test fixtures and stubs",
+			files: map[string]string{
+				"auth/test_key.pem":              "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
+				"auth/testkey.pem":               "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
+				"tls/server_test.pem":            "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"tls/test-ca.key":                "-----BEGIN EC PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END EC PRIVATE KEY-----\n",
+				"certs/fake-client.key":          "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"certs/dummy.pem":                "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"certs/sample_rsa.key":           "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
+				"internal/testfixtures/jwt.pem":  "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"internal/oidc/stubs/signer.key": "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"internal/oidc/stub/signer.key":  "-----BEGIN PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END PRIVATE KEY-----\n",
+				"deploy/keys/server.pem":         "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
+				"deploy/keys/latest.pem":         "-----BEGIN RSA PRIVATE KEY-----\n" + fakeKeyBody + "\n-----END RSA PRIVATE KEY-----\n",
+			},
+			rules: []string{"III3"},
+			want:  []string{"III3 deploy/keys/latest.pem:1", "III3 deploy/keys/server.pem:1"},
+		},
+		{
 			name: "PEM markers around stand-ins, in docs and in bundles",
 			files: map[string]string{
 				"auth/doc.go":              "// Package auth signs tokens with a key such as\n// -----BEGIN PRIVATE KEY----- X -----END PRIVATE KEY-----\npackage auth\n",

@@ -282,6 +282,35 @@ func pemExempt(rel string) bool {
 	return false
 }
 
+// testKeyDirs are directory names, beyond those tf.OutsideService knows,
+// that hold the keys of tests and stubs.
+var testKeyDirs = map[string]bool{"testfixtures": true, "stub": true, "stubs": true, "mocks": true, "mock": true}
+
+// testKeyWords are the words of a file name that mark a key as a test's:
+// fake.pem, dummy-key.pem, example_rsa.key.
+var testKeyWords = map[string]bool{"fake": true, "dummy": true, "example": true, "sample": true, "samples": true, "mock": true, "stub": true}
+
+// testKeyFile reports whether a key file is a test fixture: named for
+// tests (test_key.pem, testkey.pem, server_test.pem, test-ca.key, a name
+// with the word fake, dummy, example or sample) or in a directory of test
+// fixtures or stubs.
+func testKeyFile(rel string) bool {
+	parts := strings.Split(strings.ToLower(rel), "/")
+	for _, d := range parts[:len(parts)-1] {
+		if testKeyDirs[d] {
+			return true
+		}
+	}
+	for _, w := range strings.FieldsFunc(parts[len(parts)-1], func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}) {
+		if testKeyWords[w] || strings.HasPrefix(w, "test") || strings.HasSuffix(w, "test") && w != "latest" {
+			return true
+		}
+	}
+	return false
+}
+
 // checkSecrets runs III3 over every text file. Go test files and test
 // directories are left out: their credentials are fakes for the code under
 // test far more often than leaks.
@@ -327,8 +356,8 @@ func checkSecrets(repo *tf.Repo, c *tf.Collector) {
 				if loc == nil {
 					continue
 				}
-				if p.what == "a private key" && (pemExempt(f) || pemPlaceholder(data[lineStart+loc[1]:])) {
-					continue // a PEM marker around a stand-in, or in docs or a bundle
+				if p.what == "a private key" && (pemExempt(f) || testKeyFile(f) || pemPlaceholder(data[lineStart+loc[1]:])) {
+					continue // a PEM marker around a stand-in, in docs or a bundle, or a test fixture
 				}
 				c.Addf("III3", f, i+1, "this line holds %s", p.what)
 			}
