@@ -308,6 +308,24 @@ spec:
 			rules: []string{"III3"},
 		},
 		{
+			name: "migrations of test stubs, fixtures and examples are not the service's",
+			files: map[string]string{
+				"go.mod":  gomod,
+				"main.go": serve,
+				"internal/db/stub/migrations/0001_init.sql":  "create table t (id int);\n",
+				"pkg/store/stubs/migrations/1_init.sql":      "create table t (id int);\n",
+				"fixtures/migrations/1_init.sql":             "create table t (id int);\n",
+				"test/migrations/1_init.sql":                 "create table t (id int);\n",
+				"internal/store/tests/migrations/1-init.sql": "create table t (id int);\n",
+				"internal/mocks/migrations/1_init.sql":       "create table t (id int);\n",
+				"examples/todo/migrations/1_init.sql":        "create table t (id int);\n",
+				"migrations/0001_init.sql":                   "create table t (id int);\n",
+				"migrations/0001_users.sql":                  "create table u (id int);\n",
+			},
+			rules: []string{"XII1", "XII2"},
+			want:  []string{"XII1 migrations:0", "XII2 migrations/0001_users.sql:0"},
+		},
+		{
 			name: "migrations embedded with a wildcard, per dialect",
 			files: map[string]string{
 				"go.mod":                                gomod,

@@ -17,16 +17,26 @@ import (
 // follows up or down.
 var migrationName = regexp.MustCompile(`^([0-9]+)_(.*)\.(down|up)\.(.*)$`)
 
+// sampleDirs are directory names that mark migrations as test or sample
+// data (a stub database's schema, an example program's), not the
+// service's.
+var sampleDirs = map[string]bool{
+	"stub": true, "stubs": true, "testdata": true, "fixtures": true, "test": true, "tests": true,
+	"mocks": true, "examples": true,
+}
+
 // migrationDirs returns the directories that hold .sql files in or under a
 // directory named migrations (migrations/, or one directory per dialect
-// such as migrations/postgres/).
+// such as migrations/postgres/), leaving out those under a directory of
+// test stubs, fixtures or examples.
 func migrationDirs(repo *tf.Repo) []string {
 	var dirs []string
 	for _, f := range repo.Files {
 		d := path.Dir(f)
 		elems := strings.Split(d, "/")
 		inMigrations := slices.Contains(elems, "migrations") || slices.Contains(elems, "migration")
-		if inMigrations && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
+		sample := slices.ContainsFunc(elems, func(e string) bool { return sampleDirs[e] })
+		if inMigrations && !sample && strings.HasSuffix(f, ".sql") && !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
 	}
