@@ -400,6 +400,24 @@ spec:
 			want:  []string{"V2 Dockerfile:1", "II4 docker/develop/bookworm/Dockerfile:1"},
 		},
 		{
+			name: "tooling images run the toolchain by purpose",
+			files: map[string]string{
+				"go.mod":                          gomod,
+				"main.go":                         serve,
+				"lint.Dockerfile":                 "FROM golang:1.26\nRUN go install github.com/golangci/golangci-lint/cmd/golangci-lint@v1.64.8\nUSER 1000\nCMD [\"golangci-lint\", \"run\"]\n",
+				"vendor.Dockerfile":               "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"vendor\"]\n",
+				"Dockerfile.lint":                 "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"lint\"]\n",
+				"docs.Dockerfile":                 "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"docs\"]\n",
+				"build/generate.Dockerfile":       "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"generate\"]\n",
+				"dockerfiles/validate/Dockerfile": "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"validate\"]\n",
+				"dockerfiles/ci/Dockerfile":       "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"all\"]\n",
+				"scripts/check.Dockerfile":        "FROM golang:1.26\nUSER 1000\nCMD [\"make\", \"check\"]\n",
+				"Dockerfile":                      "FROM golang:1.26\nCOPY . /src\nRUN go build -o /app /src\nUSER 1000\nCMD [\"/app\"]\n",
+			},
+			rules: []string{"V2"},
+			want:  []string{"V2 Dockerfile:1"},
+		},
+		{
 			name: "PORT read through a map from variable names to options",
 			files: map[string]string{
 				"go.mod":   gomod,

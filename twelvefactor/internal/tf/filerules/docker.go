@@ -698,9 +698,19 @@ var buildEnvDirs = map[string]bool{"develop": true, "dev": true, "development": 
 // time: a module proxy, a code generator.
 var toolchainWords = map[string]bool{"goproxy": true, "athens": true, "codegen": true, "generator": true}
 
+// toolingWords are words of a Dockerfile's name or directories that name
+// a development tool's image: linting, vendoring, validation, checks,
+// documentation, code generation, CI and tests run the toolchain by
+// purpose (lint.Dockerfile, Dockerfile.vendor, dockerfiles/validate/).
+var toolingWords = map[string]bool{
+	"lint": true, "linter": true, "golangci": true, "vendor": true, "validate": true, "validation": true,
+	"check": true, "checks": true, "docs": true, "generate": true, "gen": true, "codegen": true, "ci": true, "test": true,
+}
+
 // needsToolchain says why an image's purpose needs the Go toolchain, or
 // "": it is a build environment (docker/develop/), its directory or name
-// says module proxy or code generator, its start command is go, or its
+// says module proxy, code generator or another development tool (lint,
+// vendor, validate, docs, ci), its start command is go, or its
 // final stage takes a toolchain image again after a stage that built the
 // program (a choice, not an oversight).
 func needsToolchain(rel string, d *dockerfile) string {
@@ -714,6 +724,9 @@ func needsToolchain(rel string, d *dockerfile) string {
 		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
 			if toolchainWords[w] {
 				return "it is named for " + w + ", whose work needs the Go toolchain"
+			}
+			if toolingWords[w] {
+				return "it is named for " + w + ", a development tool's image that needs the Go toolchain"
 			}
 		}
 	}
