@@ -250,6 +250,17 @@ spec:
 			rules: []string{"VII2"},
 		},
 		{
+			name: "an image that never passes PORT",
+			files: map[string]string{
+				"go.mod":     gomod,
+				"main.go":    serve,
+				"Procfile":   "web: svc\n",
+				"Dockerfile": "FROM alpine:3.22\nENV PORT=8080\nEXPOSE 8080\nCMD [\"svc\", \"--port\", \"8080\"]\n",
+			},
+			rules: []string{"VII2"},
+			want:  []string{"VII2 Procfile:1"},
+		},
+		{
 			name: "a test package's fake keystore",
 			files: map[string]string{
 				"app/sdk/apitest/keystore.go": "package apitest\n\nconst key = `-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----`\n",
@@ -808,5 +819,37 @@ func TestBaseImageCommands(t *testing.T) {
 		if scope.Provided("ffmpeg") {
 			t.Errorf("on %s: Provided(ffmpeg) = true, want false", base)
 		}
+	}
+}
+
+// TestPortFlagInImage checks that VII2 counts PORT as read when the
+// image's final stage, or the start script it runs, hands PORT to the
+// program as a flag's value, and only then.
+func TestPortFlagInImage(t *testing.T) {
+	const flagMain = "package main\n\nimport (\n\t\"flag\"\n\t\"net/http\"\n)\n\n" +
+		"func main() {\n\tport := flag.String(\"port\", \"8080\", \"\")\n\tflag.Parse()\n\thttp.ListenAndServe(\":\"+*port, nil)\n}\n"
+	for _, tt := range []struct {
+		name   string
+		files  map[string]string
+		passes bool
+	}{
+		{"shell-form CMD", map[string]string{"Dockerfile": "FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /svc /src\nFROM alpine:3.22\nCOPY --from=build /svc /usr/bin/svc\nENV PORT=8080\nUSER 65532\nCMD svc --port $PORT\n"}, true},
+		{"exec-form ENTRYPOINT", map[string]string{"Dockerfile": "FROM alpine:3.22\nENV PORT=8080\nENTRYPOINT [\"app\", \"-port\", \"${PORT}\"]\n"}, true},
+		{"a listen address", map[string]string{"Dockerfile": "FROM alpine:3.22\nCMD [\"app\", \"--listen\", \":$PORT\"]\n"}, true},
+		{"flag=value", map[string]string{"Dockerfile": "FROM alpine:3.22\nCMD app -addr=:${PORT}\n"}, true},
+		{"a start script", map[string]string{
+			"Dockerfile": "FROM alpine:3.22\nCOPY start.sh /start.sh\nCMD [\"/start.sh\"]\n",
+			"start.sh":   "#!/bin/sh\nexec app --http-addr \"0.0.0.0:${PORT}\"\n",
+		}, true},
+		{"only a build stage", map[string]string{"Dockerfile": "FROM golang:1.26 AS build\nCMD app --port $PORT\nFROM alpine:3.22\nCMD [\"app\"]\n"}, false},
+		{"a fixed port", map[string]string{"Dockerfile": "FROM alpine:3.22\nENV PORT=8080\nCMD [\"app\", \"--port\", \"8080\"]\n"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.files["go.mod"], tt.files["main.go"], tt.files["app.json"] = "module example.com/svc\n\ngo 1.26.0\n", flagMain, "{\"name\": \"svc\"}\n"
+			o := outcome(t, checkFiles(t, tt.files), "VII2")
+			if got := len(o.Findings) == 0; got != tt.passes {
+				t.Errorf("VII2 = %s, want passed %v", render(o), tt.passes)
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package filerules
 
 import (
 	"fmt"
+	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +31,8 @@ func checkPorts(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerf
 	readsPort = readsPort || src.Named["PORT"]
 	// pgweb --listen=$PORT: the Procfile hands PORT over as a flag.
 	readsPort = readsPort || (hasWeb && (strings.Contains(web.Command, "$PORT") || strings.Contains(web.Command, "${PORT")))
+	// CMD statping --port $PORT: the image hands PORT over as a flag.
+	readsPort = readsPort || slices.ContainsFunc(docker, func(d *dockerfile) bool { return passesPortFlag(repo, d) })
 	// Only platforms that assign the port (Heroku and its kind, seen
 	// through a Procfile web process or app.json) make PORT a must; a
 	// server configured by flags or files binds the port through config
@@ -57,6 +61,39 @@ func checkPorts(repo *tf.Repo, c *tf.Collector, src *goSource, docker []*dockerf
 		}
 	}
 	checkKubePorts(c, k, def)
+}
+
+// portFlag matches PORT handed to a program as a flag's value: --port
+// $PORT, -port ${PORT}, --listen :$PORT, -addr=0.0.0.0:${PORT}.
+var portFlag = regexp.MustCompile(`(?:^|\s)--?[A-Za-z][\w.-]*(?:=|\s+)[^\s$]*\$\{?PORT\b`)
+
+// passesPortFlag reports whether a Dockerfile's final stage starts the
+// program with PORT as a flag's value, in its CMD or ENTRYPOINT or in a
+// start script it runs (entrypoint.sh, start.sh).
+func passesPortFlag(repo *tf.Repo, d *dockerfile) bool {
+	unquote := strings.NewReplacer(`"`, "", `'`, "")
+	for _, cmd := range d.final().Start {
+		line := unquote.Replace(strings.Join(cmd.Args, " "))
+		if portFlag.MatchString(line) {
+			return true
+		}
+		for _, tok := range deployToken.FindAllString(line, -1) {
+			base := path.Base(tok)
+			if !strings.HasSuffix(base, ".sh") && !scriptNames[base] {
+				continue
+			}
+			script := findScript(repo, path.Dir(d.Path), base)
+			if script == "" {
+				continue
+			}
+			for _, l := range lines(repo.Read(script)) {
+				if t := strings.TrimSpace(l); !strings.HasPrefix(t, "#") && portFlag.MatchString(unquote.Replace(t)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // portString renders a YAML int-or-string port.
