@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +16,10 @@ import (
 
 	"github.com/dozen-go/dozen/internal/buildinfo"
 	"github.com/dozen-go/dozen/internal/config"
-	"github.com/dozen-go/dozen/internal/database/dbtest"
 	"github.com/dozen-go/dozen/internal/health"
-	"github.com/dozen-go/dozen/internal/jobs"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 	"github.com/dozen-go/dozen/internal/logging"
-	"github.com/dozen-go/dozen/internal/store"
 	"github.com/dozen-go/dozen/internal/web"
-	"github.com/dozen-go/dozen/migrations"
 )
 
 // quietLog is a logger for tests that look at responses, not logs.
@@ -32,18 +27,18 @@ var quietLog = slog.New(slog.DiscardHandler)
 
 // testDeps returns Deps with a fresh registry and a logger writing JSON
 // lines into the returned buffer.
-func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
+func testDeps(t *testing.T) (Deps, *prometheus.Registry, *apitest.LogBuffer) {
 	t.Helper()
 	var cfg config.Config
 	if err := config.Process(&cfg, func(string) (string, bool) { return "", false }); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &apitest.LogBuffer{}
 	cfg.Log.Level = slog.LevelDebug
 	cfg.Log.FlushInterval = 0
 	log, _ := logging.New(logs, cfg.Log)
 	reg := prometheus.NewRegistry()
-	st, queue := testDatabase(t)
+	st, queue := apitest.Database(t)
 	return Deps{
 		Config:  cfg.HTTP,
 		Log:     log,
@@ -53,72 +48,6 @@ func testDeps(t *testing.T) (Deps, *prometheus.Registry, *syncBuffer) {
 		Store:   st,
 		Jobs:    queue,
 	}, reg, logs
-}
-
-// testDatabase returns a store over an embedded database of the test's
-// own, migrated, that goes when the test ends, and a job inserter over it.
-func testDatabase(t *testing.T) (*store.Store, *jobs.Client) {
-	t.Helper()
-	db := dbtest.Open(t, migrations.SQLite)
-	queue, err := jobs.NewInserter(db.SQL, db.Dialect, quietLog, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store.New(db.SQL), queue
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines decodes the JSON log lines written so far.
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// problem is an RFC 9457 problem details object, as web.Problem writes it.
-type problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// decodeProblem checks that resp is problem+json and decodes it.
-func decodeProblem(t *testing.T, resp *http.Response) problem {
-	t.Helper()
-	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p problem
-	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
-		t.Fatalf("decode problem: %v", err)
-	}
-	return p
 }
 
 func TestRoutes(t *testing.T) {
@@ -159,33 +88,12 @@ func TestRoutes(t *testing.T) {
 				}
 			}
 			if tt.wantStatus >= 400 {
-				p := decodeProblem(t, resp)
+				p := apitest.DecodeProblem(t, resp)
 				if p.Status != tt.wantStatus || p.RequestID != resp.Header.Get("X-Request-Id") || p.Title == "" {
 					t.Errorf("problem = %+v, want status %d and the response's request id", p, tt.wantStatus)
 				}
 			}
 		})
-	}
-}
-
-// wantSecurityHeaders are the headers every response carries, whatever
-// its status.
-var wantSecurityHeaders = map[string]string{
-	"X-Content-Type-Options":       "nosniff",
-	"Referrer-Policy":              "no-referrer",
-	"Content-Security-Policy":      "default-src 'none'; frame-ancestors 'none'",
-	"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
-	"Cross-Origin-Resource-Policy": "same-origin",
-}
-
-// checkSecurityHeaders checks that h, a response's headers, carries the
-// security headers.
-func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
-	t.Helper()
-	for k, v := range wantSecurityHeaders {
-		if got := h.Values(k); len(got) != 1 || got[0] != v {
-			t.Errorf("%s: %s = %q, want %q", what, k, got, v)
-		}
 	}
 }
 
@@ -199,7 +107,7 @@ func TestResponseHeaders(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(r.method, r.path, nil))
-		checkSecurityHeaders(t, fmt.Sprintf("%s %s (%d)", r.method, r.path, rec.Code), rec.Result().Header)
+		apitest.CheckSecurityHeaders(t, fmt.Sprintf("%s %s (%d)", r.method, r.path, rec.Code), rec.Result().Header)
 	}
 }
 
@@ -274,7 +182,7 @@ func TestRequestID(t *testing.T) {
 			if inside != got {
 				t.Errorf("RequestID(ctx) in handler = %q, want %q", inside, got)
 			}
-			lines := logs.lines(t)
+			lines := logs.Lines(t)
 			if len(lines) != 2 {
 				t.Fatalf("got %d log lines, want the handler's and the access log's: %v", len(lines), lines)
 			}
@@ -293,7 +201,7 @@ func TestAccessLog(t *testing.T) {
 	for _, path := range []string{"/version", "/livez"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
 	}
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 2 {
 		t.Fatalf("got %d log lines, want 2", len(lines))
 	}
@@ -326,12 +234,12 @@ func TestRecoverer(t *testing.T) {
 	if strings.Contains(body, "secret internal detail") || strings.Contains(body, "goroutine") {
 		t.Errorf("panic: body = %q, leaks the panic or stack", body)
 	}
-	p := decodeProblem(t, rec.Result())
+	p := apitest.DecodeProblem(t, rec.Result())
 	if p.RequestID == "" || p.RequestID != rec.Header().Get("X-Request-Id") {
 		t.Errorf("panic: problem request_id = %q, want %q", p.RequestID, rec.Header().Get("X-Request-Id"))
 	}
 	var logged bool
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] == "panic serving request" {
 			logged = strings.Contains(fmt.Sprint(l["stack"]), "TestRecoverer") && l["request_id"] == p.RequestID
 		}
@@ -404,7 +312,7 @@ func TestShedding(t *testing.T) {
 	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("over the cap: status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	decodeProblem(t, rec.Result())
+	apitest.DecodeProblem(t, rec.Result())
 
 	close(release)
 	if code := <-done; code != 200 {

@@ -95,7 +95,7 @@ func TestPanicAfterResponseBegan(t *testing.T) {
 	if n := durationSamples(t, reg); n != 1 {
 		t.Errorf("http_request_duration_seconds has %d samples, want 1", n)
 	}
-	access := accessLines(logs.lines(t))
+	access := accessLines(logs.Lines(t))
 	if len(access) != 1 || access[0]["route"] != "/half" || access[0]["aborted"] != true || access[0]["bytes"] != float64(7) {
 		t.Errorf("access log = %v, want one line for /half, aborted, 7 bytes", access)
 	}
@@ -158,12 +158,12 @@ func TestCancelledRequestIsClientClosed(t *testing.T) {
 			// The access line is written after the response; wait for it.
 			var access []map[string]any
 			for deadline := time.Now().Add(10 * time.Second); len(access) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				access = accessLines(logs.lines(t))
+				access = accessLines(logs.Lines(t))
 			}
 			if len(access) != 1 || access[0]["status"] != float64(499) || access[0]["level"] != "info" {
 				t.Errorf("access log = %v, want one info line with status 499", access)
 			}
-			for _, l := range logs.lines(t) {
+			for _, l := range logs.Lines(t) {
 				if l["level"] == "error" {
 					t.Errorf("error line logged for a cancelled request: %v", l)
 				}

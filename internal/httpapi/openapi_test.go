@@ -18,5 +18,5 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestOpenAPISchemas fails when a documented body and its Go type disagree.
 func TestOpenAPISchemas(t *testing.T) {
 	d, _, _ := testDeps(t)
-	apitest.Schemas(t, NewServer(d), map[string]any{"Problem": problem{}})
+	apitest.Schemas(t, NewServer(d), map[string]any{"Problem": apitest.Problem{}})
 }

@@ -76,7 +76,7 @@ func TestTracing(t *testing.T) {
 
 	// The access log line carries the ids of the request's span.
 	var logged bool
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] == "request" && l["route"] == "/version" {
 			logged = true
 			if l["trace_id"] != callerTrace || l["span_id"] != version.SpanContext.SpanID().String() {
@@ -127,7 +127,7 @@ func TestTracingOffAddsNothing(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if _, ok := l["trace_id"]; ok {
 			t.Errorf("log line has a trace_id with tracing off: %v", l)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
 
@@ -104,7 +105,7 @@ func TestHTTPEdges(t *testing.T) {
 			if !strings.Contains(string(got), tt.wantDetail) {
 				t.Errorf("%s %.60s body = %.300s, want it to contain %q", tt.method, tt.path, got, tt.wantDetail)
 			}
-			var p problem
+			var p apitest.Problem
 			if json.Unmarshal(got, &p) == nil && len(p.Detail) > 200 {
 				t.Errorf("%s %.60s detail = %.300s, want it not to echo the request", tt.method, tt.path, p.Detail)
 			}
@@ -175,7 +176,7 @@ func TestClientIPInLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	for _, rec := range logs.lines(t) {
+	for _, rec := range logs.Lines(t) {
 		if rec["msg"] != "request" {
 			continue
 		}

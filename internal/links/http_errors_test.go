@@ -14,6 +14,7 @@ import (
 
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 	"github.com/dozen-go/dozen/internal/kind"
 	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/logging"
@@ -105,14 +106,14 @@ func TestEveryErrorStatusFromTheTable(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			status, _ := web.Status(tt.want)
-			p := decodeProblem(t, resp)
+			p := apitest.DecodeProblem(t, resp)
 			if resp.StatusCode != status || p.Status != status || p.Title != web.Title(tt.want) || p.Detail == "" || p.RequestID == "" {
 				t.Errorf("%s %s = %d %+v, want %d with title %q, a detail and the request id", tt.method, tt.path, resp.StatusCode, p, status, web.Title(tt.want))
 			}
 			if tt.header != "" && resp.Header.Get(tt.header) == "" {
 				t.Errorf("%s %s: no %s header", tt.method, tt.path, tt.header)
 			}
-			checkSecurityHeaders(t, tt.name, resp.Header)
+			apitest.CheckSecurityHeaders(t, tt.name, resp.Header)
 		})
 	}
 }

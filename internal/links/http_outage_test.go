@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dozen-go/dozen/internal/config"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links/linkconfig"
 	"github.com/dozen-go/dozen/internal/postgres"
@@ -79,7 +80,7 @@ func TestDatabaseOutageIs503(t *testing.T) {
 	pgtest.SetDown(t, pgtest.Name(u), true)
 	t.Cleanup(func() { pgtest.SetDown(t, pgtest.Name(u), false) })
 	resp, body := call()
-	var p problem
+	var p apitest.Problem
 	json.Unmarshal([]byte(body), &p)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" ||
 		resp.Header.Get("Retry-After") == "" || p.Status != 503 {

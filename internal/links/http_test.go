@@ -17,6 +17,7 @@ import (
 	"github.com/dozen-go/dozen/internal/cache"
 	"github.com/dozen-go/dozen/internal/config"
 	"github.com/dozen-go/dozen/internal/httpapi"
+	"github.com/dozen-go/dozen/internal/httpapi/apitest"
 	"github.com/dozen-go/dozen/internal/idempotency"
 	"github.com/dozen-go/dozen/internal/links/linkconfig"
 )
@@ -245,7 +246,7 @@ func TestCreateLinkInput(t *testing.T) {
 				}
 				return
 			}
-			p := decodeProblem(t, rec.Result())
+			p := apitest.DecodeProblem(t, rec.Result())
 			if !strings.Contains(p.Detail, tt.wantDetail) {
 				t.Errorf("problem detail = %q, want it to contain %q", p.Detail, tt.wantDetail)
 			}
@@ -343,7 +344,7 @@ func TestRateLimit(t *testing.T) {
 	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("create over the limit = %d (Retry-After %q), want 429 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	decodeProblem(t, rec.Result())
+	apitest.DecodeProblem(t, rec.Result())
 	if n := len(s.store.links); n != 3 {
 		t.Errorf("links stored = %d, want 3", n)
 	}
@@ -359,7 +360,7 @@ func TestRedirect(t *testing.T) {
 		if rec.Code != 302 || rec.Header().Get("Location") != "https://example.com/target" {
 			t.Fatalf("GET /go2it = %d Location %q, want 302 to the target", rec.Code, rec.Header().Get("Location"))
 		}
-		checkSecurityHeaders(t, "the redirect", rec.Result().Header)
+		apitest.CheckSecurityHeaders(t, "the redirect", rec.Result().Header)
 	}
 	if s.store.reads != 1 {
 		t.Errorf("store read %d times for 3 redirects, want 1 (then the cache)", s.store.reads)

@@ -1,6 +1,8 @@
-// Package apitest checks, in tests, that a server's OpenAPI document and
-// its routes agree: httpapi's test checks its own routes, and a feature's
-// test checks the whole server with the feature mounted.
+// Package apitest holds what the HTTP tests of httpapi and of a feature
+// share: a migrated database of the test's own, a buffer of JSON log
+// lines, problem+json and security-header checks, and the check that a
+// server's OpenAPI document and its routes agree (httpapi's test checks its
+// own routes, a feature's test the whole server with the feature mounted).
 package apitest
 
 import (
