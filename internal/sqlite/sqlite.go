@@ -46,11 +46,33 @@ func Open(ctx context.Context, dir string, tracing ...otelsql.Option) (*sql.DB, 
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	// Turning a new file to WAL takes a lock that SQLite may refuse at
+	// once, without the busy timeout, while another process starting at
+	// the same moment does the same: try again until the timeout has
+	// passed.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err = db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its
+// extended forms.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // uri returns the file: URI of the file at path. The characters that a
@@ -120,8 +142,7 @@ func Lock(ctx context.Context, path string, wait time.Duration) (unlock func() e
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		db.Close()
-		var se *sqlite.Error
-		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+		if isBusy(err) {
 			return nil, ErrLockWait
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
